@@ -1,0 +1,217 @@
+// Package check runs meshc's semantic rules over a decoded topology: the
+// things a schema cannot say, such as references between entities, two
+// control planes claiming one namespace, or an Istio release meshc does not
+// support. Every rule reports diagnostics with a stable code, the topology
+// path, the position in the user's file and a hint; all problems are
+// reported at once.
+//
+// Import direction: check imports model, diag, istio and crdschema.
+package check
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/istio"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// Topology runs every rule and returns the problems found, sorted.
+func Topology(t *model.Topology) diag.List {
+	c := &checker{t: t}
+	c.names()
+	c.references()
+	c.versions()
+	c.labels()
+	for _, name := range model.SortedKeys(t.Clusters) {
+		c.cluster(name)
+	}
+	c.tenants()
+	c.values()
+	c.out.Sort()
+	return c.out
+}
+
+type checker struct {
+	t   *model.Topology
+	out diag.List
+}
+
+func (c *checker) report(code diag.Code, path model.Path, hint, format string, args ...any) *diag.Diagnostic {
+	c.out = append(c.out, diag.Diagnostic{
+		Code:    code,
+		Path:    path.String(),
+		Pos:     c.t.Pos(path),
+		Message: fmt.Sprintf(format, args...),
+		Hint:    hint,
+	})
+	return &c.out[len(c.out)-1]
+}
+
+func (c *checker) related(d *diag.Diagnostic, path model.Path) {
+	d.Related = append(d.Related, diag.Related{Path: path.String(), Pos: c.t.Pos(path)})
+}
+
+// names checks that every entity key is a DNS-1123 label: keys become
+// Kubernetes object names, label values and cluster IDs.
+func (c *checker) names() {
+	check := func(kind string, keys []string, prefix ...any) {
+		for _, k := range keys {
+			if errs := validation.IsDNS1123Label(k); len(errs) > 0 {
+				c.report(diag.InvalidName, model.Path(prefix).Child(k),
+					"use lower case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+					"%s name %q is not a DNS-1123 label", kind, k)
+			}
+		}
+	}
+	t := c.t
+	check("network", model.SortedKeys(t.Networks), "networks")
+	check("cluster", model.SortedKeys(t.Clusters), "clusters")
+	check("mesh", model.SortedKeys(t.Meshes), "meshes")
+	check("tenant", model.SortedKeys(t.Tenants), "tenants")
+	for _, m := range model.SortedKeys(t.Meshes) {
+		check("control plane", model.SortedKeys(t.Meshes[m].ControlPlanes), "meshes", m, "controlPlanes")
+	}
+}
+
+func oneOf(keys []string) string {
+	if len(keys) == 0 {
+		return "none is defined yet"
+	}
+	return "use one of: " + strings.Join(keys, ", ")
+}
+
+// references checks that every name refers to an entity that exists.
+func (c *checker) references() {
+	t := c.t
+	networks := model.SortedKeys(t.Networks)
+	clusters := model.SortedKeys(t.Clusters)
+	for _, name := range clusters {
+		cl := t.Clusters[name]
+		if cl.Network != "" && !slices.Contains(networks, cl.Network) {
+			c.report(diag.UndefinedNetwork, model.Path{"clusters", name, "network"},
+				fmt.Sprintf("define networks.%s: {} or %s", cl.Network, oneOf(networks)),
+				"network %q is not defined", cl.Network)
+		}
+	}
+	for _, cp := range t.ControlPlanes() {
+		if _, ok := t.Clusters[cp.Cluster]; !ok {
+			c.report(diag.UndefinedCluster, cp.Path().Child("cluster"),
+				fmt.Sprintf("define clusters.%s or %s", cp.Cluster, oneOf(clusters)),
+				"cluster %q is not defined", cp.Cluster)
+		}
+	}
+	for _, name := range model.SortedKeys(t.Tenants) {
+		tn := t.Tenants[name]
+		base := model.Path{"tenants", name}
+		mesh, ok := t.Meshes[tn.Mesh]
+		if !ok {
+			c.report(diag.UndefinedMesh, base.Child("mesh"),
+				oneOf(model.SortedKeys(t.Meshes)), "mesh %q is not defined", tn.Mesh)
+		} else if tn.ControlPlane != "" {
+			if _, ok := mesh.ControlPlanes[tn.ControlPlane]; !ok {
+				c.report(diag.UndefinedControlPlane, base.Child("controlPlane"),
+					fmt.Sprintf("mesh %s has these control planes: %s", tn.Mesh, strings.Join(model.SortedKeys(mesh.ControlPlanes), ", ")),
+					"control plane %q is not defined in mesh %q", tn.ControlPlane, tn.Mesh)
+			}
+		}
+		for i, cl := range tn.Clusters {
+			if _, ok := t.Clusters[cl]; !ok {
+				c.report(diag.UndefinedCluster, base.Child("clusters", i),
+					fmt.Sprintf("define clusters.%s or %s", cl, oneOf(clusters)),
+					"cluster %q is not defined", cl)
+			}
+		}
+	}
+}
+
+// versions checks that every control plane runs a supported Istio release,
+// reporting each offending value once, where it was written.
+func (c *checker) versions() {
+	t := c.t
+	reported := map[string]bool{}
+	for _, cp := range t.ControlPlanes() {
+		path := c.versionSource(cp)
+		if reported[path.String()] {
+			continue
+		}
+		reported[path.String()] = true
+		if cp.Version == "" {
+			c.report(diag.MissingField, model.Path{"defaults", "istio", "version"},
+				"set defaults.istio.version (or a mesh's or control plane's version), e.g. "+istio.Supported()[len(istio.Supported())-1],
+				"no Istio version for control plane %q of mesh %q", cp.Name, cp.Mesh)
+			continue
+		}
+		if istio.IsSupported(cp.Version) {
+			continue
+		}
+		hint := "meshc supports Istio " + istio.SupportedRange() + " (the releases the Sail operator offers)"
+		if v, err := istio.ParseVersion(cp.Version); err == nil {
+			if same := istio.ReleasesOfMinor(v); len(same) > 0 {
+				hint += fmt.Sprintf("; releases of %d.%d: %s", v.Major, v.Minor, strings.Join(same, ", "))
+			}
+		}
+		c.report(diag.UnsupportedVersion, path, hint, "Istio %s is not supported", cp.Version)
+	}
+	// Control planes of one mesh must be close enough in version for
+	// canary upgrades: Istio supports skipping at most two minors.
+	for _, m := range model.SortedKeys(t.Meshes) {
+		var lo, hi *model.ControlPlane
+		var loV, hiV istio.Version
+		for _, cp := range t.ControlPlanes() {
+			v, err := istio.ParseVersion(cp.Version)
+			if cp.Mesh != m || err != nil {
+				continue
+			}
+			if lo == nil || v.Compare(loV) < 0 {
+				lo, loV = cp, v
+			}
+			if hi == nil || v.Compare(hiV) > 0 {
+				hi, hiV = cp, v
+			}
+		}
+		if lo != nil && (hiV.Major != loV.Major || hiV.Minor-loV.Minor > istio.MaxMinorSkew) {
+			d := c.report(diag.UnsupportedVersion, c.versionSource(hi),
+				fmt.Sprintf("keep control planes of one mesh within %d minor releases of each other; upgrade %s first", istio.MaxMinorSkew, lo.Name),
+				"control planes of mesh %q run Istio %s and %s, too far apart", m, loV, hiV)
+			c.related(d, c.versionSource(lo))
+		}
+	}
+}
+
+// versionSource is the path where a control plane's version was written.
+func (c *checker) versionSource(cp *model.ControlPlane) model.Path {
+	mesh := c.t.Meshes[cp.Mesh]
+	switch {
+	case mesh.ControlPlanes[cp.Name].Version != mesh.Version:
+		return cp.Path().Child("version")
+	case mesh.Version != c.t.Defaults.Istio.Version:
+		return model.Path{"meshes", cp.Mesh, "version"}
+	}
+	return model.Path{"defaults", "istio", "version"}
+}
+
+// labels checks label maps the user writes: they end up on Namespaces and
+// in discovery selectors, where the API server would reject them.
+func (c *checker) labels() {
+	check := func(labels map[string]string, path model.Path) {
+		for _, k := range model.SortedKeys(labels) {
+			for _, e := range validation.IsQualifiedName(k) {
+				c.report(diag.InvalidValue, path.Child(k), "label keys are [prefix/]name, e.g. example.com/team", "invalid label key %q: %s", k, e)
+			}
+			for _, e := range validation.IsValidLabelValue(labels[k]) {
+				c.report(diag.InvalidValue, path.Child(k), "label values are at most 63 characters of letters, digits, '-', '_' and '.'", "invalid label value %q: %s", labels[k], e)
+			}
+		}
+	}
+	for _, m := range model.SortedKeys(c.t.Meshes) {
+		check(c.t.Meshes[m].DiscoveryLabel, model.Path{"meshes", m, "discoveryLabel"})
+	}
+	for _, tn := range model.SortedKeys(c.t.Tenants) {
+		check(c.t.Tenants[tn].Labels, model.Path{"tenants", tn, "labels"})
+	}
+}

@@ -1,0 +1,257 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// cluster checks the control planes sharing one cluster: they must not
+// claim one another's namespaces, revisions or the default revision.
+func (c *checker) cluster(name string) {
+	cps := c.t.ControlPlanesOfCluster(name)
+
+	// Revision and tag names are cluster-wide: each becomes an injection
+	// webhook and an istio.io/rev value.
+	type claim struct {
+		cp   *model.ControlPlane
+		path model.Path
+	}
+	revisions := map[string]claim{}
+	var defaults []claim
+	claimRevision := func(rev string, cp *model.ControlPlane, path model.Path) {
+		if rev == model.DefaultRevision {
+			defaults = append(defaults, claim{cp, path})
+		}
+		if first, ok := revisions[rev]; ok {
+			d := c.report(diag.DuplicateRevision, path,
+				"give each control plane in a cluster its own revision and tags",
+				"revision or tag %q is already used by control plane %q of mesh %q in cluster %q", rev, first.cp.Name, first.cp.Mesh, name)
+			c.related(d, first.path)
+			return
+		}
+		revisions[rev] = claim{cp, path}
+	}
+	for _, cp := range cps {
+		claimRevision(cp.Revision, cp, c.revisionPath(cp))
+		for i, tag := range cp.Tags {
+			claimRevision(tag, cp, cp.Path().Child("tags", i))
+		}
+	}
+	if len(defaults) > 1 {
+		for _, d := range defaults[1:] {
+			if d.cp == defaults[0].cp {
+				continue // already reported as a duplicate
+			}
+			diagnostic := c.report(diag.MultipleDefaults, d.path,
+				"only one control plane per cluster may be the default revision or carry the default tag",
+				"cluster %q has more than one default revision", name)
+			c.related(diagnostic, defaults[0].path)
+		}
+	}
+
+	// A system namespace belongs to one mesh: istiod's root namespace holds
+	// mesh-wide config, which a second mesh would pick up.
+	systemNS := map[string]*model.ControlPlane{}
+	for _, cp := range cps {
+		first, ok := systemNS[cp.Namespace]
+		if !ok {
+			systemNS[cp.Namespace] = cp
+			continue
+		}
+		if first.Mesh != cp.Mesh {
+			d := c.report(diag.SharedSystemNamespace, cp.Path().Child("namespace"),
+				"give each mesh's control planes their own namespace, e.g. istio-"+cp.Mesh,
+				"namespace %q in cluster %q already hosts control plane %q of mesh %q", cp.Namespace, name, first.Name, first.Mesh)
+			c.related(d, first.Path().Child("namespace"))
+		}
+	}
+
+	// Control planes of different meshes must see disjoint namespaces.
+	for i, a := range cps {
+		for _, b := range cps[i+1:] {
+			if a.Mesh == b.Mesh {
+				continue
+			}
+			ma, mb := c.t.Meshes[a.Mesh], c.t.Meshes[b.Mesh]
+			switch {
+			case len(ma.DiscoveryLabel) == 0 || len(mb.DiscoveryLabel) == 0:
+				unscoped, other := a, b
+				if len(ma.DiscoveryLabel) != 0 {
+					unscoped, other = b, a
+				}
+				d := c.report(diag.UnscopedControlPlane, model.Path{"meshes", unscoped.Mesh, "discoveryLabel"},
+					"give mesh "+unscoped.Mesh+" a discoveryLabel (remove the empty map to get the default istio-discovery: "+unscoped.Mesh+")",
+					"control plane %q of mesh %q watches every namespace of cluster %q, which also runs control plane %q of mesh %q",
+					unscoped.Name, unscoped.Mesh, name, other.Name, other.Mesh)
+				c.related(d, other.Path())
+			case selectorsOverlap(ma.DiscoveryLabel, mb.DiscoveryLabel):
+				d := c.report(diag.DiscoveryOverlap, model.Path{"meshes", b.Mesh, "discoveryLabel"},
+					"use the same label key with different values in both meshes, e.g. istio-discovery: "+b.Mesh,
+					"discovery selector %s of mesh %q can match the same namespaces as %s of mesh %q in cluster %q",
+					renderLabels(mb.DiscoveryLabel), b.Mesh, renderLabels(ma.DiscoveryLabel), a.Mesh, name)
+				c.related(d, model.Path{"meshes", a.Mesh, "discoveryLabel"})
+			}
+		}
+	}
+}
+
+// revisionPath is where a control plane's revision was written, or the
+// control plane itself when the revision is its name by default.
+func (c *checker) revisionPath(cp *model.ControlPlane) model.Path {
+	return cp.Path().Child("revision")
+}
+
+// selectorsOverlap reports whether one namespace could match both label
+// selectors: it can unless some key is required with different values.
+func selectorsOverlap(a, b map[string]string) bool {
+	for k, va := range a {
+		if vb, ok := b[k]; ok && va != vb {
+			return false
+		}
+	}
+	return true
+}
+
+func renderLabels(l map[string]string) string {
+	var parts []string
+	for _, k := range model.SortedKeys(l) {
+		parts = append(parts, k+"="+l[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// reservedNamespaces belong to Kubernetes; meshc never creates or labels them.
+var reservedNamespaces = map[string]bool{
+	"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true,
+}
+
+// CNINamespace is where the Istio CNI node agent runs.
+const CNINamespace = "istio-cni"
+
+// tenants checks that each tenant lands on exactly one control plane per
+// cluster and that no namespace is claimed twice in a cluster.
+func (c *checker) tenants() {
+	t := c.t
+	type claim struct {
+		what string
+		path model.Path
+	}
+	claims := map[[2]string]claim{} // {cluster, namespace}
+	// Control planes claim their system namespaces first.
+	for _, cp := range t.ControlPlanes() {
+		claims[[2]string{cp.Cluster, cp.Namespace}] = claim{
+			what: fmt.Sprintf("the system namespace of mesh %q", cp.Mesh),
+			path: cp.Path().Child("namespace"),
+		}
+	}
+	for _, name := range model.SortedKeys(t.Tenants) {
+		tn := t.Tenants[name]
+		base := model.Path{"tenants", name}
+		if _, ok := t.Meshes[tn.Mesh]; !ok {
+			continue // reported as an undefined reference
+		}
+		clusters := t.TenantClusters(tn)
+		if len(clusters) == 0 {
+			c.report(diag.ClusterNotServed, base.Child("mesh"),
+				"add a control plane to mesh "+tn.Mesh, "mesh %q has no control plane for tenant %q", tn.Mesh, name)
+		}
+		for _, cl := range clusters {
+			if _, ok := t.Clusters[cl]; !ok {
+				continue
+			}
+			if !c.placeTenant(tn, cl, base) {
+				continue
+			}
+			for i, ns := range tn.Namespaces {
+				path := base.Child("namespaces", i)
+				if reservedNamespaces[ns] {
+					c.report(diag.ReservedNamespace, path, "create a namespace of your own for the tenant's workloads",
+						"namespace %q belongs to Kubernetes and cannot join a mesh through meshc", ns)
+					continue
+				}
+				if ns == CNINamespace && t.Clusters[cl].NeedsCNI() {
+					c.report(diag.ReservedNamespace, path, "choose another namespace name",
+						"namespace %q runs the Istio CNI node agent in cluster %q", ns, cl)
+					continue
+				}
+				key := [2]string{cl, ns}
+				if first, ok := claims[key]; ok {
+					d := c.report(diag.NamespaceConflict, path,
+						"a namespace belongs to one tenant and one mesh per cluster; remove it from one of them",
+						"namespace %q in cluster %q is already %s", ns, cl, first.what)
+					c.related(d, first.path)
+					continue
+				}
+				claims[key] = claim{what: fmt.Sprintf("claimed by tenant %q of mesh %q", name, tn.Mesh), path: path}
+			}
+		}
+	}
+}
+
+// placeTenant checks that tenant tn has exactly one control plane in
+// cluster cl serving its revision.
+func (c *checker) placeTenant(tn *model.Tenant, cl string, base model.Path) bool {
+	placement, candidates := c.t.PlaceTenant(tn, cl)
+	clusterPath := base.Child("mesh")
+	if i := indexOf(tn.Clusters, cl); i >= 0 {
+		clusterPath = base.Child("clusters", i)
+	}
+	switch {
+	case len(candidates) == 0 && tn.ControlPlane != "":
+		if _, ok := c.t.Meshes[tn.Mesh].ControlPlanes[tn.ControlPlane]; ok {
+			c.report(diag.ClusterNotServed, clusterPath,
+				"list only clusters where the control plane runs, or drop controlPlane",
+				"control plane %q of mesh %q does not run in cluster %q", tn.ControlPlane, tn.Mesh, cl)
+		}
+		return false
+	case len(candidates) == 0 && tn.Revision != "" && len(c.t.ControlPlanesIn(tn.Mesh, cl)) > 0:
+		c.report(diag.UndefinedRevision, base.Child("revision"),
+			"use a revision or tag of one of the mesh's control planes in cluster "+cl+": "+strings.Join(servedRevisions(c.t.ControlPlanesIn(tn.Mesh, cl)), ", "),
+			"no control plane of mesh %q in cluster %q serves revision %q", tn.Mesh, cl, tn.Revision)
+		return false
+	case len(candidates) == 0:
+		c.report(diag.ClusterNotServed, clusterPath,
+			"add a control plane of mesh "+tn.Mesh+" in cluster "+cl+", or remove the cluster from the tenant",
+			"mesh %q has no control plane in cluster %q", tn.Mesh, cl)
+		return false
+	case len(candidates) > 1:
+		var names []string
+		for _, cp := range candidates {
+			names = append(names, cp.Name)
+		}
+		c.report(diag.AmbiguousControlPlane, base,
+			"set controlPlane (one of "+strings.Join(names, ", ")+") or a revision only one of them serves",
+			"mesh %q runs %d control planes in cluster %q; tenant %q must choose one", tn.Mesh, len(candidates), cl, tn.Name)
+		return false
+	}
+	if !placement.ControlPlane.Serves(placement.Revision) {
+		c.report(diag.UndefinedRevision, base.Child("revision"),
+			"use one of: "+strings.Join(servedRevisions(candidates), ", "),
+			"control plane %q serves no revision or tag %q", placement.ControlPlane.Name, placement.Revision)
+		return false
+	}
+	return true
+}
+
+func servedRevisions(cps []*model.ControlPlane) []string {
+	set := map[string]bool{}
+	for _, cp := range cps {
+		set[cp.Revision] = true
+		for _, t := range cp.Tags {
+			set[t] = true
+		}
+	}
+	return model.SortedKeys(set)
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}

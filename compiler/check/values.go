@@ -1,0 +1,89 @@
+package check
+
+import (
+	"errors"
+	"strings"
+
+	"meshc.dev/meshc/compiler/crdschema"
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// ownedValues are the Helm values meshc computes from the topology. Setting
+// them through values would silently fork a control plane's identity from
+// what the rest of the bundle assumes, so each has a topology field instead.
+var ownedValues = map[string]string{
+	"revision":                                   "controlPlanes.<name>.revision",
+	"revisionTags":                               "controlPlanes.<name>.tags",
+	"global.istioNamespace":                      "controlPlanes.<name>.namespace",
+	"global.meshID":                              "meshes.<name>.meshID",
+	"global.multiCluster.clusterName":            "the cluster's key under clusters",
+	"global.network":                             "clusters.<name>.network",
+	"meshConfig.discoverySelectors":              "meshes.<name>.discoveryLabel",
+	"meshConfig.trustDomain":                     "meshes.<name>.trustDomain",
+	"pilot.cni.enabled":                          "clusters.<name>.cni or platform: openshift",
+	"pilot.env.ENABLE_ENHANCED_RESOURCE_SCOPING": "nothing: meshc sets it where the Istio version needs it",
+}
+
+// values checks each control plane's Helm values against the schema of the
+// Helm tree (the Sail Istio CRD's spec.values, which mirrors the charts): an
+// unknown field would be dropped silently by the API server or ignored by
+// the charts, so the user would never learn of the typo.
+func (c *checker) values() {
+	var set *crdschema.Set
+	for _, cp := range c.t.ControlPlanes() {
+		if len(cp.Values) == 0 {
+			continue
+		}
+		base := cp.Path().Child("values")
+		for _, owned := range model.SortedKeys(ownedValues) {
+			if hasPath(cp.Values, strings.Split(owned, ".")) {
+				c.report(diag.OwnedValues, appendDotted(base, owned),
+					"remove it from values and set "+ownedValues[owned],
+					"values.%s is computed by meshc", owned)
+			}
+		}
+		if set == nil {
+			var err error
+			if set, err = crdschema.Default(); err != nil {
+				c.report(diag.InvalidValues, base, "", "cannot load the Helm values schema: %v", err)
+				return
+			}
+		}
+		err := set.ValidateField("sailoperator.io/v1", "Istio", "spec.values", cp.Values)
+		var fieldErrs crdschema.Errors
+		if errors.As(err, &fieldErrs) {
+			for _, fe := range fieldErrs.TrimPrefix("spec.values") {
+				c.report(diag.InvalidValues, appendDotted(base, fe.Path),
+					"check the field against the Istio Helm values reference (istiod chart values.yaml)",
+					"values.%s: %s", fe.Path, fe.Message)
+			}
+		} else if err != nil {
+			c.report(diag.InvalidValues, base, "", "invalid values: %v", err)
+		}
+	}
+}
+
+// appendDotted extends a path with a dotted sub-path such as pilot.env.X.
+// Dots inside bracketed keys (list indexes, quoted keys) are not expected in
+// Helm value paths, so a plain split is enough.
+func appendDotted(p model.Path, dotted string) model.Path {
+	for _, seg := range strings.Split(dotted, ".") {
+		if seg != "" {
+			p = p.Child(seg)
+		}
+	}
+	return p
+}
+
+func hasPath(m map[string]any, path []string) bool {
+	v, ok := m[path[0]]
+	if !ok {
+		return false
+	}
+	if len(path) == 1 {
+		return true
+	}
+	sub, ok := v.(map[string]any)
+	return ok && hasPath(sub, path[1:])
+}

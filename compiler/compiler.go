@@ -1,0 +1,106 @@
+// Package compiler is meshc's façade: it runs the pipeline from a topology
+// file to the files of every cluster's bundle.
+//
+//	load (CUE schema) → check (semantic rules) → plan → emit (target) → render → verify
+//
+// Problems with the user's input come back as a diag.List; any other error
+// is meshc's own failure. Nothing here writes to disk: package output does,
+// once compilation has fully succeeded.
+//
+// Import direction: compiler imports every stage; no stage imports compiler.
+// cli imports compiler. TestImportDirection keeps it so.
+package compiler
+
+import (
+	"meshc.dev/meshc/compiler/check"
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/load"
+	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/plan"
+	"meshc.dev/meshc/compiler/render"
+	"meshc.dev/meshc/compiler/verify"
+)
+
+// Options select how a topology is compiled.
+type Options struct {
+	// Target is the installer target; empty means the topology's
+	// defaults.installer, else sail.
+	Target emit.Target
+	// SkipVerify skips building every bundle with krusty. Only benchmarks
+	// that measure the stages before it set it.
+	SkipVerify bool
+}
+
+// Result is a compiled topology.
+type Result struct {
+	Topology *model.Topology
+	Target   emit.Target
+	Plan     *plan.Plan
+	Output   *emit.Output
+	Tree     render.Tree
+}
+
+// Validate loads and checks the topology at path.
+func Validate(path string) (*model.Topology, error) {
+	t, err := load.File(path)
+	if err != nil {
+		return nil, err
+	}
+	if diags := check.Topology(t); len(diags) > 0 {
+		return nil, diags
+	}
+	return t, nil
+}
+
+// Compile loads, checks and compiles the topology at path.
+func Compile(path string, opts Options) (*Result, error) {
+	t, err := Validate(path)
+	if err != nil {
+		return nil, err
+	}
+	return CompileTopology(t, opts)
+}
+
+// CompileTopology compiles a checked topology.
+func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
+	target, err := ResolveTarget(t, opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Topology: t, Target: target, Plan: plan.Build(t)}
+	if r.Output, err = emit.Emit(r.Plan, target); err != nil {
+		return nil, err
+	}
+	if r.Tree, err = render.Render(r.Output); err != nil {
+		return nil, err
+	}
+	if !opts.SkipVerify {
+		if err := verify.Bundles(r.Tree); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// ResolveTarget picks the installer target: the one asked for, else the
+// topology's defaults.installer, else sail.
+func ResolveTarget(t *model.Topology, asked emit.Target) (emit.Target, error) {
+	name := string(asked)
+	if name == "" {
+		name = t.Defaults.Installer
+	}
+	if name == "" {
+		name = string(emit.Sail)
+	}
+	target, err := emit.ParseTarget(name)
+	if err != nil {
+		return "", diag.List{{
+			Code:    diag.InvalidValue,
+			Path:    "defaults.installer",
+			Pos:     t.Pos(model.Path{"defaults", "installer"}),
+			Message: err.Error(),
+		}}
+	}
+	return target, nil
+}

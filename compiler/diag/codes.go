@@ -1,0 +1,43 @@
+package diag
+
+// The catalogue of diagnostic codes. E0xx come from loading and the schema,
+// E1xx from meshc's semantic checks. Each code has a testscript case under
+// internal/cli/testdata/script pinning its text.
+const (
+	// Loading and schema.
+	Syntax          Code = "E001" // the file cannot be parsed
+	UnknownField    Code = "E002" // a field the schema does not define
+	InvalidValue    Code = "E003" // a value of the wrong type, enum or format
+	MissingField    Code = "E004" // a required field is absent
+	UnsupportedFile Code = "E005" // an input that is not .cue, .yaml, .yml or .json
+
+	// References.
+	UndefinedNetwork      Code = "E101"
+	UndefinedCluster      Code = "E102"
+	UndefinedMesh         Code = "E103"
+	UndefinedControlPlane Code = "E104"
+	UndefinedRevision     Code = "E105" // a tenant selects a revision its control plane does not serve
+
+	// Names.
+	InvalidName Code = "E110" // a key that is not a DNS-1123 label
+
+	// Namespaces and discovery.
+	NamespaceConflict     Code = "E120" // a namespace claimed twice in one cluster
+	DiscoveryOverlap      Code = "E121" // two control planes' discovery selectors can match one namespace
+	UnscopedControlPlane  Code = "E122" // a control plane without selectors beside another
+	AmbiguousControlPlane Code = "E123" // a tenant could join several control planes
+	ClusterNotServed      Code = "E124" // a tenant names a cluster its mesh has no control plane for
+	ReservedNamespace     Code = "E125" // a tenant claims a system or Kubernetes namespace
+
+	// Revisions.
+	DuplicateRevision     Code = "E130" // a revision or tag name used twice in one cluster
+	SharedSystemNamespace Code = "E131" // control planes of two meshes in one system namespace
+	MultipleDefaults      Code = "E132" // more than one default revision or tag in a cluster
+
+	// Versions.
+	UnsupportedVersion Code = "E140"
+
+	// Helm values.
+	InvalidValues Code = "E150" // values that Istio does not know or of the wrong type
+	OwnedValues   Code = "E151" // values that set a field meshc computes
+)

@@ -1,0 +1,130 @@
+// Package diag defines meshc's diagnostics: what went wrong, where (topology
+// path and file:line:col), why, and how to fix it. Every stage reports
+// problems as diagnostics; the CLI prints them once, as text or JSON.
+//
+// diag imports nothing of meshc's, so every stage can depend on it.
+package diag
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Code is a stable diagnostic code. Codes never change meaning; new rules get
+// new codes. The catalogue is in codes.go.
+type Code string
+
+// Pos is a position in an input file. Line and Column are 1-based; a zero
+// Line means the position is unknown (the value came from a default).
+type Pos struct {
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.File == "":
+		return ""
+	case p.Line == 0:
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+}
+
+// Diagnostic is one problem with the user's input.
+type Diagnostic struct {
+	Code Code `json:"code"`
+	// Path is the topology path of the offending value, dotted, e.g.
+	// meshes.mesh-1.controlPlanes.cp1.cluster.
+	Path    string `json:"path,omitempty"`
+	Pos     Pos    `json:"pos"`
+	Message string `json:"message"`
+	// Hint says how to fix it.
+	Hint string `json:"hint,omitempty"`
+	// Related are other places involved, e.g. the first claim of a
+	// namespace that a second tenant claims again.
+	Related []Related `json:"related,omitempty"`
+}
+
+// Related is a secondary location of a diagnostic.
+type Related struct {
+	Path string `json:"path,omitempty"`
+	Pos  Pos    `json:"pos"`
+}
+
+// List is a set of diagnostics. It implements error so a stage can return it.
+type List []Diagnostic
+
+func (l List) Error() string {
+	var b strings.Builder
+	_ = l.WriteText(&b)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Sort orders diagnostics by file position, then path and code, so output is
+// stable whatever order the checks ran in.
+func (l List) Sort() {
+	slices.SortStableFunc(l, func(a, b Diagnostic) int {
+		return cmp.Or(
+			cmp.Compare(a.Pos.File, b.Pos.File),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Column, b.Pos.Column),
+			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Code, b.Code),
+			cmp.Compare(a.Message, b.Message),
+		)
+	})
+}
+
+// WriteText prints the diagnostics for a terminal:
+//
+//	topology.yaml:12:14: error E102: meshes.m.controlPlanes.cp.cluster: cluster "c9" is not defined
+//	    hint: define clusters.c9 or use one of: c1, c2
+func (l List) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, d := range l {
+		if pos := d.Pos.String(); pos != "" {
+			b.WriteString(pos)
+			b.WriteString(": ")
+		}
+		fmt.Fprintf(&b, "error %s", d.Code)
+		if d.Path != "" {
+			fmt.Fprintf(&b, " at %s", d.Path)
+		}
+		fmt.Fprintf(&b, ": %s\n", d.Message)
+		for _, r := range d.Related {
+			b.WriteString("    see: ")
+			if pos := r.Pos.String(); pos != "" {
+				b.WriteString(pos)
+				if r.Path != "" {
+					b.WriteString(" ")
+				}
+			}
+			b.WriteString(r.Path)
+			b.WriteString("\n")
+		}
+		if d.Hint != "" {
+			fmt.Fprintf(&b, "    hint: %s\n", d.Hint)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON prints the diagnostics as one JSON document, for editors and CI.
+func (l List) WriteJSON(w io.Writer) error {
+	out := l
+	if out == nil {
+		out = List{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Diagnostics List `json:"diagnostics"`
+	}{out})
+}

@@ -1,0 +1,169 @@
+// Package emit wraps a plan into the Kubernetes objects and files of an
+// installer target. Targets differ only in how a control plane is installed
+// (Sail operator CRs, or IstioOperator files for istioctl); namespaces and
+// policies that no installer owns are emitted the same way for every target.
+//
+// Objects are plain JSON-shaped maps (map[string]any) so that every target
+// can emit kinds without Go types (Sail, Istio CRs) the same way; tests
+// decode each one strictly into its typed API or check it against its CRD.
+//
+// Import direction: emit imports plan, model and istio.
+package emit
+
+import (
+	"fmt"
+	"strconv"
+
+	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/plan"
+)
+
+// Target names an installer target.
+type Target string
+
+const (
+	Sail     Target = model.InstallerSail
+	Istioctl Target = model.InstallerIstioctl
+)
+
+// Targets lists the targets meshc can emit, in the order help text shows them.
+var Targets = []Target{Sail, Istioctl}
+
+// ParseTarget validates a target name.
+func ParseTarget(s string) (Target, error) {
+	for _, t := range Targets {
+		if string(t) == s {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("unknown target %q: use sail or istioctl", s)
+}
+
+// Layer groups objects that are applied together. Each layer is its own
+// kustomization, so Flux can chain one Kustomization per layer with
+// dependsOn, and its objects carry the layer's Argo CD sync wave.
+type Layer struct {
+	Dir  string
+	Wave int
+}
+
+// The layers, in apply order: namespaces and prerequisites, then control
+// planes, then mesh configuration that needs istiod's CRDs and webhooks.
+var (
+	LayerNamespaces   = Layer{Dir: "namespaces", Wave: 0}
+	LayerControlPlane = Layer{Dir: "control-plane", Wave: 1}
+	LayerMeshConfig   = Layer{Dir: "mesh-config", Wave: 3}
+)
+
+// Layers lists every layer in apply order.
+var Layers = []Layer{LayerNamespaces, LayerControlPlane, LayerMeshConfig}
+
+// Object is one Kubernetes object in its JSON form.
+type Object = map[string]any
+
+// Resource is an object placed in a layer of a cluster's bundle.
+type Resource struct {
+	Layer  Layer
+	Object Object
+}
+
+// File is a file kept beside a bundle but not applied by it, such as an
+// IstioOperator for istioctl. Path is relative to the cluster's folder.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Cluster is everything emitted for one cluster.
+type Cluster struct {
+	Name      string
+	Resources []Resource
+	Files     []File
+}
+
+// Output is a whole fleet's emitted objects.
+type Output struct {
+	Topology string
+	Target   Target
+	Clusters []*Cluster
+}
+
+// Emit wraps the plan for target.
+func Emit(p *plan.Plan, target Target) (*Output, error) {
+	out := &Output{Topology: p.Topology, Target: target}
+	for _, pc := range p.Clusters {
+		c := &Cluster{Name: pc.Name}
+		c.Resources = append(c.Resources, namespaces(pc)...)
+		switch target {
+		case Sail:
+			c.Resources = append(c.Resources, sailControlPlanes(pc)...)
+		case Istioctl:
+			files, err := istioctlFiles(pc)
+			if err != nil {
+				return nil, err
+			}
+			c.Files = files
+		default:
+			return nil, fmt.Errorf("unknown target %q", target)
+		}
+		c.Resources = append(c.Resources, peerAuthentications(pc)...)
+		out.Clusters = append(out.Clusters, c)
+	}
+	return out, nil
+}
+
+// Annotations every emitted object may carry.
+const (
+	AnnotationSyncWave    = "argocd.argoproj.io/sync-wave"
+	AnnotationSyncOptions = "argocd.argoproj.io/sync-options"
+)
+
+// meta builds an object's metadata: its name, namespace (when namespaced),
+// labels, its Argo CD sync wave and the topology path it comes from.
+func meta(name, namespace string, wave int, source model.Path, labels map[string]string) map[string]any {
+	annotations := map[string]any{
+		AnnotationSyncWave:    strconv.Itoa(wave),
+		plan.AnnotationSource: source.String(),
+	}
+	m := map[string]any{"name": name, "annotations": annotations}
+	if namespace != "" {
+		m["namespace"] = namespace
+	}
+	if len(labels) > 0 {
+		l := make(map[string]any, len(labels))
+		for k, v := range labels {
+			l[k] = v
+		}
+		m["labels"] = l
+	}
+	return m
+}
+
+func namespaces(c *plan.Cluster) []Resource {
+	out := make([]Resource, 0, len(c.Namespaces))
+	for _, ns := range c.Namespaces {
+		out = append(out, Resource{Layer: LayerNamespaces, Object: Object{
+			"apiVersion": "v1",
+			"kind":       "Namespace",
+			"metadata":   meta(ns.Name, "", LayerNamespaces.Wave, ns.Source, ns.Labels),
+		}})
+	}
+	return out
+}
+
+func peerAuthentications(c *plan.Cluster) []Resource {
+	out := make([]Resource, 0, len(c.PeerAuths))
+	for _, pa := range c.PeerAuths {
+		m := meta(pa.Name, pa.Namespace, LayerMeshConfig.Wave, pa.Source, nil)
+		// istiod installs the PeerAuthentication CRD, so on a first sync
+		// Argo CD's dry run would not find it yet.
+		m["annotations"].(map[string]any)[AnnotationSyncOptions] = "SkipDryRunOnMissingResource=true"
+		out = append(out, Resource{Layer: LayerMeshConfig, Object: Object{
+			"apiVersion": "security.istio.io/v1",
+			"kind":       "PeerAuthentication",
+			"metadata":   m,
+			"spec":       map[string]any{"mtls": map[string]any{"mode": pa.Mode}},
+		}})
+	}
+	return out
+}

@@ -1,0 +1,105 @@
+package emit
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/plan"
+)
+
+// IstioctlDir is the folder, inside a cluster's bundle folder, that holds
+// the IstioOperator files. It is not a kustomization resource: no operator
+// in the cluster reads IstioOperator objects, istioctl does.
+const IstioctlDir = "istioctl"
+
+// istioctlProfile is the profile of an IstioOperator: what the user asked
+// for, else minimal, which installs istiod alone (meshc emits gateways
+// itself).
+func istioctlProfile(cp *plan.ControlPlane) string {
+	if cp.Profile != "" {
+		return cp.Profile
+	}
+	return "minimal"
+}
+
+// IstioOperator builds the IstioOperator that installs cp with istioctl.
+func IstioOperator(c *plan.Cluster, cp *plan.ControlPlane) Object {
+	values := maps.Clone(cp.Values)
+	spec := map[string]any{"profile": istioctlProfile(cp)}
+	if !cp.IsDefaultRevision() {
+		spec["revision"] = cp.Revision
+	}
+	// IstioOperator takes mesh config at spec.meshConfig; istioctl merges
+	// values.meshConfig too, but the documented place reads better.
+	if mc, ok := values["meshConfig"]; ok {
+		spec["meshConfig"] = mc
+		delete(values, "meshConfig")
+	}
+	if len(cp.Tags) > 0 {
+		tags := make([]any, len(cp.Tags))
+		for i, t := range cp.Tags {
+			tags[i] = t
+		}
+		values["revisionTags"] = tags
+	}
+	if c.Platform == model.PlatformOpenShift {
+		global := maps.Clone(values["global"].(map[string]any))
+		global["platform"] = "openshift"
+		values["global"] = global
+	}
+	spec["values"] = values
+	if c.CNI != nil && c.CNI.Owner == cp {
+		// One CNI agent per cluster: only the first control plane's
+		// install carries it, the others only tell sidecars it is there.
+		spec["components"] = map[string]any{
+			"cni": map[string]any{"enabled": true, "namespace": c.CNI.Namespace},
+		}
+	}
+	return Object{
+		"apiVersion": "install.istio.io/v1alpha1",
+		"kind":       "IstioOperator",
+		"metadata":   map[string]any{"name": cp.Revision, "namespace": cp.Namespace},
+		"spec":       spec,
+	}
+}
+
+// IstioctlFileName is the file of a control plane's IstioOperator.
+func IstioctlFileName(cp *model.ControlPlane) string {
+	return path.Join(IstioctlDir, cp.Revision+".yaml")
+}
+
+func istioctlFiles(c *plan.Cluster) ([]File, error) {
+	var files []File
+	var steps strings.Builder
+	for _, cp := range c.ControlPlanes {
+		body, err := yaml.Marshal(IstioOperator(c, cp))
+		if err != nil {
+			return nil, err
+		}
+		header := fmt.Sprintf("# Control plane %s of mesh %s (%s).\n# Install with: istioctl install -y -f %s\n",
+			cp.Name, cp.Mesh, cp.Path(), IstioctlFileName(cp.ControlPlane))
+		files = append(files, File{Path: IstioctlFileName(cp.ControlPlane), Data: append([]byte(header), body...)})
+		fmt.Fprintf(&steps, "istioctl install -y -f %s\n", IstioctlFileName(cp.ControlPlane))
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	readme := fmt.Sprintf(`# Installing cluster %s with istioctl
+
+The bundle in this folder creates the namespaces and the mesh policies; the
+control planes are installed by istioctl from the IstioOperator files in
+%s/, which the bundle does not apply. In order:
+
+`+"```sh"+`
+kubectl apply -k namespaces
+%skubectl apply -k .
+`+"```"+`
+`, c.Name, IstioctlDir, steps.String())
+	files = append(files, File{Path: path.Join(IstioctlDir, "README.md"), Data: []byte(readme)})
+	return files, nil
+}

@@ -1,0 +1,498 @@
+// Package load reads a topology file (.cue, .yaml, .yml or .json), validates
+// it against the embedded CUE schema and decodes it once into model types.
+//
+// It is the only package that imports CUE: YAML and JSON go through CUE's own
+// encoders, so schema errors point into the user's file, and positions of any
+// topology path stay available to later stages through model.Source.
+//
+// Import direction: load imports model, diag and schema.
+package load
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+	cuejson "cuelang.org/go/encoding/json"
+	cueyaml "cuelang.org/go/encoding/yaml"
+
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/schema"
+)
+
+// schemaFile is the name schema positions carry; it never shows up in a
+// diagnostic's position, which always points into the user's file.
+const schemaFile = "meshc.dev/schema/topology.cue"
+
+// Extensions lists the input formats by file extension.
+var Extensions = []string{".cue", ".json", ".yaml", ".yml"}
+
+// File reads and loads the topology at path. A problem with the input is
+// returned as a diag.List; any other error is meshc's or the system's.
+func File(path string) (*model.Topology, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, diag.List{{
+			Code:    diag.UnsupportedFile,
+			Pos:     diag.Pos{File: path},
+			Message: fmt.Sprintf("cannot read topology: %v", unwrapPathError(err)),
+			Hint:    "pass the path of a .cue, .yaml, .yml or .json topology file",
+		}}
+	}
+	return Bytes(path, data)
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Bytes loads a topology from data; filename picks the format by extension
+// and names the file in diagnostics.
+func Bytes(filename string, data []byte) (*model.Topology, error) {
+	ctx := cuecontext.New()
+	input, diags := parse(ctx, filename, data)
+	if diags != nil {
+		return nil, diags
+	}
+	sch := ctx.CompileString(schema.Topology, cue.Filename(schemaFile))
+	if err := sch.Err(); err != nil {
+		return nil, fmt.Errorf("compiling embedded schema: %w", err)
+	}
+	unified := sch.Unify(input)
+	src := &source{input: input, schema: sch}
+	if err := unified.Validate(cue.Concrete(true)); err != nil {
+		return nil, src.schemaDiagnostics(filename, err)
+	}
+	topo := new(model.Topology)
+	if err := unified.Decode(topo); err != nil {
+		return nil, fmt.Errorf("decoding validated topology: %w", err)
+	}
+	topo.Source = src
+	for _, m := range topo.Meshes {
+		for _, cp := range m.ControlPlanes {
+			var err error
+			if cp.Values, err = jsonNormal(cp.Values); err != nil {
+				return nil, fmt.Errorf("normalizing values: %w", err)
+			}
+		}
+	}
+	topo.ResolveDefaults()
+	return topo, nil
+}
+
+// jsonNormal converts decoded values to plain JSON types (map[string]any,
+// []any, string, float64, bool, nil), the only types Kubernetes'
+// unstructured helpers, the schema validator and the YAML writer accept.
+func jsonNormal(v map[string]any) (map[string]any, error) {
+	if len(v) == 0 {
+		return nil, nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	return out, json.Unmarshal(data, &out)
+}
+
+// parse turns the input into a CUE value, keeping positions in filename.
+func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List) {
+	var v cue.Value
+	switch ext := strings.ToLower(filepath.Ext(filename)); ext {
+	case ".yaml", ".yml":
+		f, err := cueyaml.Extract(filename, data)
+		if err != nil {
+			return v, syntaxDiagnostics(filename, err)
+		}
+		v = ctx.BuildFile(f)
+	case ".json":
+		expr, err := cuejson.Extract(filename, data)
+		if err != nil {
+			return v, syntaxDiagnostics(filename, err)
+		}
+		v = ctx.BuildExpr(expr, cue.Filename(filename))
+	case ".cue":
+		v = ctx.CompileBytes(data, cue.Filename(filename))
+	default:
+		return v, diag.List{{
+			Code:    diag.UnsupportedFile,
+			Pos:     diag.Pos{File: filename},
+			Message: fmt.Sprintf("unsupported topology format %q", ext),
+			Hint:    "name the file with one of the extensions " + strings.Join(Extensions, ", "),
+		}}
+	}
+	if err := v.Err(); err != nil {
+		return v, syntaxDiagnostics(filename, err)
+	}
+	if k := v.IncompleteKind(); k != cue.StructKind && k != cue.TopKind {
+		return v, diag.List{{
+			Code:    diag.InvalidValue,
+			Pos:     posOf(v.Pos()),
+			Message: fmt.Sprintf("a topology is a mapping, not %s", k),
+			Hint:    "start the file with apiVersion: meshc.dev/v1alpha1 and kind: Topology",
+		}}
+	}
+	return v, nil
+}
+
+func syntaxDiagnostics(filename string, err error) diag.List {
+	var out diag.List
+	for _, e := range cueerrors.Errors(err) {
+		p := firstUserPos(e, filename)
+		if p.File == "" {
+			p.File = filename
+		}
+		out = append(out, diag.Diagnostic{
+			Code:    diag.Syntax,
+			Pos:     p,
+			Message: "cannot parse topology: " + message(e),
+			Hint:    "fix the syntax at the position shown",
+		})
+	}
+	if out == nil {
+		out = diag.List{{Code: diag.Syntax, Pos: diag.Pos{File: filename}, Message: "cannot parse topology: " + err.Error()}}
+	}
+	out.Sort()
+	return out
+}
+
+func posOf(p token.Pos) diag.Pos {
+	if !p.IsValid() {
+		return diag.Pos{}
+	}
+	return diag.Pos{File: p.Filename(), Line: p.Line(), Column: p.Column()}
+}
+
+// firstUserPos picks the first position of e inside the user's file; CUE
+// also reports positions in the schema, which mean nothing to a user.
+func firstUserPos(e cueerrors.Error, filename string) diag.Pos {
+	for _, p := range cueerrors.Positions(e) {
+		if p.Filename() == filename {
+			return posOf(p)
+		}
+	}
+	return diag.Pos{}
+}
+
+func message(e cueerrors.Error) string {
+	format, args := e.Msg()
+	return fmt.Sprintf(format, args...)
+}
+
+// source implements model.Source over the user's input value.
+type source struct {
+	input  cue.Value
+	schema cue.Value
+}
+
+func cuePath(p model.Path) cue.Path {
+	sels := make([]cue.Selector, 0, len(p))
+	for _, s := range p {
+		switch s := s.(type) {
+		case string:
+			sels = append(sels, cue.Str(s))
+		case int:
+			sels = append(sels, cue.Index(s))
+		}
+	}
+	return cue.MakePath(sels...)
+}
+
+// Pos returns the position of path in the user's file, or of its nearest
+// ancestor the user wrote when the value came from a default.
+func (s *source) Pos(p model.Path) diag.Pos {
+	for n := len(p); n >= 0; n-- {
+		v := s.input.LookupPath(cuePath(p[:n]))
+		if v.Exists() {
+			if pos := posOf(v.Pos()); pos.Line != 0 {
+				return pos
+			}
+		}
+	}
+	return diag.Pos{}
+}
+
+// schemaDiagnostics turns a failed schema validation into diagnostics with
+// codes, topology paths and hints. CUE stops reporting inside a struct once
+// one of its fields fails, so rather than translate its error list, this
+// walks the user's input against the schema and checks every value on its
+// own: the user sees all problems at once. CUE's own errors are the fallback.
+func (s *source) schemaDiagnostics(filename string, err error) diag.List {
+	var out diag.List
+	s.walk(model.Path{}, s.input, s.schema, &out)
+	if len(out) == 0 {
+		for _, e := range cueerrors.Errors(err) {
+			path := model.Path{}
+			for _, sel := range e.Path() {
+				path = append(path, sel)
+			}
+			out = append(out, diag.Diagnostic{
+				Code: diag.InvalidValue, Path: path.String(), Pos: firstUserPos(e, filename),
+				Message: message(e),
+			})
+		}
+	}
+	for i := range out {
+		if out[i].Pos.File == "" {
+			out[i].Pos.File = filename
+		}
+	}
+	out.Sort()
+	return out
+}
+
+// walk checks the input value in against the schema constraint sch at path.
+func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
+	switch in.IncompleteKind() {
+	case cue.StructKind:
+		if sch.IncompleteKind()&cue.StructKind == 0 {
+			*out = append(*out, s.invalid(path, in, sch))
+			return
+		}
+		fields, err := in.Fields()
+		if err != nil {
+			return
+		}
+		present := map[string]bool{}
+		for fields.Next() {
+			key := fields.Selector().Unquoted()
+			present[key] = true
+			child := path.Child(key)
+			childSch := lookupField(sch, key)
+			if !childSch.Exists() {
+				if sch.Allows(cue.Str(key)) {
+					continue // an open struct, such as Helm values
+				}
+				*out = append(*out, diag.Diagnostic{
+					Code:    diag.UnknownField,
+					Path:    child.String(),
+					Pos:     posOf(fields.Value().Pos()),
+					Message: fmt.Sprintf("unknown field %q", key),
+					Hint:    s.allowedFieldsHint(child),
+				})
+				continue
+			}
+			s.walk(child, fields.Value(), childSch, out)
+		}
+		required, err := sch.Fields()
+		if err != nil {
+			return
+		}
+		for required.Next() {
+			key := required.Selector().Unquoted()
+			if present[key] {
+				continue
+			}
+			if _, ok := required.Value().Default(); ok || required.Value().IsConcrete() {
+				continue
+			}
+			child := path.Child(key)
+			*out = append(*out, diag.Diagnostic{
+				Code:    diag.MissingField,
+				Path:    child.String(),
+				Pos:     posOf(in.Pos()),
+				Message: fmt.Sprintf("required field %q is missing", key),
+				Hint:    "add " + child.String() + ":" + describeExpected(required.Value()),
+			})
+		}
+	case cue.ListKind:
+		if sch.IncompleteKind()&cue.ListKind == 0 {
+			*out = append(*out, s.invalid(path, in, sch))
+			return
+		}
+		elemSch := sch.LookupPath(cue.MakePath(cue.AnyIndex))
+		items, err := in.List()
+		if err != nil {
+			return
+		}
+		for i := 0; items.Next(); i++ {
+			s.walk(path.Child(i), items.Value(), elemSch, out)
+		}
+	default:
+		if err := sch.Unify(in).Validate(cue.Concrete(true)); err != nil {
+			*out = append(*out, s.invalid(path, in, sch))
+		}
+	}
+}
+
+func lookupField(sch cue.Value, key string) cue.Value {
+	if v := sch.LookupPath(cue.MakePath(cue.Str(key).Optional())); v.Exists() {
+		return v
+	}
+	return sch.LookupPath(cue.MakePath(cue.AnyString))
+}
+
+func (s *source) invalid(path model.Path, in, sch cue.Value) diag.Diagnostic {
+	return diag.Diagnostic{
+		Code:    diag.InvalidValue,
+		Path:    path.String(),
+		Pos:     posOf(in.Pos()),
+		Message: "invalid value " + render(in),
+		Hint:    "expected" + describeExpected(sch),
+	}
+}
+
+// render shows a user's value in a message: scalars as written, structures
+// by kind.
+func render(v cue.Value) string {
+	switch v.IncompleteKind() {
+	case cue.StructKind:
+		return "(a mapping)"
+	case cue.ListKind:
+		return "(a list)"
+	}
+	if v.IsConcrete() {
+		return fmt.Sprint(v)
+	}
+	return "(" + v.IncompleteKind().String() + ")"
+}
+
+func lastKey(p model.Path) string {
+	if len(p) == 0 {
+		return ""
+	}
+	return fmt.Sprint(p[len(p)-1])
+}
+
+// schemaAt finds the schema constraint for a topology path, following
+// pattern constraints for map entries.
+func (s *source) schemaAt(p model.Path) cue.Value {
+	v := s.schema
+	for _, seg := range p {
+		var next cue.Value
+		switch seg := seg.(type) {
+		case string:
+			next = v.LookupPath(cue.MakePath(cue.Str(seg).Optional()))
+			if !next.Exists() {
+				next = v.LookupPath(cue.MakePath(cue.AnyString))
+			}
+		case int:
+			next = v.LookupPath(cue.MakePath(cue.AnyIndex))
+		}
+		if !next.Exists() {
+			return cue.Value{}
+		}
+		v = next
+	}
+	return v
+}
+
+// allowedFieldsHint lists the fields the schema allows beside an unknown
+// one, best guess first.
+func (s *source) allowedFieldsHint(p model.Path) string {
+	if len(p) == 0 {
+		return ""
+	}
+	parent := s.schemaAt(p[:len(p)-1])
+	if !parent.Exists() {
+		return "remove the field"
+	}
+	var fields []string
+	it, err := parent.Fields(cue.Optional(true))
+	if err != nil {
+		return "remove the field"
+	}
+	for it.Next() {
+		fields = append(fields, it.Selector().Unquoted())
+	}
+	if len(fields) == 0 {
+		return "remove the field: this mapping takes no fields"
+	}
+	slices.Sort(fields)
+	bad := lastKey(p)
+	if best := closest(bad, fields); best != "" {
+		return fmt.Sprintf("did you mean %q? allowed fields: %s", best, strings.Join(fields, ", "))
+	}
+	return "remove the field or use one of: " + strings.Join(fields, ", ")
+}
+
+// closest returns the candidate within a small edit distance of s, if any.
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// describeExpected renders a schema constraint for a hint: " one of
+// "a", "b"" for enums, " a string matching ..." for patterns.
+func describeExpected(v cue.Value) string {
+	if !v.Exists() {
+		return ""
+	}
+	op, args := v.Expr()
+	if op == cue.OrOp {
+		var alts []string
+		for _, a := range args {
+			if a.IsConcrete() {
+				alts = append(alts, fmt.Sprint(a))
+			}
+		}
+		if len(alts) == len(args) {
+			return " one of " + strings.Join(alts, ", ")
+		}
+	}
+	src := strings.TrimSpace(formatNode(v.Source()))
+	if src != "" && len(src) <= 120 && !strings.Contains(src, "\n") {
+		return " " + src
+	}
+	switch k := v.IncompleteKind(); k {
+	case cue.StructKind:
+		return " a mapping"
+	case cue.ListKind:
+		return " a list"
+	default:
+		return " a value of kind " + k.String()
+	}
+}
+
+func formatNode(n ast.Node) string {
+	switch n := n.(type) {
+	case *ast.Field:
+		return formatNode(n.Value)
+	case *ast.BasicLit:
+		return n.Value
+	case *ast.UnaryExpr:
+		return n.Op.String() + formatNode(n.X)
+	case *ast.Ident:
+		return n.Name
+	}
+	return ""
+}

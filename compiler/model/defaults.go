@@ -1,0 +1,56 @@
+package model
+
+// Defaults that do not depend on the target. They are applied in Go rather
+// than in the CUE schema because most depend on context (a mesh's name, the
+// fleet defaults); the schema's comments document each one.
+const (
+	DefaultNamespace    = "istio-system"
+	DefaultTrustDomain  = "cluster.local"
+	DefaultDiscoveryKey = "istio-discovery"
+	DefaultMTLS         = "STRICT"
+)
+
+// ResolveDefaults fills every field the user left to its default, and the
+// Name fields from map keys. It is idempotent. Checks and planning run on the
+// resolved topology, so they never repeat defaulting logic.
+func (t *Topology) ResolveDefaults() {
+	for name, c := range t.Clusters {
+		c.Name = name
+		if c.Platform == "" {
+			c.Platform = PlatformKubernetes
+		}
+	}
+	for name, m := range t.Meshes {
+		m.Name = name
+		if m.MeshID == "" {
+			m.MeshID = name
+		}
+		if m.TrustDomain == "" {
+			m.TrustDomain = DefaultTrustDomain
+		}
+		if m.Version == "" {
+			m.Version = t.Defaults.Istio.Version
+		}
+		if m.DiscoveryLabel == nil {
+			m.DiscoveryLabel = map[string]string{DefaultDiscoveryKey: name}
+		}
+		if m.MTLS == "" {
+			m.MTLS = DefaultMTLS
+		}
+		for cpName, cp := range m.ControlPlanes {
+			cp.Name, cp.Mesh = cpName, name
+			if cp.Namespace == "" {
+				cp.Namespace = DefaultNamespace
+			}
+			if cp.Revision == "" {
+				cp.Revision = cpName
+			}
+			if cp.Version == "" {
+				cp.Version = m.Version
+			}
+		}
+	}
+	for name, tn := range t.Tenants {
+		tn.Name = name
+	}
+}

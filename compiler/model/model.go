@@ -1,0 +1,213 @@
+// Package model holds the topology as plain Go types: what the loader decodes
+// once from CUE, with defaults resolved. Every later stage (semantic checks,
+// planning, emitting) reads these types and never sees CUE.
+//
+// Import direction: model imports only diag and the standard library.
+package model
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"meshc.dev/meshc/compiler/diag"
+)
+
+// APIVersion and Kind identify a topology document.
+const (
+	APIVersion = "meshc.dev/v1alpha1"
+	Kind       = "Topology"
+)
+
+// Installer targets.
+const (
+	InstallerSail     = "sail"
+	InstallerIstioctl = "istioctl"
+)
+
+// Platforms.
+const (
+	PlatformKubernetes = "kubernetes"
+	PlatformOpenShift  = "openshift"
+)
+
+// DefaultRevision is the revision name of Istio's unnamed default revision.
+const DefaultRevision = "default"
+
+// MTLSNone asks for no mesh-wide PeerAuthentication.
+const MTLSNone = "NONE"
+
+// Topology is a decoded topology document.
+type Topology struct {
+	APIVersion string              `json:"apiVersion"`
+	Kind       string              `json:"kind"`
+	Metadata   Metadata            `json:"metadata"`
+	Defaults   Defaults            `json:"defaults"`
+	Networks   map[string]Network  `json:"networks"`
+	Clusters   map[string]*Cluster `json:"clusters"`
+	Meshes     map[string]*Mesh    `json:"meshes"`
+	Tenants    map[string]*Tenant  `json:"tenants"`
+
+	// Source locates topology paths in the input files; nil when the
+	// topology was built in memory.
+	Source Source `json:"-"`
+}
+
+// Metadata names the topology.
+type Metadata struct {
+	Name string `json:"name"`
+}
+
+// Defaults apply where a mesh or control plane says nothing.
+type Defaults struct {
+	Istio     IstioDefaults `json:"istio"`
+	Installer string        `json:"installer"`
+}
+
+// IstioDefaults are fleet-wide Istio settings.
+type IstioDefaults struct {
+	Version string `json:"version"`
+}
+
+// Network is an L3 network; its members are the clusters that name it.
+type Network struct{}
+
+// Cluster is one Kubernetes cluster; it gets its own bundle.
+type Cluster struct {
+	Name         string   `json:"-"`
+	Network      string   `json:"network"`
+	Platform     string   `json:"platform"`
+	CNI          bool     `json:"cni"`
+	APIServer    string   `json:"apiServer"`
+	PodCIDRs     []string `json:"podCIDRs"`
+	ServiceCIDRs []string `json:"serviceCIDRs"`
+}
+
+// NeedsCNI reports whether the cluster runs the Istio CNI node agent.
+func (c *Cluster) NeedsCNI() bool { return c.CNI || c.Platform == PlatformOpenShift }
+
+// Mesh is one Istio mesh.
+type Mesh struct {
+	Name           string                   `json:"-"`
+	MeshID         string                   `json:"meshID"`
+	TrustDomain    string                   `json:"trustDomain"`
+	Version        string                   `json:"version"`
+	DiscoveryLabel map[string]string        `json:"discoveryLabel"`
+	MTLS           string                   `json:"mtls"`
+	ControlPlanes  map[string]*ControlPlane `json:"controlPlanes"`
+}
+
+// ControlPlane is one istiod deployment of a mesh.
+type ControlPlane struct {
+	Name      string         `json:"-"`
+	Mesh      string         `json:"-"`
+	Cluster   string         `json:"cluster"`
+	Namespace string         `json:"namespace"`
+	Revision  string         `json:"revision"`
+	Version   string         `json:"version"`
+	Profile   string         `json:"profile"`
+	Tags      []string       `json:"tags"`
+	Values    map[string]any `json:"values"`
+}
+
+// Path is the control plane's topology path.
+func (cp *ControlPlane) Path() Path {
+	return Path{"meshes", cp.Mesh, "controlPlanes", cp.Name}
+}
+
+// IsDefaultRevision reports whether the control plane is Istio's default
+// revision (unnamed; istiod without a suffix).
+func (cp *ControlPlane) IsDefaultRevision() bool { return cp.Revision == DefaultRevision }
+
+// Serves reports whether rev is the control plane's revision or one of its tags.
+func (cp *ControlPlane) Serves(rev string) bool {
+	return rev == cp.Revision || slices.Contains(cp.Tags, rev)
+}
+
+// Tenant is a group of application namespaces that join one mesh.
+type Tenant struct {
+	Name         string            `json:"-"`
+	Mesh         string            `json:"mesh"`
+	ControlPlane string            `json:"controlPlane"`
+	Revision     string            `json:"revision"`
+	Clusters     []string          `json:"clusters"`
+	Namespaces   []string          `json:"namespaces"`
+	Labels       map[string]string `json:"labels"`
+	MTLS         string            `json:"mtls"`
+}
+
+// Path is a topology path: map keys (string) and list indexes (int).
+type Path []any
+
+// String renders a path the way users write it: meshes.m.controlPlanes.cp,
+// with list indexes in brackets and keys that are not plain names quoted.
+func (p Path) String() string {
+	var b strings.Builder
+	for i, s := range p {
+		switch s := s.(type) {
+		case int:
+			b.WriteString("[" + strconv.Itoa(s) + "]")
+		case string:
+			if !plainKey(s) {
+				b.WriteString("[" + strconv.Quote(s) + "]")
+				continue
+			}
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+// Child returns p extended by segs, without aliasing p.
+func (p Path) Child(segs ...any) Path {
+	return append(slices.Clip(p), segs...)
+}
+
+func plainKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Source locates a topology path in the input. For a path the user did not
+// write (a default), it returns the position of the nearest written ancestor.
+type Source interface {
+	Pos(Path) diag.Pos
+}
+
+// Pos locates path in the topology's source; the zero Pos when unknown.
+func (t *Topology) Pos(p Path) diag.Pos {
+	if t.Source == nil {
+		return diag.Pos{}
+	}
+	return t.Source.Pos(p)
+}
+
+// SortedKeys returns a map's keys in order; all iteration that shapes output
+// goes through it so output never depends on map order.
+func SortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// ControlPlanes returns every control plane of the topology, ordered by mesh
+// then name.
+func (t *Topology) ControlPlanes() []*ControlPlane {
+	var out []*ControlPlane
+	for _, m := range SortedKeys(t.Meshes) {
+		mesh := t.Meshes[m]
+		for _, c := range SortedKeys(mesh.ControlPlanes) {
+			out = append(out, mesh.ControlPlanes[c])
+		}
+	}
+	return out
+}

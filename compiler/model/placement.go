@@ -1,0 +1,83 @@
+package model
+
+import "slices"
+
+// ControlPlanesIn returns the control planes of mesh running in cluster,
+// ordered by name.
+func (t *Topology) ControlPlanesIn(mesh, cluster string) []*ControlPlane {
+	m := t.Meshes[mesh]
+	if m == nil {
+		return nil
+	}
+	var out []*ControlPlane
+	for _, name := range SortedKeys(m.ControlPlanes) {
+		if cp := m.ControlPlanes[name]; cp.Cluster == cluster {
+			out = append(out, cp)
+		}
+	}
+	return out
+}
+
+// ControlPlanesOfCluster returns every control plane running in cluster,
+// ordered by mesh then name.
+func (t *Topology) ControlPlanesOfCluster(cluster string) []*ControlPlane {
+	var out []*ControlPlane
+	for _, cp := range t.ControlPlanes() {
+		if cp.Cluster == cluster {
+			out = append(out, cp)
+		}
+	}
+	return out
+}
+
+// TenantClusters returns the clusters a tenant's namespaces are created in:
+// those it lists, else the clusters its control plane (or its mesh's
+// control planes) run in. Sorted, without duplicates.
+func (t *Topology) TenantClusters(tn *Tenant) []string {
+	if len(tn.Clusters) > 0 {
+		return slices.Compact(slices.Sorted(slices.Values(tn.Clusters)))
+	}
+	m := t.Meshes[tn.Mesh]
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, cp := range m.ControlPlanes {
+		if tn.ControlPlane == "" || tn.ControlPlane == cp.Name {
+			out = append(out, cp.Cluster)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Placement is where a tenant's namespaces land in one cluster: the control
+// plane that serves them and the istio.io/rev value they carry.
+type Placement struct {
+	Cluster      string
+	ControlPlane *ControlPlane
+	Revision     string
+}
+
+// PlaceTenant picks the control plane serving tenant tn in cluster. It
+// returns the candidates when the choice is not unique (none, or several),
+// for the checks to report; the planner only calls it on checked input.
+func (t *Topology) PlaceTenant(tn *Tenant, cluster string) (Placement, []*ControlPlane) {
+	candidates := t.ControlPlanesIn(tn.Mesh, cluster)
+	if tn.ControlPlane != "" {
+		candidates = slices.DeleteFunc(candidates, func(cp *ControlPlane) bool { return cp.Name != tn.ControlPlane })
+	} else if tn.Revision != "" && len(candidates) > 1 {
+		// A revision or tag names the control plane when the mesh runs
+		// several in the cluster (stable and canary).
+		candidates = slices.DeleteFunc(candidates, func(cp *ControlPlane) bool { return !cp.Serves(tn.Revision) })
+	}
+	if len(candidates) != 1 {
+		return Placement{Cluster: cluster}, candidates
+	}
+	cp := candidates[0]
+	rev := tn.Revision
+	if rev == "" {
+		rev = cp.Revision
+	}
+	return Placement{Cluster: cluster, ControlPlane: cp, Revision: rev}, candidates
+}

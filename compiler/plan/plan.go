@@ -1,0 +1,214 @@
+// Package plan turns a checked topology into per-cluster desired state: which
+// namespaces exist with which labels, which control planes run where with
+// which Helm values, which policies apply. The plan is target-independent:
+// every installer target wraps the same plan, so they cannot disagree on
+// identity or scoping.
+//
+// Import direction: plan imports model and istio; never CUE, never emitters.
+package plan
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+
+	"meshc.dev/meshc/compiler/istio"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// Labels and annotations meshc puts on what it emits.
+const (
+	LabelRev           = "istio.io/rev"
+	LabelNetwork       = "topology.istio.io/network"
+	AnnotationSource   = "meshc.dev/source"
+	CNINamespace       = "istio-cni"
+	EnhancedScopingEnv = "ENABLE_ENHANCED_RESOURCE_SCOPING"
+)
+
+// Plan is the desired state of a whole fleet.
+type Plan struct {
+	Topology string
+	Clusters []*Cluster // ordered by name
+}
+
+// Cluster is the desired state of one cluster.
+type Cluster struct {
+	Name     string
+	Platform string
+	Network  string
+	// CNI is set when the cluster runs the Istio CNI node agent: exactly
+	// one per cluster, shared by all its control planes.
+	CNI           *CNI
+	Namespaces    []*Namespace    // ordered by name
+	ControlPlanes []*ControlPlane // ordered by mesh, then name
+	PeerAuths     []*PeerAuth     // ordered by namespace, then name
+}
+
+// CNI is the cluster's Istio CNI node agent.
+type CNI struct {
+	Namespace string
+	// Version is the newest release among the cluster's control planes:
+	// the CNI agent must be at least as new as the proxies it serves.
+	Version istio.Version
+	// Owner is the control plane whose install carries the CNI for
+	// installers that bundle it with istiod (istioctl).
+	Owner *ControlPlane
+	// Source is the topology path that asks for the CNI agent.
+	Source model.Path
+}
+
+// NamespaceRole says why a namespace exists.
+type NamespaceRole string
+
+const (
+	RoleSystem NamespaceRole = "system" // a control plane's namespace
+	RoleTenant NamespaceRole = "tenant" // a tenant's application namespace
+	RoleCNI    NamespaceRole = "cni"    // the CNI node agent's namespace
+)
+
+// Namespace is one namespace meshc creates and labels.
+type Namespace struct {
+	Name   string
+	Role   NamespaceRole
+	Mesh   string // empty for the CNI namespace
+	Labels map[string]string
+	// Source is the topology path that put the namespace there.
+	Source model.Path
+}
+
+// ControlPlane is one istiod install in a cluster.
+type ControlPlane struct {
+	*model.ControlPlane
+	MeshID  string
+	Version istio.Version
+	// Profile is the configuration profile the user asked for, or empty.
+	Profile string
+	// Values is the complete Helm values tree: what meshc computes, with
+	// the user's values merged last.
+	Values map[string]any
+	// DiscoverySelectors is the mesh's discovery label; empty means the
+	// control plane sees every namespace.
+	DiscoverySelectors map[string]string
+}
+
+// PeerAuth is a PeerAuthentication without a selector: mesh-wide when in a
+// root namespace, namespace-wide in a tenant's.
+type PeerAuth struct {
+	Name      string
+	Namespace string
+	Mode      string
+	Source    model.Path
+}
+
+// Build plans every cluster of a checked topology.
+func Build(t *model.Topology) *Plan {
+	p := &Plan{Topology: t.Metadata.Name}
+	for _, name := range model.SortedKeys(t.Clusters) {
+		p.Clusters = append(p.Clusters, buildCluster(t, t.Clusters[name]))
+	}
+	return p
+}
+
+func buildCluster(t *model.Topology, cl *model.Cluster) *Cluster {
+	c := &Cluster{Name: cl.Name, Platform: cl.Platform, Network: cl.Network}
+	namespaces := map[string]*Namespace{}
+	peerAuths := map[[2]string]*PeerAuth{}
+
+	for _, mcp := range t.ControlPlanesOfCluster(cl.Name) {
+		mesh := t.Meshes[mcp.Mesh]
+		cp := &ControlPlane{
+			ControlPlane:       mcp,
+			MeshID:             mesh.MeshID,
+			Version:            mustVersion(mcp.Version),
+			Profile:            mcp.Profile,
+			DiscoverySelectors: mesh.DiscoveryLabel,
+		}
+		cp.Values = helmValues(cl, mesh, cp)
+		c.ControlPlanes = append(c.ControlPlanes, cp)
+
+		if _, ok := namespaces[mcp.Namespace]; !ok {
+			labels := maps.Clone(mesh.DiscoveryLabel)
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			if cl.Network != "" {
+				labels[LabelNetwork] = cl.Network
+			}
+			namespaces[mcp.Namespace] = &Namespace{
+				Name: mcp.Namespace, Role: RoleSystem, Mesh: mesh.Name, Labels: labels,
+				Source: mcp.Path().Child("namespace"),
+			}
+		}
+		if mesh.MTLS != model.MTLSNone {
+			key := [2]string{mcp.Namespace, mesh.Name}
+			if _, ok := peerAuths[key]; !ok {
+				peerAuths[key] = &PeerAuth{
+					Name: mesh.Name + "-peerauth", Namespace: mcp.Namespace, Mode: mesh.MTLS,
+					Source: model.Path{"meshes", mesh.Name, "mtls"},
+				}
+			}
+		}
+	}
+
+	if cl.NeedsCNI() && len(c.ControlPlanes) > 0 {
+		source := model.Path{"clusters", cl.Name, "platform"}
+		if cl.CNI {
+			source = model.Path{"clusters", cl.Name, "cni"}
+		}
+		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source}
+		for _, cp := range c.ControlPlanes {
+			if cp.Version.Compare(cni.Version) > 0 {
+				cni.Version = cp.Version
+			}
+		}
+		c.CNI = cni
+		namespaces[CNINamespace] = &Namespace{Name: CNINamespace, Role: RoleCNI, Labels: map[string]string{}, Source: source}
+	}
+
+	for _, tname := range model.SortedKeys(t.Tenants) {
+		tn := t.Tenants[tname]
+		if !slices.Contains(t.TenantClusters(tn), cl.Name) {
+			continue
+		}
+		placement, _ := t.PlaceTenant(tn, cl.Name)
+		mesh := t.Meshes[tn.Mesh]
+		for i, ns := range tn.Namespaces {
+			labels := maps.Clone(tn.Labels)
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			// meshc's labels win over the tenant's extra labels: they are
+			// what ties the namespace to its control plane.
+			maps.Copy(labels, mesh.DiscoveryLabel)
+			labels[LabelRev] = placement.Revision
+			path := model.Path{"tenants", tname, "namespaces", i}
+			namespaces[ns] = &Namespace{Name: ns, Role: RoleTenant, Mesh: mesh.Name, Labels: labels, Source: path}
+			if tn.MTLS != "" {
+				peerAuths[[2]string{ns, tname}] = &PeerAuth{
+					Name: tname + "-peerauth", Namespace: ns, Mode: tn.MTLS,
+					Source: model.Path{"tenants", tname, "mtls"},
+				}
+			}
+		}
+	}
+
+	for _, name := range model.SortedKeys(namespaces) {
+		c.Namespaces = append(c.Namespaces, namespaces[name])
+	}
+	keys := slices.SortedFunc(maps.Keys(peerAuths), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	})
+	for _, k := range keys {
+		c.PeerAuths = append(c.PeerAuths, peerAuths[k])
+	}
+	return c
+}
+
+// mustVersion parses a version the checks have already accepted.
+func mustVersion(s string) istio.Version {
+	v, err := istio.ParseVersion(s)
+	if err != nil {
+		panic("plan: unchecked version " + s)
+	}
+	return v
+}

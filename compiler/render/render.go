@@ -1,0 +1,145 @@
+// Package render lays emitted objects out as files: one Kustomize bundle per
+// cluster, one folder per layer, one file per object, every list sorted, so
+// the same input always gives the same bytes.
+//
+// Layout of a cluster's bundle:
+//
+//	clusters/<cluster>/kustomization.yaml         the layers, in apply order
+//	clusters/<cluster>/<layer>/kustomization.yaml the layer's files, sorted
+//	clusters/<cluster>/<layer>/[<namespace>/]<kind>-<name>.yaml
+//	clusters/<cluster>/istioctl/...               files beside the bundle
+//
+// Import direction: render imports emit.
+package render
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+
+	"meshc.dev/meshc/compiler/emit"
+)
+
+// Labels put on every object through each layer's kustomization.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelTopology  = "meshc.dev/topology"
+)
+
+// Tree is a set of files by slash-separated path relative to the output
+// folder. Paths() gives them in a stable order.
+type Tree map[string][]byte
+
+// Paths returns the tree's paths, sorted.
+func (t Tree) Paths() []string {
+	out := make([]string, 0, len(t))
+	for p := range t {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ClusterDir is the folder of a cluster's bundle.
+func ClusterDir(cluster string) string { return path.Join("clusters", cluster) }
+
+// Render lays out the output of every cluster.
+func Render(out *emit.Output) (Tree, error) {
+	tree := Tree{}
+	for _, c := range out.Clusters {
+		if err := renderCluster(tree, out.Topology, c); err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+		}
+	}
+	return tree, nil
+}
+
+func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
+	dir := ClusterDir(c.Name)
+	byLayer := map[string][]string{}
+	for _, r := range c.Resources {
+		name, err := FileName(r.Object)
+		if err != nil {
+			return err
+		}
+		rel := path.Join(r.Layer.Dir, name)
+		full := path.Join(dir, rel)
+		if _, dup := tree[full]; dup {
+			return fmt.Errorf("two objects render to %s", full)
+		}
+		data, err := yaml.Marshal(r.Object)
+		if err != nil {
+			return fmt.Errorf("%s: %w", full, err)
+		}
+		tree[full] = data
+		byLayer[r.Layer.Dir] = append(byLayer[r.Layer.Dir], name)
+	}
+	var layers []string
+	for _, l := range emit.Layers {
+		files := byLayer[l.Dir]
+		if len(files) == 0 {
+			continue
+		}
+		slices.Sort(files)
+		k := kustomization(files)
+		k.Labels = []types.Label{{Pairs: map[string]string{
+			LabelManagedBy: "meshc",
+			LabelTopology:  topology,
+		}}}
+		if err := putYAML(tree, path.Join(dir, l.Dir, "kustomization.yaml"), k); err != nil {
+			return err
+		}
+		layers = append(layers, l.Dir)
+	}
+	if err := putYAML(tree, path.Join(dir, "kustomization.yaml"), kustomization(layers)); err != nil {
+		return err
+	}
+	for _, f := range c.Files {
+		full := path.Join(dir, f.Path)
+		if _, dup := tree[full]; dup {
+			return fmt.Errorf("two files render to %s", full)
+		}
+		tree[full] = f.Data
+	}
+	return nil
+}
+
+func kustomization(resources []string) *types.Kustomization {
+	return &types.Kustomization{
+		TypeMeta: types.TypeMeta{
+			APIVersion: types.KustomizationVersion,
+			Kind:       types.KustomizationKind,
+		},
+		Resources: resources,
+	}
+}
+
+func putYAML(tree Tree, p string, v any) error {
+	data, err := yaml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	tree[p] = data
+	return nil
+}
+
+// FileName is an object's file name inside its layer:
+// [<namespace>/]<kind>-<name>.yaml, lower case.
+func FileName(obj emit.Object) (string, error) {
+	kind, _ := obj["kind"].(string)
+	md, _ := obj["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	ns, _ := md["namespace"].(string)
+	if kind == "" || name == "" {
+		return "", fmt.Errorf("object without kind or name: %v", obj)
+	}
+	file := strings.ToLower(kind) + "-" + name + ".yaml"
+	if ns != "" {
+		return path.Join(ns, file), nil
+	}
+	return file, nil
+}

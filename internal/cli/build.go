@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/output"
+)
+
+type buildFlags struct {
+	output string
+	target string
+	check  bool
+}
+
+func newBuildCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
+	f := &buildFlags{}
+	cmd := &cobra.Command{
+		Use:   "build TOPOLOGY",
+		Short: "Compile a topology into one Kustomize bundle per cluster",
+		Long: `Compile a topology (.cue, .yaml, .yml or .json) into OUTPUT/clusters/<cluster>/,
+one Kustomize bundle per cluster. Nothing is written unless the whole topology
+is valid and every bundle builds. meshc removes files it wrote earlier and no
+longer generates, and never touches files it did not write.`,
+		Example: `  meshc build topologies/multiple-control-planes.yaml -o out/
+  meshc build topology.cue --target istioctl -o deploy/mesh
+  meshc build topology.yaml -o deploy/mesh --check   # in CI: fail when deploy/mesh is stale`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(g, f, args[0], stdout, stderr)
+		},
+	}
+	cmd.Flags().StringVarP(&f.output, "output", "o", "out", "folder to write the bundles to")
+	cmd.Flags().StringVar(&f.target, "target", "", "installer target: sail or istioctl (default: the topology's defaults.installer, else sail)")
+	cmd.Flags().BoolVar(&f.check, "check", false, "write nothing; exit 1 and list the differences when OUTPUT is not what the topology compiles to")
+	return cmd
+}
+
+// buildReport is what build prints with --format json.
+type buildReport struct {
+	Topology string   `json:"topology"`
+	Target   string   `json:"target"`
+	Output   string   `json:"output"`
+	Clusters []string `json:"clusters"`
+	Written  []string `json:"written"`
+	Removed  []string `json:"removed"`
+	UpToDate bool     `json:"upToDate"`
+}
+
+func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writer) error {
+	var target emit.Target
+	if f.target != "" {
+		t, err := emit.ParseTarget(f.target)
+		if err != nil {
+			return userError(err)
+		}
+		target = t
+	}
+	res, err := compiler.Compile(path, compiler.Options{Target: target})
+	if err != nil {
+		return printDiagnostics(g, stdout, stderr, err)
+	}
+	var summary output.Summary
+	if f.check {
+		summary, err = output.Plan(f.output, res.Tree)
+	} else {
+		summary, err = output.Write(f.output, res.Tree)
+	}
+	var conflict *output.ConflictError
+	if errors.As(err, &conflict) {
+		return err
+	} else if err != nil {
+		return fmt.Errorf("writing %s: %w", f.output, err)
+	}
+	report := buildReport{
+		Topology: res.Topology.Metadata.Name,
+		Target:   string(res.Target),
+		Output:   f.output,
+		Written:  nonNil(summary.Written),
+		Removed:  nonNil(summary.Removed),
+		UpToDate: len(summary.Written) == 0 && len(summary.Removed) == 0,
+	}
+	for _, c := range res.Plan.Clusters {
+		report.Clusters = append(report.Clusters, c.Name)
+	}
+	if g.format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		printBuildText(stdout, f, report)
+	}
+	if f.check && !report.UpToDate {
+		return &exitError{code: ExitUserError, err: fmt.Errorf("%s is stale: run meshc build %s -o %s", f.output, path, f.output)}
+	}
+	return nil
+}
+
+func printBuildText(w io.Writer, f *buildFlags, r buildReport) {
+	verb, removed := "wrote", "removed"
+	if f.check {
+		verb, removed = "would write", "would remove"
+	}
+	for _, p := range r.Written {
+		fmt.Fprintf(w, "%s %s\n", verb, p)
+	}
+	for _, p := range r.Removed {
+		fmt.Fprintf(w, "%s %s\n", removed, p)
+	}
+	state := fmt.Sprintf("%d written, %d removed", len(r.Written), len(r.Removed))
+	if f.check {
+		state = fmt.Sprintf("%d stale, %d to remove", len(r.Written), len(r.Removed))
+	}
+	if r.UpToDate {
+		state = "up to date"
+	}
+	fmt.Fprintf(w, "%s (%s): %d clusters in %s, %s\n", r.Topology, r.Target, len(r.Clusters), f.output, state)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,132 @@
+// Package cli is meshc's command line: flag parsing and printing around the
+// compiler façade, with as little logic of its own as possible.
+//
+// Exit codes: 0 success, 1 the user's input is wrong (or, for build --check,
+// the committed output is stale), 2 meshc itself failed.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/output"
+)
+
+// Exit codes.
+const (
+	ExitOK        = 0
+	ExitUserError = 1
+	ExitFailure   = 2
+)
+
+// exitError carries the exit code for an error already printed or to print.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// userError marks err as the user's to fix (exit 1).
+func userError(err error) error { return &exitError{code: ExitUserError, err: err} }
+
+// globalFlags apply to every command.
+type globalFlags struct {
+	format string // text or json
+}
+
+// Main runs meshc with os.Args and returns the exit code.
+func Main() int {
+	return Run(os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run runs meshc with args, printing to stdout and stderr.
+func Run(args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var diags diag.List
+	var conflict *output.ConflictError
+	var exit *exitError
+	switch {
+	case errors.As(err, &diags):
+		// printed by the command, in the chosen format
+		return ExitUserError
+	case errors.As(err, &conflict):
+		fmt.Fprintf(stderr, "error: %v\n    hint: move those files away, or choose another --output folder\n", conflict)
+		return ExitUserError
+	case errors.As(err, &exit):
+		if exit.err != nil && exit.err.Error() != "" {
+			fmt.Fprintf(stderr, "error: %v\n", exit.err)
+		}
+		return exit.code
+	}
+	fmt.Fprintf(stderr, "meshc failed: %v\n", err)
+	return ExitFailure
+}
+
+func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "meshc",
+		Short: "meshc compiles a mesh topology into one Kustomize bundle per cluster",
+		Long: `meshc, the mesh topology compiler.
+
+One topology file describes clusters, networks, Istio meshes, their control
+planes and tenants. meshc validates it and compiles it, offline and
+deterministically, into one Kustomize bundle per cluster for Git, Argo CD
+and Flux.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if g.format != "text" && g.format != "json" {
+				return userError(fmt.Errorf("--format must be text or json, not %q", g.format))
+			}
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return userError(fmt.Errorf("%w\nrun '%s --help' for usage", err, cmd.CommandPath()))
+	})
+	root.PersistentFlags().StringVar(&g.format, "format", "text", "how to print diagnostics and results: text or json")
+	root.AddCommand(
+		newBuildCommand(g, stdout, stderr),
+		newValidateCommand(g, stdout, stderr),
+		newVersionCommand(g, stdout),
+	)
+	return root
+}
+
+// printDiagnostics prints a user error's diagnostics once, in the chosen
+// format: text on stderr, JSON on stdout (for tools to parse).
+func printDiagnostics(g *globalFlags, stdout, stderr io.Writer, err error) error {
+	var diags diag.List
+	if !errors.As(err, &diags) {
+		return err
+	}
+	if g.format == "json" {
+		_ = diags.WriteJSON(stdout)
+	} else {
+		_ = diags.WriteText(stderr)
+		fmt.Fprintf(stderr, "%s\n", countErrors(len(diags)))
+	}
+	return err
+}
+
+func countErrors(n int) string {
+	if n == 1 {
+		return "1 error; nothing written"
+	}
+	return fmt.Sprintf("%d errors; nothing written", n)
+}

@@ -1,0 +1,82 @@
+// Package fleet generates large synthetic topologies for benchmarks and
+// scale tests: many clusters, meshes and tenant namespaces, shaped like a
+// real platform team's fleet (each cluster hosting control planes of two
+// meshes, each tenant owning a handful of namespaces in one cluster).
+package fleet
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Size is the shape of a generated fleet.
+type Size struct {
+	Clusters   int
+	Meshes     int
+	Namespaces int // tenant namespaces across the fleet
+	// NamespacesPerTenant groups namespaces into tenants (default 10).
+	NamespacesPerTenant int
+	// Version is the Istio release of every mesh (default 1.28.2).
+	Version string
+}
+
+// Fleet is the scale the benchmarks are held to: 1,000 clusters, 100 meshes
+// and 10,000 namespaces.
+var Fleet = Size{Clusters: 1000, Meshes: 100, Namespaces: 10000}
+
+// YAML renders a topology of the given size. Cluster c hosts a control plane
+// of mesh c%M and of mesh (c+M/2+1)%M in their own system namespaces, with
+// disjoint discovery labels; tenant t joins mesh t%M in one of its clusters.
+func YAML(s Size) []byte {
+	if s.NamespacesPerTenant == 0 {
+		s.NamespacesPerTenant = 10
+	}
+	if s.Version == "" {
+		s.Version = "1.28.2"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: meshc.dev/v1alpha1\nkind: Topology\nmetadata:\n  name: fleet\ndefaults:\n  istio:\n    version: %s\n  installer: sail\n", s.Version)
+	b.WriteString("networks:\n")
+	nets := max(1, s.Clusters/100)
+	for n := range nets {
+		fmt.Fprintf(&b, "  net-%d: {}\n", n)
+	}
+	b.WriteString("clusters:\n")
+	for c := range s.Clusters {
+		fmt.Fprintf(&b, "  c-%04d:\n    network: net-%d\n", c, c%nets)
+		if c%10 == 0 {
+			b.WriteString("    platform: openshift\n")
+		}
+	}
+	// meshClusters[m] lists the clusters hosting a control plane of mesh m.
+	meshClusters := make([][]int, s.Meshes)
+	for c := range s.Clusters {
+		a, b2 := c%s.Meshes, (c+s.Meshes/2+1)%s.Meshes
+		meshClusters[a] = append(meshClusters[a], c)
+		if b2 != a {
+			meshClusters[b2] = append(meshClusters[b2], c)
+		}
+	}
+	b.WriteString("meshes:\n")
+	for m := range s.Meshes {
+		fmt.Fprintf(&b, "  mesh-%03d:\n    controlPlanes:\n", m)
+		for _, c := range meshClusters[m] {
+			fmt.Fprintf(&b, "      cp-%04d:\n        cluster: c-%04d\n        namespace: istio-mesh-%03d\n        revision: mesh-%03d\n", c, c, m, m)
+		}
+	}
+	b.WriteString("tenants:\n")
+	tenants := (s.Namespaces + s.NamespacesPerTenant - 1) / s.NamespacesPerTenant
+	for t := range tenants {
+		m := t % s.Meshes
+		cl := meshClusters[m]
+		if len(cl) == 0 {
+			continue
+		}
+		c := cl[(t/s.Meshes)%len(cl)]
+		fmt.Fprintf(&b, "  tenant-%05d:\n    mesh: mesh-%03d\n    clusters: [c-%04d]\n    namespaces:\n", t, m, c)
+		for n := range s.NamespacesPerTenant {
+			fmt.Fprintf(&b, "    - t%05d-ns%02d\n", t, n)
+		}
+	}
+	return []byte(b.String())
+}
