@@ -11,7 +11,8 @@ const (
 )
 
 // ResolveDefaults fills every field the user left to its default, and the
-// Name fields from map keys. It is idempotent. Checks and planning run on the
+// Name fields from map keys, and indexes the topology for lookups. It is
+// idempotent, and must run again after the topology is changed. Checks and planning run on the
 // resolved topology, so they never repeat defaulting logic.
 func (t *Topology) ResolveDefaults() {
 	for name, c := range t.Clusters {
@@ -53,4 +54,5 @@ func (t *Topology) ResolveDefaults() {
 	for name, tn := range t.Tenants {
 		tn.Name = name
 	}
+	t.buildIndex()
 }

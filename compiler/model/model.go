@@ -52,6 +52,15 @@ type Topology struct {
 	// Source locates topology paths in the input files; nil when the
 	// topology was built in memory.
 	Source Source `json:"-"`
+
+	// index is built by ResolveDefaults: lookups that every stage repeats
+	// per cluster, which would be quadratic at fleet scale otherwise.
+	index index
+}
+
+type index struct {
+	controlPlanes []*ControlPlane            // ordered by mesh, then name
+	byCluster     map[string][]*ControlPlane // same order
 }
 
 // Metadata names the topology.
@@ -200,14 +209,19 @@ func SortedKeys[V any](m map[string]V) []string {
 }
 
 // ControlPlanes returns every control plane of the topology, ordered by mesh
-// then name.
+// then name. The slice is shared: callers must not modify it.
 func (t *Topology) ControlPlanes() []*ControlPlane {
-	var out []*ControlPlane
+	return t.index.controlPlanes
+}
+
+func (t *Topology) buildIndex() {
+	t.index = index{byCluster: map[string][]*ControlPlane{}}
 	for _, m := range SortedKeys(t.Meshes) {
 		mesh := t.Meshes[m]
 		for _, c := range SortedKeys(mesh.ControlPlanes) {
-			out = append(out, mesh.ControlPlanes[c])
+			cp := mesh.ControlPlanes[c]
+			t.index.controlPlanes = append(t.index.controlPlanes, cp)
+			t.index.byCluster[cp.Cluster] = append(t.index.byCluster[cp.Cluster], cp)
 		}
 	}
-	return out
 }

@@ -5,13 +5,9 @@ import "slices"
 // ControlPlanesIn returns the control planes of mesh running in cluster,
 // ordered by name.
 func (t *Topology) ControlPlanesIn(mesh, cluster string) []*ControlPlane {
-	m := t.Meshes[mesh]
-	if m == nil {
-		return nil
-	}
 	var out []*ControlPlane
-	for _, name := range SortedKeys(m.ControlPlanes) {
-		if cp := m.ControlPlanes[name]; cp.Cluster == cluster {
+	for _, cp := range t.index.byCluster[cluster] {
+		if cp.Mesh == mesh {
 			out = append(out, cp)
 		}
 	}
@@ -19,15 +15,9 @@ func (t *Topology) ControlPlanesIn(mesh, cluster string) []*ControlPlane {
 }
 
 // ControlPlanesOfCluster returns every control plane running in cluster,
-// ordered by mesh then name.
+// ordered by mesh then name. The slice is shared: callers must not modify it.
 func (t *Topology) ControlPlanesOfCluster(cluster string) []*ControlPlane {
-	var out []*ControlPlane
-	for _, cp := range t.ControlPlanes() {
-		if cp.Cluster == cluster {
-			out = append(out, cp)
-		}
-	}
-	return out
+	return t.index.byCluster[cluster]
 }
 
 // TenantClusters returns the clusters a tenant's namespaces are created in:

@@ -103,13 +103,22 @@ type PeerAuth struct {
 // Build plans every cluster of a checked topology.
 func Build(t *model.Topology) *Plan {
 	p := &Plan{Topology: t.Metadata.Name}
+	tenantsByCluster := map[string][]*model.Tenant{}
+	for _, name := range model.SortedKeys(t.Tenants) {
+		tn := t.Tenants[name]
+		for _, cl := range t.TenantClusters(tn) {
+			tenantsByCluster[cl] = append(tenantsByCluster[cl], tn)
+		}
+	}
 	for _, name := range model.SortedKeys(t.Clusters) {
-		p.Clusters = append(p.Clusters, buildCluster(t, t.Clusters[name]))
+		p.Clusters = append(p.Clusters, buildCluster(t, t.Clusters[name], tenantsByCluster[name]))
 	}
 	return p
 }
 
-func buildCluster(t *model.Topology, cl *model.Cluster) *Cluster {
+// buildCluster plans one cluster; tenants are those with namespaces in it,
+// ordered by name.
+func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant) *Cluster {
 	c := &Cluster{Name: cl.Name, Platform: cl.Platform, Network: cl.Network}
 	namespaces := map[string]*Namespace{}
 	peerAuths := map[[2]string]*PeerAuth{}
@@ -165,11 +174,8 @@ func buildCluster(t *model.Topology, cl *model.Cluster) *Cluster {
 		namespaces[CNINamespace] = &Namespace{Name: CNINamespace, Role: RoleCNI, Labels: map[string]string{}, Source: source}
 	}
 
-	for _, tname := range model.SortedKeys(t.Tenants) {
-		tn := t.Tenants[tname]
-		if !slices.Contains(t.TenantClusters(tn), cl.Name) {
-			continue
-		}
+	for _, tn := range tenants {
+		tname := tn.Name
 		placement, _ := t.PlaceTenant(tn, cl.Name)
 		mesh := t.Meshes[tn.Mesh]
 		for i, ns := range tn.Namespaces {

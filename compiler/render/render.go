@@ -19,12 +19,11 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler/emit"
 )
 
-// Labels put on every object through each layer's kustomization.
+// Labels put on every object.
 const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	LabelTopology  = "meshc.dev/topology"
@@ -66,12 +65,13 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 		if err != nil {
 			return err
 		}
+		labelObject(r.Object, topology)
 		rel := path.Join(r.Layer.Dir, name)
 		full := path.Join(dir, rel)
 		if _, dup := tree[full]; dup {
 			return fmt.Errorf("two objects render to %s", full)
 		}
-		data, err := yaml.Marshal(r.Object)
+		data, err := MarshalYAML(r.Object)
 		if err != nil {
 			return fmt.Errorf("%s: %w", full, err)
 		}
@@ -85,12 +85,7 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 			continue
 		}
 		slices.Sort(files)
-		k := kustomization(files)
-		k.Labels = []types.Label{{Pairs: map[string]string{
-			LabelManagedBy: "meshc",
-			LabelTopology:  topology,
-		}}}
-		if err := putYAML(tree, path.Join(dir, l.Dir, "kustomization.yaml"), k); err != nil {
+		if err := putYAML(tree, path.Join(dir, l.Dir, "kustomization.yaml"), kustomization(files)); err != nil {
 			return err
 		}
 		layers = append(layers, l.Dir)
@@ -108,18 +103,40 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 	return nil
 }
 
-func kustomization(resources []string) *types.Kustomization {
-	return &types.Kustomization{
-		TypeMeta: types.TypeMeta{
-			APIVersion: types.KustomizationVersion,
-			Kind:       types.KustomizationKind,
-		},
-		Resources: resources,
+// labelObject puts meshc's own labels on an object. They are written into
+// each object rather than added by a kustomize transformer so that the
+// files say exactly what is applied, and building a bundle stays cheap.
+func labelObject(obj map[string]any, topology string) {
+	md, _ := obj["metadata"].(map[string]any)
+	if md == nil {
+		return
+	}
+	labels, _ := md["labels"].(map[string]any)
+	if labels == nil {
+		labels = map[string]any{}
+		md["labels"] = labels
+	}
+	labels[LabelManagedBy] = "meshc"
+	labels[LabelTopology] = topology
+}
+
+// kustomization is a kustomization.yaml listing resources. It is built as a
+// map, like every object, for the one fast YAML writer; tests decode each one
+// strictly into kustomize's types.Kustomization.
+func kustomization(resources []string) map[string]any {
+	list := make([]any, len(resources))
+	for i, r := range resources {
+		list[i] = r
+	}
+	return map[string]any{
+		"apiVersion": types.KustomizationVersion,
+		"kind":       types.KustomizationKind,
+		"resources":  list,
 	}
 }
 
 func putYAML(tree Tree, p string, v any) error {
-	data, err := yaml.Marshal(v)
+	data, err := MarshalYAML(v)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}

@@ -1,15 +1,18 @@
-// Package verify proves a rendered tree is usable as it is: every cluster's
-// bundle, and each of its layers, builds with kustomize's krusty in process,
-// the way Argo CD and Flux build it. It runs on the in-memory tree, before
-// anything is written.
+// Package verify proves a rendered tree is usable as it is, before anything
+// is written: every cluster's bundle, and each of its layers, builds with
+// kustomize's krusty in process (the way Argo CD and Flux build it), and
+// every object it yields is one the API server accepts unchanged.
 //
-// Import direction: verify imports render.
+// Import direction: verify imports render and crdschema.
 package verify
 
 import (
+	"errors"
 	"fmt"
-	"path"
+	"runtime"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -34,42 +37,62 @@ func Build(tree render.Tree, dir string) (resmap.ResMap, error) {
 	return krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, "/"+dir)
 }
 
-// Bundles builds every cluster bundle in tree, and every layer on its own
-// (Flux builds layers separately), returning the first failure.
+// Bundles builds every cluster bundle in tree with krusty. A bundle's
+// top-level kustomization includes each layer's, so one build per cluster
+// proves every layer builds too (layers never refer to one another).
 func Bundles(tree render.Tree) error {
+	return eachBundle(tree, nil)
+}
+
+// eachBundle builds every cluster's bundle, spread over the machine's
+// cores, and hands each one's objects to fn when fn is not nil. fn may be
+// called concurrently.
+func eachBundle(tree render.Tree, fn func(dir string, objects []map[string]any) error) error {
 	// One in-memory filesystem per cluster, filled in one pass over the tree.
 	type bundle struct {
-		fs   filesys.FileSystem
-		dirs []string
+		dir string
+		fs  filesys.FileSystem
 	}
-	bundles := map[string]*bundle{}
-	var order []string
+	var bundles []*bundle
 	for _, p := range tree.Paths() {
 		parts := strings.SplitN(p, "/", 3)
 		if len(parts) < 3 || parts[0] != "clusters" {
 			continue
 		}
-		b := bundles[parts[1]]
-		if b == nil {
-			b = &bundle{fs: filesys.MakeFsInMemory()}
-			bundles[parts[1]] = b
-			order = append(order, parts[1])
+		dir := render.ClusterDir(parts[1])
+		if len(bundles) == 0 || bundles[len(bundles)-1].dir != dir {
+			bundles = append(bundles, &bundle{dir: dir, fs: filesys.MakeFsInMemory()})
 		}
-		if err := b.fs.WriteFile("/"+p, tree[p]); err != nil {
+		if err := bundles[len(bundles)-1].fs.WriteFile("/"+p, tree[p]); err != nil {
 			return err
 		}
-		if dir, file := path.Split(p); file == "kustomization.yaml" {
-			b.dirs = append(b.dirs, "/"+strings.TrimSuffix(dir, "/"))
-		}
 	}
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	for _, name := range order {
-		b := bundles[name]
-		for _, dir := range b.dirs {
-			if _, err := k.Run(b.fs, dir); err != nil {
-				return fmt.Errorf("kustomize build %s: %w", strings.TrimPrefix(dir, "/"), err)
+	errs := make([]error, len(bundles))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, b := range bundles {
+		g.Go(func() error {
+			built, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(b.fs, "/"+b.dir)
+			if err != nil {
+				errs[i] = fmt.Errorf("kustomize build %s: %w", b.dir, err)
+				return nil
 			}
-		}
+			if fn == nil {
+				return nil
+			}
+			objects := make([]map[string]any, 0, built.Size())
+			for _, r := range built.Resources() {
+				m, err := r.Map()
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %w", b.dir, err)
+					return nil
+				}
+				objects = append(objects, m)
+			}
+			errs[i] = fn(b.dir, objects)
+			return nil
+		})
 	}
-	return nil
+	_ = g.Wait()
+	return errors.Join(errs...)
 }

@@ -1,0 +1,199 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MarshalYAML writes a JSON-shaped value (map[string]any, []any, string,
+// bool, float64, int, int64, nil) as block YAML with sorted keys.
+//
+// meshc renders tens of thousands of objects at fleet scale, and the usual
+// route (encoding/json, then a YAML parse and re-emit through
+// sigs.k8s.io/yaml) dominated compile time. The subset of YAML needed here is
+// small: strings are written plain only when no YAML reader could take them
+// for anything else, and double-quoted otherwise, with YAML's escapes. TestMarshalYAMLRoundTrip and FuzzMarshalYAML hold it to
+// sigs.k8s.io/yaml's reading.
+func MarshalYAML(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := writeValue(&b, v, 0, false); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// writeValue writes v at the given indent. inline is true when v follows a
+// "key:" or "- " on the same line.
+func writeValue(b *bytes.Buffer, v any, indent int, inline bool) error {
+	switch v := v.(type) {
+	case map[string]any:
+		if len(v) == 0 {
+			return writeScalar(b, "{}", inline)
+		}
+		if inline {
+			b.WriteByte('\n')
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			writeIndent(b, indent)
+			start := b.Len()
+			writeString(b, k)
+			if b.Len()-start > 1000 {
+				// YAML caps implicit keys at 1024 characters; longer
+				// ones need the explicit "? key" form.
+				key := append([]byte(nil), b.Bytes()[start:]...)
+				b.Truncate(start)
+				b.WriteString("? ")
+				b.Write(key)
+				b.WriteByte('\n')
+				writeIndent(b, indent)
+			}
+			b.WriteByte(':')
+			child := v[k]
+			childIndent := indent + 2
+			if _, isList := child.([]any); isList {
+				// Block sequences sit at their key's indent, as kubectl
+				// and sigs.k8s.io/yaml write them.
+				childIndent = indent
+			}
+			if err := writeValue(b, child, childIndent, true); err != nil {
+				return fmt.Errorf("%s.%w", k, err)
+			}
+		}
+	case []any:
+		if len(v) == 0 {
+			return writeScalar(b, "[]", inline)
+		}
+		if inline {
+			b.WriteByte('\n')
+		}
+		for i, item := range v {
+			writeIndent(b, indent)
+			b.WriteString("-")
+			if m, ok := item.(map[string]any); ok && len(m) > 0 {
+				// The first key shares the dash's line.
+				b.WriteByte(' ')
+				var sub bytes.Buffer
+				if err := writeValue(&sub, m, indent+2, false); err != nil {
+					return fmt.Errorf("[%d]%w", i, err)
+				}
+				b.Write(sub.Bytes()[indent+2:])
+				continue
+			}
+			if err := writeValue(b, item, indent+2, true); err != nil {
+				return fmt.Errorf("[%d]%w", i, err)
+			}
+		}
+	case string:
+		var s bytes.Buffer
+		writeString(&s, v)
+		return writeScalar(b, s.String(), inline)
+	case bool:
+		return writeScalar(b, strconv.FormatBool(v), inline)
+	case nil:
+		return writeScalar(b, "null", inline)
+	case int:
+		return writeScalar(b, strconv.Itoa(v), inline)
+	case int64:
+		return writeScalar(b, strconv.FormatInt(v, 10), inline)
+	case float64:
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return fmt.Errorf(": %v is not a JSON number", v)
+		}
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return writeScalar(b, strconv.FormatInt(int64(v), 10), inline)
+		}
+		return writeScalar(b, strconv.FormatFloat(v, 'g', -1, 64), inline)
+	default:
+		return fmt.Errorf(": unsupported type %T", v)
+	}
+	return nil
+}
+
+func writeScalar(b *bytes.Buffer, s string, inline bool) error {
+	if inline {
+		b.WriteByte(' ')
+	}
+	b.WriteString(s)
+	b.WriteByte('\n')
+	return nil
+}
+
+func writeIndent(b *bytes.Buffer, n int) {
+	for range n {
+		b.WriteByte(' ')
+	}
+}
+
+// writeString writes s plain when that is unambiguous, else double-quoted.
+func writeString(b *bytes.Buffer, s string) {
+	if plainSafe(s) {
+		b.WriteString(s)
+		return
+	}
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case printable(r):
+			b.WriteRune(r)
+		case r <= 0xFFFF:
+			fmt.Fprintf(b, `\u%04X`, r)
+		default:
+			fmt.Fprintf(b, `\U%08X`, r)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// printable reports whether YAML allows r unescaped (its c-printable set,
+// less the line breaks and BOM a reader would fold or drop).
+func printable(r rune) bool {
+	switch {
+	case r >= 0x20 && r <= 0x7E:
+		return true
+	case r == 0x85, r == 0xFEFF, r == 0x2028, r == 0x2029:
+		return false
+	case r >= 0xA0 && r <= 0xD7FF, r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+		return true
+	}
+	return false
+}
+
+// plainSafe reports whether s reads back as the same string when written
+// without quotes: it starts with a letter or '_', holds only letters,
+// digits and "_./=-", and is none of the words YAML 1.1 reads as booleans
+// or null.
+func plainSafe(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '/' || c == '=' || c == '-'):
+		default:
+			return false
+		}
+	}
+	switch strings.ToLower(s) {
+	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+		return false
+	}
+	return true
+}
