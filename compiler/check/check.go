@@ -33,6 +33,13 @@ func Topology(t *model.Topology) diag.List {
 	c.tenants()
 	c.values()
 	c.out.Sort()
+	// A rule that runs per cluster or per pair of control planes can find
+	// one problem several times (a mesh's canary overlapping another mesh,
+	// a tenant in two clusters claiming kube-system): report it once.
+	c.out = slices.CompactFunc(c.out, func(a, b diag.Diagnostic) bool {
+		return a.Code == b.Code && a.Path == b.Path && a.Pos == b.Pos &&
+			a.Message == b.Message && a.Hint == b.Hint && slices.Equal(a.Related, b.Related)
+	})
 	return c.out
 }
 
@@ -85,6 +92,14 @@ func oneOf(keys []string) string {
 	return "use one of: " + strings.Join(keys, ", ")
 }
 
+// defineOr hints at defining the missing entity or using an existing one.
+func defineOr(definition string, keys []string) string {
+	if len(keys) == 0 {
+		return "define " + definition
+	}
+	return "define " + definition + " or use one of: " + strings.Join(keys, ", ")
+}
+
 // references checks that every name refers to an entity that exists.
 func (c *checker) references() {
 	t := c.t
@@ -94,14 +109,14 @@ func (c *checker) references() {
 		cl := t.Clusters[name]
 		if cl.Network != "" && !slices.Contains(networks, cl.Network) {
 			c.report(diag.UndefinedNetwork, model.Path{"clusters", name, "network"},
-				fmt.Sprintf("define networks.%s: {} or %s", cl.Network, oneOf(networks)),
+				defineOr(fmt.Sprintf("networks.%s: {}", cl.Network), networks),
 				"network %q is not defined", cl.Network)
 		}
 	}
 	for _, cp := range t.ControlPlanes() {
 		if _, ok := t.Clusters[cp.Cluster]; !ok {
 			c.report(diag.UndefinedCluster, cp.Path().Child("cluster"),
-				fmt.Sprintf("define clusters.%s or %s", cp.Cluster, oneOf(clusters)),
+				defineOr("clusters."+cp.Cluster, clusters),
 				"cluster %q is not defined", cp.Cluster)
 		}
 	}
@@ -122,7 +137,7 @@ func (c *checker) references() {
 		for i, cl := range tn.Clusters {
 			if _, ok := t.Clusters[cl]; !ok {
 				c.report(diag.UndefinedCluster, base.Child("clusters", i),
-					fmt.Sprintf("define clusters.%s or %s", cl, oneOf(clusters)),
+					defineOr("clusters."+cl, clusters),
 					"cluster %q is not defined", cl)
 			}
 		}

@@ -23,7 +23,9 @@ func (c *checker) cluster(name string) {
 	var defaults []claim
 	claimRevision := func(rev string, cp *model.ControlPlane, path model.Path) {
 		if rev == model.DefaultRevision {
+			// A second default is reported once, as MultipleDefaults.
 			defaults = append(defaults, claim{cp, path})
+			return
 		}
 		if first, ok := revisions[rev]; ok {
 			d := c.report(diag.DuplicateRevision, path,
@@ -35,16 +37,13 @@ func (c *checker) cluster(name string) {
 		revisions[rev] = claim{cp, path}
 	}
 	for _, cp := range cps {
-		claimRevision(cp.Revision, cp, c.revisionPath(cp))
+		claimRevision(cp.Revision, cp, cp.Path().Child("revision"))
 		for i, tag := range cp.Tags {
 			claimRevision(tag, cp, cp.Path().Child("tags", i))
 		}
 	}
 	if len(defaults) > 1 {
 		for _, d := range defaults[1:] {
-			if d.cp == defaults[0].cp {
-				continue // already reported as a duplicate
-			}
 			diagnostic := c.report(diag.MultipleDefaults, d.path,
 				"only one control plane per cluster may be the default revision or carry the default tag",
 				"cluster %q has more than one default revision", name)
@@ -98,12 +97,6 @@ func (c *checker) cluster(name string) {
 	}
 }
 
-// revisionPath is where a control plane's revision was written, or the
-// control plane itself when the revision is its name by default.
-func (c *checker) revisionPath(cp *model.ControlPlane) model.Path {
-	return cp.Path().Child("revision")
-}
-
 // selectorsOverlap reports whether one namespace could match both label
 // selectors: it can unless some key is required with different values.
 func selectorsOverlap(a, b map[string]string) bool {
@@ -140,9 +133,14 @@ func (c *checker) tenants() {
 		path model.Path
 	}
 	claims := map[[2]string]claim{} // {cluster, namespace}
-	// Control planes claim their system namespaces first.
+	// Control planes claim their system namespaces first (two meshes in
+	// one system namespace are reported as SharedSystemNamespace).
 	for _, cp := range t.ControlPlanes() {
-		claims[[2]string{cp.Cluster, cp.Namespace}] = claim{
+		key := [2]string{cp.Cluster, cp.Namespace}
+		if _, ok := claims[key]; ok {
+			continue
+		}
+		claims[key] = claim{
 			what: fmt.Sprintf("the system namespace of mesh %q", cp.Mesh),
 			path: cp.Path().Child("namespace"),
 		}
@@ -150,7 +148,11 @@ func (c *checker) tenants() {
 	for _, name := range model.SortedKeys(t.Tenants) {
 		tn := t.Tenants[name]
 		base := model.Path{"tenants", name}
-		if _, ok := t.Meshes[tn.Mesh]; !ok {
+		mesh, ok := t.Meshes[tn.Mesh]
+		if !ok {
+			continue // reported as an undefined reference
+		}
+		if _, ok := mesh.ControlPlanes[tn.ControlPlane]; tn.ControlPlane != "" && !ok {
 			continue // reported as an undefined reference
 		}
 		clusters := t.TenantClusters(tn)

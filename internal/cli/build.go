@@ -17,6 +17,7 @@ type buildFlags struct {
 	output string
 	target string
 	check  bool
+	verify bool
 }
 
 func newBuildCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -38,6 +39,7 @@ longer generates, and never touches files it did not write.`,
 	}
 	cmd.Flags().StringVarP(&f.output, "output", "o", "out", "folder to write the bundles to")
 	cmd.Flags().StringVar(&f.target, "target", "", "installer target: sail or istioctl (default: the topology's defaults.installer, else sail)")
+	cmd.Flags().BoolVar(&f.verify, "verify", false, "also build every bundle with kustomize and check every object against its API schema before writing")
 	cmd.Flags().BoolVar(&f.check, "check", false, "write nothing; exit 1 and list the differences when OUTPUT is not what the topology compiles to")
 	return cmd
 }
@@ -62,7 +64,7 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		}
 		target = t
 	}
-	res, err := compiler.Compile(path, compiler.Options{Target: target})
+	res, err := compiler.Compile(path, compiler.Options{Target: target, Verify: f.verify})
 	if err != nil {
 		return printDiagnostics(g, stdout, stderr, err)
 	}
@@ -122,7 +124,11 @@ func printBuildText(w io.Writer, f *buildFlags, r buildReport) {
 	if r.UpToDate {
 		state = "up to date"
 	}
-	fmt.Fprintf(w, "%s (%s): %d clusters in %s, %s\n", r.Topology, r.Target, len(r.Clusters), f.output, state)
+	clusters := "clusters"
+	if len(r.Clusters) == 1 {
+		clusters = "cluster"
+	}
+	fmt.Fprintf(w, "%s (%s): %d %s in %s, %s\n", r.Topology, r.Target, len(r.Clusters), clusters, f.output, state)
 }
 
 func nonNil(s []string) []string {
