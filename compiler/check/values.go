@@ -54,9 +54,13 @@ func (c *checker) values() {
 		var fieldErrs crdschema.Errors
 		if errors.As(err, &fieldErrs) {
 			for _, fe := range fieldErrs.TrimPrefix("spec.values") {
+				field := "values"
+				if fe.Path != "" { // "" is the values themselves
+					field += "." + fe.Path
+				}
 				c.report(diag.InvalidValues, appendDotted(base, fe.Path),
 					"check the field against the Istio Helm values reference (istiod chart values.yaml)",
-					"values.%s: %s", fe.Path, fe.Message)
+					"%s: %s", field, fe.Message)
 			}
 		} else if err != nil {
 			c.report(diag.InvalidValues, base, "", "invalid values: %v", err)

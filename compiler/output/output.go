@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"meshc.dev/meshc/compiler/render"
 )
 
@@ -163,6 +165,10 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 	if err := keepForeign(dir, staging, owned); err != nil {
 		return Summary{}, err
 	}
+	// MkdirTemp makes the folder 0700: give it the output folder's mode.
+	if err := os.Chmod(staging, dirMode(dir)); err != nil {
+		return Summary{}, err
+	}
 	if err := swap(staging, dir); err != nil {
 		return Summary{}, err
 	}
@@ -170,14 +176,28 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 }
 
 func writeTree(root string, tree render.Tree) error {
-	for _, p := range tree.Paths() {
-		full := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return err
+	paths := tree.Paths()
+	// Folders first, each once; then the files, several at a time: a
+	// fleet's tree has tens of thousands of small files.
+	made := map[string]bool{}
+	for _, p := range paths {
+		dir := filepath.Dir(filepath.Join(root, filepath.FromSlash(p)))
+		if !made[dir] {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			made[dir] = true
 		}
-		if err := os.WriteFile(full, tree[p], 0o644); err != nil {
-			return err
-		}
+	}
+	var g errgroup.Group
+	g.SetLimit(8)
+	for _, p := range paths {
+		g.Go(func() error {
+			return os.WriteFile(filepath.Join(root, filepath.FromSlash(p)), tree[p], 0o644)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(root, ManifestName), manifest(tree), 0o644); err != nil {
 		return err
@@ -185,8 +205,20 @@ func writeTree(root string, tree render.Tree) error {
 	return syncDir(root)
 }
 
+// dirMode is the mode of folder dir, or the usual 0755 when it does not
+// exist yet.
+func dirMode(dir string) fs.FileMode {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return 0o755
+	}
+	return fi.Mode() & (fs.ModePerm | fs.ModeSetgid | fs.ModeSticky)
+}
+
 // keepForeign carries every file of dir that meshc did not write into the
 // staged tree: hard links, so their content, mode and identity are kept.
+// Folders keep their mode; those that held only files meshc no longer
+// generates are dropped with them.
 func keepForeign(dir, staging string, owned []string) error {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -195,7 +227,9 @@ func keepForeign(dir, staging string, owned []string) error {
 	for _, p := range owned {
 		ownedSet[p] = true
 	}
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	var nonEmpty []string // staged folders that were not empty in dir, parents first
+	modes := map[string]fs.FileMode{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -207,10 +241,21 @@ func keepForeign(dir, staging string, owned []string) error {
 		target := filepath.Join(staging, rel)
 		switch {
 		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+			modes[target] = dirMode(p) // once filled: the mode may forbid writing
+			if entries, err := os.ReadDir(p); err != nil || len(entries) > 0 {
+				nonEmpty = append(nonEmpty, target)
+				return err
+			}
+			return nil
 		case slash == ManifestName || ownedSet[slash]:
 			return nil
 		case d.Type()&fs.ModeSymlink != 0:
+			if linkSymlink(p, target) == nil {
+				return nil
+			}
 			link, err := os.Readlink(p)
 			if err != nil {
 				return err
@@ -219,6 +264,27 @@ func keepForeign(dir, staging string, owned []string) error {
 		}
 		return os.Link(p, target)
 	})
+	if err != nil {
+		return err
+	}
+	// Children before parents, so a folder emptied of meshc's files and
+	// folders goes too. A folder that was empty already is the user's.
+	for i := len(nonEmpty) - 1; i >= 0; i-- {
+		if entries, err := os.ReadDir(nonEmpty[i]); err != nil {
+			return err
+		} else if len(entries) == 0 {
+			if err := os.Remove(nonEmpty[i]); err != nil {
+				return err
+			}
+			delete(modes, nonEmpty[i])
+		}
+	}
+	for target, mode := range modes {
+		if err := os.Chmod(target, mode); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // swap puts staging in place of dir. Afterwards staging holds the old tree
