@@ -151,14 +151,18 @@ func (c *checker) versions() {
 	reported := map[string]bool{}
 	for _, cp := range t.ControlPlanes() {
 		path := c.versionSource(cp)
+		if cp.Version == "" {
+			path = model.Path{"meshes", cp.Mesh} // nowhere written: blame the mesh
+		}
 		if reported[path.String()] {
 			continue
 		}
 		reported[path.String()] = true
 		if cp.Version == "" {
-			c.report(diag.MissingField, model.Path{"defaults", "istio", "version"},
-				"set defaults.istio.version (or a mesh's or control plane's version), e.g. "+istio.Supported()[len(istio.Supported())-1],
-				"no Istio version for control plane %q of mesh %q", cp.Name, cp.Mesh)
+			latest := istio.Supported()[len(istio.Supported())-1]
+			c.report(diag.MissingField, path,
+				fmt.Sprintf("set meshes.%s.version or defaults.istio.version, e.g. %s", cp.Mesh, latest),
+				"mesh %q has no Istio version", cp.Mesh)
 			continue
 		}
 		if istio.IsSupported(cp.Version) {
@@ -216,10 +220,10 @@ func (c *checker) labels() {
 	check := func(labels map[string]string, path model.Path) {
 		for _, k := range model.SortedKeys(labels) {
 			for _, e := range validation.IsQualifiedName(k) {
-				c.report(diag.InvalidValue, path.Child(k), "label keys are [prefix/]name, e.g. example.com/team", "invalid label key %q: %s", k, e)
+				c.report(diag.InvalidValue, path.Child(k), "label keys are [prefix/]name, e.g. example.com/team", "invalid label key %q: %s", k, firstSentence(e))
 			}
 			for _, e := range validation.IsValidLabelValue(labels[k]) {
-				c.report(diag.InvalidValue, path.Child(k), "label values are at most 63 characters of letters, digits, '-', '_' and '.'", "invalid label value %q: %s", labels[k], e)
+				c.report(diag.InvalidValue, path.Child(k), "label values are at most 63 characters of letters, digits, '-', '_' and '.'", "invalid label value %q: %s", labels[k], firstSentence(e))
 			}
 		}
 	}
@@ -229,4 +233,12 @@ func (c *checker) labels() {
 	for _, tn := range model.SortedKeys(c.t.Tenants) {
 		check(c.t.Tenants[tn].Labels, model.Path{"tenants", tn, "labels"})
 	}
+}
+
+// firstSentence keeps apimachinery's rule and drops its examples and regex.
+func firstSentence(msg string) string {
+	if before, _, ok := strings.Cut(msg, " (e.g."); ok {
+		return before
+	}
+	return msg
 }

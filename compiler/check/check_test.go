@@ -289,7 +289,7 @@ func TestRules(t *testing.T) {
 		{
 			name:   "namespace listed twice by one tenant",
 			mutate: func(t *model.Topology) { t.Tenants["t1"].Namespaces = []string{"app1", "app1"} },
-			want:   []want{w(diag.NamespaceConflict, "tenants.t1.namespaces[1]", `already claimed by tenant "t1"`)},
+			want:   []want{w(diag.NamespaceConflict, "tenants.t1.namespaces[1]", `namespace "app1" is listed twice in tenant "t1"`).withHint("remove the duplicate")},
 		},
 		{
 			name: "one namespace in two different clusters",
@@ -710,7 +710,10 @@ func TestRules(t *testing.T) {
 		{
 			name:   "no version anywhere",
 			mutate: func(t *model.Topology) { t.Defaults.Istio.Version = "" },
-			want:   []want{w(diag.MissingField, "defaults.istio.version", "no Istio version for control plane")},
+			want: []want{
+				w(diag.MissingField, "meshes.m1", `mesh "m1" has no Istio version`).withHint("set meshes.m1.version or defaults.istio.version"),
+				w(diag.MissingField, "meshes.m2", `mesh "m2" has no Istio version`),
+			},
 		},
 		{
 			name: "version skew of three minors within a mesh",
@@ -778,10 +781,9 @@ func TestRules(t *testing.T) {
 				cp(t, "m2", "cp2").Values = map[string]any{"pilot": map[string]any{"replicaCount": "three"}}
 			},
 			want: []want{
-				// The schema's rules are skipped when types are wrong; the
-				// note is reported on the values themselves.
-				w(diag.InvalidValues, "meshes.m2.controlPlanes.cp2.values", "values: x-kubernetes-validations rules were not evaluated"),
-				w(diag.InvalidValues, "meshes.m2.controlPlanes.cp2.values.pilot.replicaCount", "values.pilot.replicaCount", "must be of type integer"),
+				// The schema's note that its rules were skipped is dropped:
+				// the type error says what to fix.
+				w(diag.InvalidValues, "meshes.m2.controlPlanes.cp2.values.pilot.replicaCount", `values.pilot.replicaCount: must be of type integer: "string"`),
 			},
 		},
 		{
@@ -797,7 +799,7 @@ func TestRules(t *testing.T) {
 			want: []want{
 				w(diag.OwnedValues, "meshes.m1.controlPlanes.cp1.values.global.istioNamespace", "values.global.istioNamespace is computed by meshc").
 					withHint("controlPlanes.<name>.namespace"),
-				w(diag.OwnedValues, "meshes.m1.controlPlanes.cp1.values.global.meshID", "is computed by meshc").withHint("meshes.<name>.meshID"),
+				w(diag.OwnedValues, "meshes.m1.controlPlanes.cp1.values.global.meshID", "is computed by meshc").withHint("set meshes.<mesh>.meshID instead"),
 				w(diag.OwnedValues, "meshes.m1.controlPlanes.cp1.values.meshConfig.trustDomain", "is computed by meshc"),
 				w(diag.OwnedValues, "meshes.m1.controlPlanes.cp1.values.pilot.env.ENABLE_ENHANCED_RESOURCE_SCOPING", "is computed by meshc"),
 				w(diag.OwnedValues, "meshes.m1.controlPlanes.cp1.values.revision", "values.revision is computed by meshc").

@@ -1,7 +1,9 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"meshc.dev/meshc/compiler/diag"
@@ -11,7 +13,9 @@ import (
 // cluster checks the control planes sharing one cluster: they must not
 // claim one another's namespaces, revisions or the default revision.
 func (c *checker) cluster(name string) {
-	cps := c.t.ControlPlanesOfCluster(name)
+	// In file order, so that of two conflicting claims the later one
+	// written is blamed.
+	cps := c.inFileOrder(c.t.ControlPlanesOfCluster(name))
 
 	// Revision and tag names are cluster-wide: each becomes an injection
 	// webhook and an istio.io/rev value.
@@ -129,8 +133,9 @@ const CNINamespace = "istio-cni"
 func (c *checker) tenants() {
 	t := c.t
 	type claim struct {
-		what string
-		path model.Path
+		what   string
+		path   model.Path
+		tenant string // empty for a system namespace
 	}
 	claims := map[[2]string]claim{} // {cluster, namespace}
 	// Control planes claim their system namespaces first (two meshes in
@@ -145,8 +150,8 @@ func (c *checker) tenants() {
 			path: cp.Path().Child("namespace"),
 		}
 	}
-	for _, name := range model.SortedKeys(t.Tenants) {
-		tn := t.Tenants[name]
+	for _, tn := range c.tenantsInFileOrder() {
+		name := tn.Name
 		base := model.Path{"tenants", name}
 		mesh, ok := t.Meshes[tn.Mesh]
 		if !ok {
@@ -180,14 +185,19 @@ func (c *checker) tenants() {
 					continue
 				}
 				key := [2]string{cl, ns}
-				if first, ok := claims[key]; ok {
+				if first, ok := claims[key]; ok && first.tenant == name {
+					d := c.report(diag.NamespaceConflict, path, "remove the duplicate",
+						"namespace %q is listed twice in tenant %q", ns, name)
+					c.related(d, first.path)
+					continue
+				} else if ok {
 					d := c.report(diag.NamespaceConflict, path,
 						"a namespace belongs to one tenant and one mesh per cluster; remove it from one of them",
 						"namespace %q in cluster %q is already %s", ns, cl, first.what)
 					c.related(d, first.path)
 					continue
 				}
-				claims[key] = claim{what: fmt.Sprintf("claimed by tenant %q of mesh %q", name, tn.Mesh), path: path}
+				claims[key] = claim{what: fmt.Sprintf("claimed by tenant %q of mesh %q", name, tn.Mesh), path: path, tenant: name}
 			}
 		}
 	}
@@ -256,4 +266,30 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// inFileOrder sorts control planes by where they are written (by name when
+// the topology has no source), without changing the shared slice.
+func (c *checker) inFileOrder(cps []*model.ControlPlane) []*model.ControlPlane {
+	out := slices.Clone(cps)
+	slices.SortStableFunc(out, func(a, b *model.ControlPlane) int {
+		return comparePos(c.t.Pos(a.Path()), c.t.Pos(b.Path()))
+	})
+	return out
+}
+
+// tenantsInFileOrder returns the tenants in the order they are written.
+func (c *checker) tenantsInFileOrder() []*model.Tenant {
+	var out []*model.Tenant
+	for _, name := range model.SortedKeys(c.t.Tenants) {
+		out = append(out, c.t.Tenants[name])
+	}
+	slices.SortStableFunc(out, func(a, b *model.Tenant) int {
+		return comparePos(c.t.Pos(model.Path{"tenants", a.Name}), c.t.Pos(model.Path{"tenants", b.Name}))
+	})
+	return out
+}
+
+func comparePos(a, b diag.Pos) int {
+	return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 }

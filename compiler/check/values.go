@@ -13,16 +13,16 @@ import (
 // them through values would silently fork a control plane's identity from
 // what the rest of the bundle assumes, so each has a topology field instead.
 var ownedValues = map[string]string{
-	"revision":                                   "controlPlanes.<name>.revision",
-	"revisionTags":                               "controlPlanes.<name>.tags",
-	"global.istioNamespace":                      "controlPlanes.<name>.namespace",
-	"global.meshID":                              "meshes.<name>.meshID",
-	"global.multiCluster.clusterName":            "the cluster's key under clusters",
-	"global.network":                             "clusters.<name>.network",
-	"meshConfig.discoverySelectors":              "meshes.<name>.discoveryLabel",
-	"meshConfig.trustDomain":                     "meshes.<name>.trustDomain",
-	"pilot.cni.enabled":                          "clusters.<name>.cni or platform: openshift",
-	"pilot.env.ENABLE_ENHANCED_RESOURCE_SCOPING": "nothing: meshc sets it where the Istio version needs it",
+	"revision":                                   "set meshes.<mesh>.controlPlanes.<name>.revision instead",
+	"revisionTags":                               "set meshes.<mesh>.controlPlanes.<name>.tags instead",
+	"global.istioNamespace":                      "set meshes.<mesh>.controlPlanes.<name>.namespace instead",
+	"global.meshID":                              "set meshes.<mesh>.meshID instead",
+	"global.multiCluster.clusterName":            "it is the cluster's name, the key under clusters",
+	"global.network":                             "set clusters.<name>.network instead",
+	"meshConfig.discoverySelectors":              "set meshes.<mesh>.discoveryLabel instead",
+	"meshConfig.trustDomain":                     "set meshes.<mesh>.trustDomain instead",
+	"pilot.cni.enabled":                          "set clusters.<name>.cni (OpenShift clusters always have it)",
+	"pilot.env.ENABLE_ENHANCED_RESOURCE_SCOPING": "meshc sets it for the Istio releases that need it (1.24 and older)",
 }
 
 // values checks each control plane's Helm values against the schema of the
@@ -39,7 +39,7 @@ func (c *checker) values() {
 		for _, owned := range model.SortedKeys(ownedValues) {
 			if hasPath(cp.Values, strings.Split(owned, ".")) {
 				c.report(diag.OwnedValues, appendDotted(base, owned),
-					"remove it from values and set "+ownedValues[owned],
+					"remove it from values: "+ownedValues[owned],
 					"values.%s is computed by meshc", owned)
 			}
 		}
@@ -54,13 +54,16 @@ func (c *checker) values() {
 		var fieldErrs crdschema.Errors
 		if errors.As(err, &fieldErrs) {
 			for _, fe := range fieldErrs.TrimPrefix("spec.values") {
+				if len(fieldErrs) > 1 && strings.Contains(fe.Message, "rules were not evaluated") {
+					continue // the other errors say what to fix
+				}
 				field := "values"
 				if fe.Path != "" { // "" is the values themselves
 					field += "." + fe.Path
 				}
 				c.report(diag.InvalidValues, appendDotted(base, fe.Path),
 					"check the field against the Istio Helm values reference (istiod chart values.yaml)",
-					"%s: %s", field, fe.Message)
+					"%s: %s", field, schemaMessage(fe.Message))
 			}
 		} else if err != nil {
 			c.report(diag.InvalidValues, base, "", "invalid values: %v", err)
@@ -90,4 +93,14 @@ func hasPath(m map[string]any, path []string) bool {
 	}
 	sub, ok := v.(map[string]any)
 	return ok && hasPath(sub, path[1:])
+}
+
+// schemaMessage shortens the API server's wording for a user:
+// `Invalid value: "string": spec.values.x in body must be of type integer: "string"`
+// becomes `must be of type integer: "string"`.
+func schemaMessage(msg string) string {
+	if _, rest, ok := strings.Cut(msg, " in body "); ok {
+		return rest
+	}
+	return msg
 }

@@ -112,17 +112,23 @@ func jsonNormal(v map[string]any) (map[string]any, error) {
 // parse turns the input into a CUE value, keeping positions in filename.
 func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List) {
 	var v cue.Value
-	switch ext := strings.ToLower(filepath.Ext(filename)); ext {
+	ext := strings.ToLower(filepath.Ext(filename))
+	// explain re-reads a broken input with a plain parser, whose errors are
+	// clearer than CUE's; nil when that parser finds nothing wrong.
+	explain := func() *diag.Diagnostic { return nil }
+	switch ext {
 	case ".yaml", ".yml":
+		explain = func() *diag.Diagnostic { return yamlDiagnostic(filename, data) }
 		f, err := cueyaml.Extract(filename, data)
 		if err != nil {
-			return v, syntaxDiagnostics(filename, err)
+			return v, syntaxDiagnostics(filename, err, explain())
 		}
 		v = ctx.BuildFile(f)
 	case ".json":
+		explain = func() *diag.Diagnostic { return jsonDiagnostic(filename, data) }
 		expr, err := cuejson.Extract(filename, data)
 		if err != nil {
-			return v, syntaxDiagnostics(filename, err)
+			return v, syntaxDiagnostics(filename, err, explain())
 		}
 		v = ctx.BuildExpr(expr, cue.Filename(filename))
 	case ".cue":
@@ -136,31 +142,54 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 		}}
 	}
 	if err := v.Err(); err != nil {
-		return v, syntaxDiagnostics(filename, err)
+		return v, syntaxDiagnostics(filename, err, explain())
 	}
-	if k := v.IncompleteKind(); k != cue.StructKind && k != cue.TopKind {
+	if k := v.IncompleteKind(); k != cue.StructKind {
+		if d := explain(); d != nil {
+			return v, diag.List{*d}
+		}
+		p := posOf(v.Pos())
+		p.File = filename
+		msg := fmt.Sprintf("a topology is a mapping of fields, not %s", k)
+		if k == cue.TopKind {
+			msg = "the file is empty"
+		}
 		return v, diag.List{{
 			Code:    diag.InvalidValue,
-			Pos:     posOf(v.Pos()),
-			Message: fmt.Sprintf("a topology is a mapping, not %s", k),
+			Pos:     p,
+			Message: msg,
 			Hint:    "start the file with apiVersion: meshc.dev/v1alpha1 and kind: Topology",
 		}}
 	}
 	return v, nil
 }
 
-func syntaxDiagnostics(filename string, err error) diag.List {
+// syntaxDiagnostics reports a parse error; better, when not nil, is a
+// clearer diagnostic found by re-reading the input with a plain parser.
+func syntaxDiagnostics(filename string, err error, better *diag.Diagnostic) diag.List {
+	if better != nil {
+		return diag.List{*better}
+	}
 	var out diag.List
 	for _, e := range cueerrors.Errors(err) {
 		p := firstUserPos(e, filename)
 		if p.File == "" {
 			p.File = filename
 		}
+		msg := message(e)
+		if msg == "" {
+			msg = e.Error()
+		}
+		code, hint := diag.Syntax, "fix the syntax at the position shown"
+		if strings.Contains(msg, "conflicting values") {
+			// CUE reads a key given twice as two values for one field.
+			code, hint = diag.InvalidValue, "give the field one value; a key written twice must agree"
+		}
 		out = append(out, diag.Diagnostic{
-			Code:    diag.Syntax,
+			Code:    code,
 			Pos:     p,
-			Message: "cannot parse topology: " + message(e),
-			Hint:    "fix the syntax at the position shown",
+			Message: "cannot read topology: " + msg,
+			Hint:    hint,
 		})
 	}
 	if out == nil {
@@ -288,16 +317,14 @@ func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
 			}
 			s.walk(child, fields.Value(), childSch, out)
 		}
-		required, err := sch.Fields()
+		fields, err = sch.Fields(cue.Optional(true))
 		if err != nil {
 			return
 		}
-		for required.Next() {
-			key := required.Selector().Unquoted()
-			if present[key] {
-				continue
-			}
-			if _, ok := required.Value().Default(); ok || required.Value().IsConcrete() {
+		for fields.Next() {
+			sel := fields.Selector()
+			key := sel.Unquoted()
+			if present[key] || sel.ConstraintType() == cue.OptionalConstraint || !isRequired(sel, fields.Value()) {
 				continue
 			}
 			child := path.Child(key)
@@ -306,7 +333,7 @@ func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
 				Path:    child.String(),
 				Pos:     posOf(in.Pos()),
 				Message: fmt.Sprintf("required field %q is missing", key),
-				Hint:    "add " + child.String() + ":" + describeExpected(required.Value()),
+				Hint:    "add " + child.String() + ":" + describeExpected(fields.Value()),
 			})
 		}
 	case cue.ListKind:
@@ -329,9 +356,26 @@ func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
 	}
 }
 
+// isRequired tells whether a schema field must be written: marked with !,
+// or a plain field without a default (*"x" | ...). CUE calls lists and
+// structs their own default, so the disjunction is what tells.
+func isRequired(sel cue.Selector, v cue.Value) bool {
+	if sel.ConstraintType() == cue.RequiredConstraint {
+		return true
+	}
+	if op, _ := v.Expr(); op == cue.OrOp {
+		if _, ok := v.Default(); ok {
+			return false
+		}
+	}
+	return !v.IsConcrete()
+}
+
 func lookupField(sch cue.Value, key string) cue.Value {
-	if v := sch.LookupPath(cue.MakePath(cue.Str(key).Optional())); v.Exists() {
-		return v
+	for _, sel := range []cue.Selector{cue.Str(key), cue.Str(key).Optional(), cue.Str(key).Required()} {
+		if v := sch.LookupPath(cue.MakePath(sel)); v.Exists() {
+			return v
+		}
 	}
 	return sch.LookupPath(cue.MakePath(cue.AnyString))
 }
@@ -457,17 +501,25 @@ func describeExpected(v cue.Value) string {
 	if !v.Exists() {
 		return ""
 	}
+	if d, ok := definitionDescriptions[formatNode(v.Source())]; ok {
+		return " " + d
+	}
 	op, args := v.Expr()
 	if op == cue.OrOp {
 		var alts []string
+		concrete := true
 		for _, a := range args {
 			if a.IsConcrete() {
 				alts = append(alts, fmt.Sprint(a))
+			} else {
+				concrete = false
+				alts = append(alts, strings.TrimSpace(describeExpected(a)))
 			}
 		}
-		if len(alts) == len(args) {
+		if concrete {
 			return " one of " + strings.Join(alts, ", ")
 		}
+		return " " + strings.Join(alts, ", or ")
 	}
 	src := strings.TrimSpace(formatNode(v.Source()))
 	if src != "" && len(src) <= 120 && !strings.Contains(src, "\n") {
@@ -481,6 +533,22 @@ func describeExpected(v cue.Value) string {
 	default:
 		return " a value of kind " + k.String()
 	}
+}
+
+// definitionDescriptions say in words what the schema's definitions mean,
+// for hints; a user never wrote "#Name".
+var definitionDescriptions = map[string]string{
+	"#Name":         "a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+	"#Version":      "an Istio release written major.minor.patch, e.g. 1.28.2",
+	"#Installer":    `one of "sail", "istioctl"`,
+	"#Labels":       "a map of label keys to string values",
+	"#Cluster":      "a mapping with the cluster's fields (network, platform, ...)",
+	"#Mesh":         "a mapping with the mesh's fields (controlPlanes, ...)",
+	"#ControlPlane": "a mapping with the control plane's fields (cluster, namespace, ...)",
+	"#Tenant":       "a mapping with the tenant's fields (mesh, namespaces, ...)",
+	"#Network":      "a mapping, {} for a network with no fields",
+	"#Defaults":     "a mapping with istio and installer",
+	`=~"^https://"`: "an https:// URL",
 }
 
 func formatNode(n ast.Node) string {

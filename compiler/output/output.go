@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -40,6 +41,15 @@ type ConflictError struct {
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("output folder %s holds files meshc did not write where it must write: %s",
 		e.Dir, strings.Join(e.Paths, ", "))
+}
+
+// FolderError reports an output folder meshc cannot use.
+type FolderError struct {
+	Dir, Reason, Hint string
+}
+
+func (e *FolderError) Error() string {
+	return fmt.Sprintf("output folder %s %s; %s", e.Dir, e.Reason, e.Hint)
 }
 
 // Summary says what a write changed.
@@ -81,6 +91,14 @@ func manifest(tree render.Tree) []byte {
 // Plan compares tree with what dir holds: which files would be written and
 // removed, and which foreign files stand in the way.
 func Plan(dir string, tree render.Tree) (Summary, error) {
+	return plan(dir, dir, tree)
+}
+
+// plan is Plan on dir, which the user named shown.
+func plan(shown, dir string, tree render.Tree) (Summary, error) {
+	if err := usable(shown, dir); err != nil {
+		return Summary{}, err
+	}
 	owned, err := ReadManifest(dir)
 	if err != nil {
 		return Summary{}, err
@@ -89,9 +107,23 @@ func Plan(dir string, tree render.Tree) (Summary, error) {
 	for _, p := range owned {
 		ownedSet[p] = true
 	}
+	// One walk of what is there, rather than a failed open per new file:
+	// opening is the slow part of writing a fleet's tens of thousands of files.
+	existing, err := existingPaths(dir)
+	if err != nil {
+		return Summary{}, err
+	}
 	var s Summary
 	var conflicts []string
 	for _, p := range tree.Paths() {
+		if _, ok := existing[p]; !ok {
+			if blocker := fileAncestor(p, existing); blocker != "" && !ownedSet[blocker] {
+				conflicts = append(conflicts, p) // a file stands where a folder must go
+			} else {
+				s.Written = append(s.Written, p)
+			}
+			continue
+		}
 		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -109,7 +141,7 @@ func Plan(dir string, tree render.Tree) (Summary, error) {
 		}
 	}
 	if len(conflicts) > 0 {
-		return Summary{}, &ConflictError{Dir: dir, Paths: conflicts}
+		return Summary{}, &ConflictError{Dir: shown, Paths: conflicts}
 	}
 	for _, p := range owned {
 		if _, ok := tree[p]; !ok {
@@ -125,6 +157,59 @@ func Plan(dir string, tree render.Tree) (Summary, error) {
 	return s, nil
 }
 
+// usable refuses output folders meshc must not take over; shown is the
+// folder as the user named it.
+func usable(shown, dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(abs, ".git")); err == nil {
+		return &FolderError{Dir: shown, Reason: "is the top of a Git work tree, which meshc will not take over",
+			Hint: "write to a folder of its own inside it, e.g. " + filepath.Join(shown, "deploy")}
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		return &FolderError{Dir: shown, Reason: "is a file, not a folder", Hint: "choose another --output folder"}
+	}
+	if filepath.Dir(abs) == abs {
+		return &FolderError{Dir: shown, Reason: "is the root of the filesystem", Hint: "choose a folder of its own"}
+	}
+	return nil
+}
+
+// existingPaths lists what dir holds, by slash-separated relative path,
+// telling whether each is a folder. A missing dir holds nothing.
+func existingPaths(dir string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && errors.Is(err, fs.ErrNotExist) {
+				return filepath.SkipAll
+			}
+			return err
+		}
+		if rel, err := filepath.Rel(dir, p); err == nil && rel != "." {
+			out[filepath.ToSlash(rel)] = d.IsDir()
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	return out, err
+}
+
+// fileAncestor returns an ancestor of p that exists as a file, standing
+// where a folder must go; "" when there is none.
+func fileAncestor(p string, existing map[string]bool) string {
+	for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
+		if isDir, ok := existing[dir]; ok && !isDir {
+			return dir
+		}
+	}
+	return ""
+}
+
 // Write makes dir hold tree: meshc's files exactly as in tree, every other
 // file as it was.
 func Write(dir string, tree render.Tree) (Summary, error) {
@@ -133,14 +218,17 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 			return Summary{}, fmt.Errorf("invalid output path %q", p)
 		}
 	}
+	shown := dir
 	if resolved, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = resolved
 	}
-	dir = filepath.Clean(dir)
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
-		return Summary{}, fmt.Errorf("output folder %s is the top of a Git work tree; write to a folder of its own inside it, e.g. %s", dir, filepath.Join(dir, "deploy"))
+	// An absolute path, so that the staging folder lands beside the output
+	// folder (for "." too), never inside it.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return Summary{}, err
 	}
-	s, err := Plan(dir, tree)
+	s, err := plan(shown, dir, tree)
 	if err != nil || s.Unchanged {
 		return s, err
 	}

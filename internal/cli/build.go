@@ -75,7 +75,8 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		summary, err = output.Write(f.output, res.Tree)
 	}
 	var conflict *output.ConflictError
-	if errors.As(err, &conflict) {
+	var folder *output.FolderError
+	if errors.As(err, &conflict) || errors.As(err, &folder) {
 		return err
 	} else if err != nil {
 		return fmt.Errorf("writing %s: %w", f.output, err)
@@ -119,16 +120,12 @@ func printBuildText(w io.Writer, f *buildFlags, r buildReport) {
 	}
 	state := fmt.Sprintf("%d written, %d removed", len(r.Written), len(r.Removed))
 	if f.check {
-		state = fmt.Sprintf("%d stale, %d to remove", len(r.Written), len(r.Removed))
+		state = fmt.Sprintf("%d to write, %d to remove", len(r.Written), len(r.Removed))
 	}
 	if r.UpToDate {
 		state = "up to date"
 	}
-	clusters := "clusters"
-	if len(r.Clusters) == 1 {
-		clusters = "cluster"
-	}
-	fmt.Fprintf(w, "%s (%s): %d %s in %s, %s\n", r.Topology, r.Target, len(r.Clusters), clusters, f.output, state)
+	fmt.Fprintf(w, "%s (%s): %s in %s, %s\n", r.Topology, r.Target, plural(len(r.Clusters), "cluster"), f.output, state)
 }
 
 func nonNil(s []string) []string {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -56,6 +57,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	var diags diag.List
 	var conflict *output.ConflictError
+	var folder *output.FolderError
 	var exit *exitError
 	switch {
 	case errors.As(err, &diags):
@@ -64,11 +66,18 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &conflict):
 		fmt.Fprintf(stderr, "error: %v\n    hint: move those files away, or choose another --output folder\n", conflict)
 		return ExitUserError
+	case errors.As(err, &folder):
+		fmt.Fprintf(stderr, "error: %v\n", folder)
+		return ExitUserError
 	case errors.As(err, &exit):
 		if exit.err != nil && exit.err.Error() != "" {
 			fmt.Fprintf(stderr, "error: %v\n", exit.err)
 		}
 		return exit.code
+	}
+	if isUsageError(err) {
+		fmt.Fprintf(stderr, "error: %v\nrun 'meshc --help' for usage\n", err)
+		return ExitUserError
 	}
 	fmt.Fprintf(stderr, "meshc failed: %v\n", err)
 	return ExitFailure
@@ -129,4 +138,16 @@ func countErrors(n int) string {
 		return "1 error; nothing written"
 	}
 	return fmt.Sprintf("%d errors; nothing written", n)
+}
+
+// isUsageError recognises cobra's own errors about the command line (wrong
+// argument count, unknown command), which reach Run as plain errors.
+func isUsageError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "accepts ", "arg(s)", "requires at least", "unknown flag", "unknown shorthand flag"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

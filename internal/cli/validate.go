@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -30,9 +31,21 @@ every problem at once with its code, topology path, position and a hint.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(map[string]any{"valid": true, "diagnostics": []any{}})
 			}
-			fmt.Fprintf(stdout, "%s: valid (%d clusters, %d meshes, %d control planes, %d tenants)\n",
-				args[0], len(t.Clusters), len(t.Meshes), len(cps), len(t.Tenants))
+			fmt.Fprintf(stdout, "%s: valid (%s, %s, %s, %s)\n", args[0],
+				plural(len(t.Clusters), "cluster"), plural(len(t.Meshes), "mesh"),
+				plural(len(cps), "control plane"), plural(len(t.Tenants), "tenant"))
 			return nil
 		},
 	}
+}
+
+// plural counts things: 1 cluster, 2 clusters, 2 meshes.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "sh") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
