@@ -91,15 +91,16 @@ func istioctlFiles(c *plan.Cluster) ([]File, error) {
 	}
 	readme := fmt.Sprintf(`# Installing cluster %s with istioctl
 
-The bundle in this folder creates the namespaces and the mesh policies; the
-control planes are installed by istioctl from the IstioOperator files in
-%s/, which the bundle does not apply. In order:
+The cluster's bundle (the folder above this one) creates the namespaces and
+the mesh policies; its control planes are installed by istioctl from the
+IstioOperator files here, which the bundle does not apply (no operator in
+the cluster reads them). From the cluster's folder, in order:
 
 `+"```sh"+`
 kubectl apply -k namespaces
 %skubectl apply -k .
 `+"```"+`
-`, c.Name, IstioctlDir, steps.String())
+`, c.Name, steps.String())
 	files = append(files, File{Path: path.Join(IstioctlDir, "README.md"), Data: []byte(readme)})
 	return files, nil
 }
