@@ -21,6 +21,7 @@ type installedControlPlane struct {
 	selectors []map[string]any
 	tags      []string
 	values    map[string]any
+	remote    bool // the remote profile: istiod runs elsewhere
 }
 
 // TestBundleInvariants reads every example's bundles as a cluster would get
@@ -75,6 +76,7 @@ func controlPlanesOf(t *testing.T, target emit.Target, objects []map[string]any,
 				namespace: spec["namespace"].(string),
 				version:   strings.TrimPrefix(spec["version"].(string), "v"),
 				values:    values,
+				remote:    spec["profile"] == "remote",
 			}
 			if mc, ok := values["meshConfig"].(map[string]any); ok {
 				cp.selectors = selectorList(mc["discoverySelectors"])
@@ -108,6 +110,7 @@ func controlPlanesOf(t *testing.T, target emit.Target, objects []map[string]any,
 				revision:  rev,
 				namespace: iop["metadata"].(map[string]any)["namespace"].(string),
 				values:    values,
+				remote:    spec["profile"] == "remote",
 			}
 			if mc, ok := spec["meshConfig"].(map[string]any); ok {
 				cp.selectors = selectorList(mc["discoverySelectors"])
@@ -127,13 +130,27 @@ func checkCluster(t *testing.T, cluster string, target emit.Target, objects []ma
 	if len(cps) == 0 {
 		t.Fatalf("cluster %s: no control plane installed", cluster)
 	}
-	roots := map[string]bool{}
+	roots, systemNamespaces := map[string]bool{}, map[string]bool{}
 	for _, cp := range cps {
-		roots[cp.namespace] = true
-		if cp.values["global"].(map[string]any)["istioNamespace"] != cp.namespace {
-			t.Errorf("%s: global.istioNamespace %v != %s", cp.revision, cp.values["global"], cp.namespace)
+		systemNamespaces[cp.namespace] = true
+		global := cp.values["global"].(map[string]any)
+		if global["istioNamespace"] != cp.namespace {
+			t.Errorf("%s: global.istioNamespace %v != %s", cp.revision, global, cp.namespace)
 		}
-		env, _ := cp.values["pilot"].(map[string]any)["env"].(map[string]any)
+		if global["multiCluster"].(map[string]any)["clusterName"] != cluster {
+			t.Errorf("%s: clusterName %v, want %s", cp.revision, global["multiCluster"], cluster)
+		}
+		if cp.remote {
+			// A remote points at its istiod and injects through it.
+			path, _ := cp.values["istiodRemote"].(map[string]any)["injectionPath"].(string)
+			if global["remotePilotAddress"] == nil || !strings.HasPrefix(path, "/inject/cluster/"+cluster) {
+				t.Errorf("remote install %s in %s: remotePilotAddress %v, injectionPath %q", cp.revision, cluster, global["remotePilotAddress"], path)
+			}
+			continue
+		}
+		roots[cp.namespace] = true
+		pilot, _ := cp.values["pilot"].(map[string]any)
+		env, _ := pilot["env"].(map[string]any)
 		_, hasFlag := env["ENABLE_ENHANCED_RESOURCE_SCOPING"]
 		if target == emit.Sail {
 			needs := strings.HasPrefix(cp.version, "1.22.") || strings.HasPrefix(cp.version, "1.23.") || strings.HasPrefix(cp.version, "1.24.")
@@ -145,6 +162,20 @@ func checkCluster(t *testing.T, cluster string, target emit.Target, objects []ma
 	cnis, peerAuthNamespaces := 0, map[string]bool{}
 	for _, o := range objects {
 		switch o["kind"] {
+		case "Secret":
+			// Nothing secret ever lands in output.
+			if o["data"] != nil || o["stringData"] != nil {
+				t.Errorf("Secret %s/%s carries data", namespace(o), name(o))
+			}
+		case "ExternalSecret":
+			tmpl, _ := o["spec"].(map[string]any)["target"].(map[string]any)["template"].(map[string]any)
+			if strings.HasPrefix(name(o), "istio-remote-secret-") {
+				md := tmpl["metadata"].(map[string]any)
+				if md["labels"].(map[string]any)["istio/multiCluster"] != "true" ||
+					md["annotations"].(map[string]any)["networking.istio.io/cluster"] != strings.TrimPrefix(name(o), "istio-remote-secret-") {
+					t.Errorf("remote secret %s lacks istiod's label or cluster annotation", name(o))
+				}
+			}
 		case "IstioCNI":
 			cnis++
 		case "PeerAuthentication":
@@ -178,7 +209,7 @@ func checkCluster(t *testing.T, cluster string, target emit.Target, objects []ma
 			}
 		}
 		rev, injected := labels["istio.io/rev"].(string)
-		if roots[name(o)] {
+		if systemNamespaces[name(o)] {
 			if injected {
 				t.Errorf("system namespace %s has istio.io/rev", name(o))
 			}

@@ -31,6 +31,7 @@ func Topology(t *model.Topology) diag.List {
 		c.cluster(name)
 	}
 	c.tenants()
+	c.multicluster()
 	c.values()
 	c.out.Sort()
 	// A rule that runs per cluster or per pair of control planes can find
@@ -118,6 +119,12 @@ func (c *checker) references() {
 			c.report(diag.UndefinedCluster, cp.Path().Child("cluster"),
 				defineOr("clusters."+cp.Cluster, clusters),
 				"cluster %q is not defined", cp.Cluster)
+		}
+		for i, r := range cp.Remotes {
+			if _, ok := t.Clusters[r]; !ok {
+				c.report(diag.UndefinedCluster, cp.Path().Child("remotes", i),
+					defineOr("clusters."+r, clusters), "cluster %q is not defined", r)
+			}
 		}
 	}
 	for _, name := range model.SortedKeys(t.Tenants) {

@@ -21,9 +21,10 @@ func base() *model.Topology {
 		Metadata:   model.Metadata{Name: "fleet"},
 		Defaults:   model.Defaults{Istio: model.IstioDefaults{Version: "1.28.2"}},
 		Networks:   map[string]model.Network{"n1": {}},
-		Clusters:   map[string]*model.Cluster{"c1": {Network: "n1"}},
+		Clusters:   map[string]*model.Cluster{"c1": {Network: "n1", APIServer: "https://c1.example.com:6443"}},
 		Meshes: map[string]*model.Mesh{
-			"m1": {ControlPlanes: map[string]*model.ControlPlane{
+			// m1 is ready to span clusters: cases add control planes elsewhere.
+			"m1": {Trust: &model.Trust{Mode: model.TrustManual}, ControlPlanes: map[string]*model.ControlPlane{
 				"cp1": {Cluster: "c1", Namespace: "istio-m1"},
 			}},
 			"m2": {ControlPlanes: map[string]*model.ControlPlane{
@@ -42,7 +43,7 @@ func cp(t *model.Topology, mesh, name string) *model.ControlPlane {
 }
 
 func addCluster(t *model.Topology, name string) {
-	t.Clusters[name] = &model.Cluster{Network: "n1"}
+	t.Clusters[name] = &model.Cluster{Network: "n1", APIServer: "https://" + name + ".example.com:6443"}
 }
 
 // addCanary gives mesh m1 a second control plane in c1, sharing its
@@ -264,7 +265,7 @@ func TestRules(t *testing.T) {
 			name: "63-character names are fine",
 			mutate: func(t *model.Topology) {
 				t.Tenants[long63] = &model.Tenant{Mesh: "m1", Namespaces: []string{long63}}
-				t.Clusters[long63] = &model.Cluster{}
+				t.Clusters[long63] = &model.Cluster{Network: "n1", APIServer: "https://long.example.com"}
 				t.Networks[long63] = model.Network{}
 				t.Meshes["m1"].ControlPlanes[long63] = &model.ControlPlane{Cluster: long63}
 				t.Tenants["t1"].ControlPlane = "cp1"

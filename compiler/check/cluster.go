@@ -141,13 +141,15 @@ func (c *checker) tenants() {
 	// Control planes claim their system namespaces first (two meshes in
 	// one system namespace are reported as SharedSystemNamespace).
 	for _, cp := range t.ControlPlanes() {
-		key := [2]string{cp.Cluster, cp.Namespace}
-		if _, ok := claims[key]; ok {
-			continue
-		}
-		claims[key] = claim{
-			what: fmt.Sprintf("the system namespace of mesh %q", cp.Mesh),
-			path: cp.Path().Child("namespace"),
+		for _, cl := range append([]string{cp.Cluster}, cp.Remotes...) {
+			key := [2]string{cl, cp.Namespace}
+			if _, ok := claims[key]; ok {
+				continue
+			}
+			claims[key] = claim{
+				what: fmt.Sprintf("the system namespace of mesh %q", cp.Mesh),
+				path: cp.Path().Child("namespace"),
+			}
 		}
 	}
 	for _, tn := range c.tenantsInFileOrder() {

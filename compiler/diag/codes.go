@@ -37,6 +37,17 @@ const (
 	// Versions.
 	UnsupportedVersion Code = "E140"
 
+	// Multicluster.
+	RemoteManagedTwice  Code = "E160" // a remote cluster managed by two control planes of one mesh
+	RemoteUnreachable   Code = "E161" // a control plane with remotes but no way for them to reach it
+	CIDROverlap         Code = "E162" // clusters on one network whose pod or service ranges overlap
+	MissingEastWest     Code = "E163" // a mesh spanning networks without east-west gateways
+	NoSharedTrust       Code = "E164" // a mesh with control planes in several clusters and no shared root
+	MissingAPIServer    Code = "E165" // a cluster discovered from another has no apiServer
+	MissingSecretSource Code = "E166" // a trust or remote-secret mode without its issuer or store
+	RemoteIsPrimary     Code = "E167" // a remote that runs a control plane of the same mesh
+	MissingNetwork      Code = "E168" // a cluster without a network in a mesh that spans networks
+
 	// Helm values.
 	InvalidValues Code = "E150" // values that Istio does not know or of the wrong type
 	OwnedValues   Code = "E151" // values that set a field meshc computes

@@ -48,7 +48,8 @@ type Layer struct {
 }
 
 // The layers, in apply order: namespaces and prerequisites, then control
-// planes, then mesh configuration that needs istiod's CRDs and webhooks.
+// planes, then gateways (LayerGateways), then mesh configuration that needs
+// istiod's CRDs and webhooks.
 var (
 	LayerNamespaces   = Layer{Dir: "namespaces", Wave: 0}
 	LayerControlPlane = Layer{Dir: "control-plane", Wave: 1}
@@ -56,7 +57,7 @@ var (
 )
 
 // Layers lists every layer in apply order.
-var Layers = []Layer{LayerNamespaces, LayerControlPlane, LayerMeshConfig}
+var Layers = []Layer{LayerNamespaces, LayerControlPlane, LayerGateways, LayerMeshConfig}
 
 // Object is one Kubernetes object in its JSON form.
 type Object = map[string]any
@@ -106,7 +107,11 @@ func Emit(p *plan.Plan, target Target) (*Output, error) {
 		default:
 			return nil, fmt.Errorf("unknown target %q", target)
 		}
+		c.Resources = append(c.Resources, multiclusterResources(pc)...)
 		c.Resources = append(c.Resources, peerAuthentications(pc)...)
+		if f := manualSteps(pc); f != nil {
+			c.Files = append(c.Files, *f)
+		}
 		out.Clusters = append(out.Clusters, c)
 	}
 	return out, nil
@@ -145,7 +150,7 @@ func namespaces(c *plan.Cluster) []Resource {
 		out = append(out, Resource{Layer: LayerNamespaces, Object: Object{
 			"apiVersion": "v1",
 			"kind":       "Namespace",
-			"metadata":   meta(ns.Name, "", LayerNamespaces.Wave, ns.Source, ns.Labels),
+			"metadata":   nsMeta(ns),
 		}})
 	}
 	return out
@@ -166,4 +171,12 @@ func peerAuthentications(c *plan.Cluster) []Resource {
 		}})
 	}
 	return out
+}
+
+func nsMeta(ns *plan.Namespace) map[string]any {
+	m := meta(ns.Name, "", LayerNamespaces.Wave, ns.Source, ns.Labels)
+	for k, v := range ns.Annotations {
+		m["annotations"].(map[string]any)[k] = v
+	}
+	return m
 }

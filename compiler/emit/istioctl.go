@@ -81,8 +81,12 @@ func istioctlFiles(c *plan.Cluster) ([]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		header := fmt.Sprintf("# Control plane %s of mesh %s (%s).\n# Install with: istioctl install -y -f %s\n",
-			cp.Name, cp.Mesh, cp.Path(), IstioctlFileName(cp.ControlPlane))
+		what := fmt.Sprintf("Control plane %s of mesh %s", cp.Name, cp.Mesh)
+		if cp.Remote {
+			what = fmt.Sprintf("Remote install of control plane %s of mesh %s (istiod runs in cluster %s)", cp.Name, cp.Mesh, cp.Cluster)
+		}
+		header := fmt.Sprintf("# %s (%s).\n# Install with: istioctl install -y -f %s\n",
+			what, cp.Path(), IstioctlFileName(cp.ControlPlane))
 		files = append(files, File{Path: IstioctlFileName(cp.ControlPlane), Data: append([]byte(header), body...)})
 		fmt.Fprintf(&steps, "istioctl install -y -f %s\n", IstioctlFileName(cp.ControlPlane))
 	}

@@ -60,7 +60,7 @@ type Topology struct {
 
 type index struct {
 	controlPlanes []*ControlPlane            // ordered by mesh, then name
-	byCluster     map[string][]*ControlPlane // same order
+	byCluster     map[string][]*ControlPlane // serving each cluster, same order
 }
 
 // Metadata names the topology.
@@ -84,13 +84,15 @@ type Network struct{}
 
 // Cluster is one Kubernetes cluster; it gets its own bundle.
 type Cluster struct {
-	Name         string   `json:"-"`
-	Network      string   `json:"network"`
-	Platform     string   `json:"platform"`
-	CNI          bool     `json:"cni"`
-	APIServer    string   `json:"apiServer"`
-	PodCIDRs     []string `json:"podCIDRs"`
-	ServiceCIDRs []string `json:"serviceCIDRs"`
+	Name          string   `json:"-"`
+	Network       string   `json:"network"`
+	Platform      string   `json:"platform"`
+	CNI           bool     `json:"cni"`
+	APIServer     string   `json:"apiServer"`
+	CABundle      string   `json:"caBundle"`
+	TLSServerName string   `json:"tlsServerName"`
+	PodCIDRs      []string `json:"podCIDRs"`
+	ServiceCIDRs  []string `json:"serviceCIDRs"`
 }
 
 // NeedsCNI reports whether the cluster runs the Istio CNI node agent.
@@ -105,7 +107,59 @@ type Mesh struct {
 	DiscoveryLabel map[string]string        `json:"discoveryLabel"`
 	MTLS           string                   `json:"mtls"`
 	ControlPlanes  map[string]*ControlPlane `json:"controlPlanes"`
+	Trust          *Trust                   `json:"trust"`
+	RemoteSecrets  *RemoteSecrets           `json:"remoteSecrets"`
+	// EastWestGateways is nil when the user left it to meshc (on when the
+	// mesh spans networks).
+	EastWestGateways *bool `json:"eastWestGateways"`
 }
+
+// Trust modes and remote-secret modes.
+const (
+	TrustCertManager      = "certManager"
+	TrustExternalSecrets  = "externalSecrets"
+	TrustManual           = "manual"
+	SecretsExternalSecret = "externalSecrets"
+	SecretsManual         = "manual"
+)
+
+// Trust is how a mesh's clusters share one root of trust.
+type Trust struct {
+	Mode        string       `json:"mode"`
+	Issuer      *Issuer      `json:"issuer"`
+	SecretStore *SecretStore `json:"secretStore"`
+}
+
+// Issuer is a cert-manager issuer.
+type Issuer struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// RemoteSecrets is how control planes get other clusters' credentials.
+type RemoteSecrets struct {
+	Mode        string       `json:"mode"`
+	SecretStore *SecretStore `json:"secretStore"`
+}
+
+// SecretStore is an External Secrets store.
+type SecretStore struct {
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	KeyPrefix string `json:"keyPrefix"`
+}
+
+// Expose says how remote clusters reach a control plane.
+type Expose struct {
+	Via     string `json:"via"`
+	Address string `json:"address"`
+}
+
+// Ways to expose istiod.
+const (
+	ExposeEastWest     = "eastWestGateway"
+	ExposeLoadBalancer = "loadBalancer"
+)
 
 // ControlPlane is one istiod deployment of a mesh.
 type ControlPlane struct {
@@ -117,7 +171,15 @@ type ControlPlane struct {
 	Version   string         `json:"version"`
 	Profile   string         `json:"profile"`
 	Tags      []string       `json:"tags"`
+	Remotes   []string       `json:"remotes"`
+	Expose    *Expose        `json:"expose"`
 	Values    map[string]any `json:"values"`
+}
+
+// ServesCluster reports whether the control plane serves workloads in
+// cluster: its own, or one of its remotes.
+func (cp *ControlPlane) ServesCluster(cluster string) bool {
+	return cp.Cluster == cluster || slices.Contains(cp.Remotes, cluster)
 }
 
 // Path is the control plane's topology path.
@@ -222,6 +284,58 @@ func (t *Topology) buildIndex() {
 			cp := mesh.ControlPlanes[c]
 			t.index.controlPlanes = append(t.index.controlPlanes, cp)
 			t.index.byCluster[cp.Cluster] = append(t.index.byCluster[cp.Cluster], cp)
+			for _, r := range slices.Compact(slices.Sorted(slices.Values(cp.Remotes))) {
+				if r != cp.Cluster {
+					t.index.byCluster[r] = append(t.index.byCluster[r], cp)
+				}
+			}
 		}
 	}
+}
+
+// Clusters returns the clusters a mesh spans: where its control planes run
+// and their remotes, sorted.
+func (m *Mesh) Clusters() []string {
+	var out []string
+	for _, cp := range m.ControlPlanes {
+		out = append(out, cp.Cluster)
+		out = append(out, cp.Remotes...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// PrimaryClusters returns the clusters where the mesh's control planes run.
+func (m *Mesh) PrimaryClusters() []string {
+	var out []string
+	for _, cp := range m.ControlPlanes {
+		out = append(out, cp.Cluster)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// MeshNetworks returns the networks of the mesh's clusters, sorted ("" for
+// a cluster without one).
+func (t *Topology) MeshNetworks(m *Mesh) []string {
+	var out []string
+	for _, c := range m.Clusters() {
+		if cl := t.Clusters[c]; cl != nil {
+			out = append(out, cl.Network)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// MultiNetwork reports whether a mesh spans more than one network.
+func (t *Topology) MultiNetwork(m *Mesh) bool { return len(t.MeshNetworks(m)) > 1 }
+
+// WantsEastWest reports whether the mesh's clusters get east-west
+// gateways: as the user says, else when the mesh spans networks.
+func (t *Topology) WantsEastWest(m *Mesh) bool {
+	if m.EastWestGateways != nil {
+		return *m.EastWestGateways
+	}
+	return t.MultiNetwork(m)
 }

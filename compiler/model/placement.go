@@ -2,8 +2,8 @@ package model
 
 import "slices"
 
-// ControlPlanesIn returns the control planes of mesh running in cluster,
-// ordered by name.
+// ControlPlanesIn returns the control planes of mesh serving cluster
+// (running there, or managing it as a remote), ordered by name.
 func (t *Topology) ControlPlanesIn(mesh, cluster string) []*ControlPlane {
 	var out []*ControlPlane
 	for _, cp := range t.index.byCluster[cluster] {
@@ -14,15 +14,17 @@ func (t *Topology) ControlPlanesIn(mesh, cluster string) []*ControlPlane {
 	return out
 }
 
-// ControlPlanesOfCluster returns every control plane running in cluster,
-// ordered by mesh then name. The slice is shared: callers must not modify it.
+// ControlPlanesOfCluster returns every control plane serving cluster:
+// running there, or installed there in the remote profile because the
+// cluster is one of its remotes. Ordered by mesh then name; the slice is
+// shared, callers must not modify it.
 func (t *Topology) ControlPlanesOfCluster(cluster string) []*ControlPlane {
 	return t.index.byCluster[cluster]
 }
 
 // TenantClusters returns the clusters a tenant's namespaces are created in:
 // those it lists, else the clusters its control plane (or its mesh's
-// control planes) run in. Sorted, without duplicates.
+// control planes) serve. Sorted, without duplicates.
 func (t *Topology) TenantClusters(tn *Tenant) []string {
 	if len(tn.Clusters) > 0 {
 		return slices.Compact(slices.Sorted(slices.Values(tn.Clusters)))
@@ -35,6 +37,7 @@ func (t *Topology) TenantClusters(tn *Tenant) []string {
 	for _, cp := range m.ControlPlanes {
 		if tn.ControlPlane == "" || tn.ControlPlane == cp.Name {
 			out = append(out, cp.Cluster)
+			out = append(out, cp.Remotes...)
 		}
 	}
 	slices.Sort(out)

@@ -23,6 +23,10 @@ const (
 	AnnotationSource   = "meshc.dev/source"
 	CNINamespace       = "istio-cni"
 	EnhancedScopingEnv = "ENABLE_ENHANCED_RESOURCE_SCOPING"
+	// AnnotationControlPlaneClusters on a remote's system namespace names
+	// the cluster(s) whose istiod leads it.
+	AnnotationControlPlaneClusters = "topology.istio.io/controlPlaneClusters"
+	ProfileRemote                  = "remote"
 )
 
 // Plan is the desired state of a whole fleet.
@@ -42,6 +46,13 @@ type Cluster struct {
 	Namespaces    []*Namespace    // ordered by name
 	ControlPlanes []*ControlPlane // ordered by mesh, then name
 	PeerAuths     []*PeerAuth     // ordered by namespace, then name
+
+	// Multicluster machinery, each list ordered by namespace, then name.
+	EastWestGateways []*EastWestGateway
+	IstiodExposures  []*IstiodExposure
+	RemoteSecrets    []*RemoteSecret // secrets for the clusters this one's control planes discover
+	ReaderTokens     []*ReaderToken  // reader credentials for control planes elsewhere
+	CACerts          []*CACert       // intermediates under the mesh's shared root
 }
 
 // CNI is the cluster's Istio CNI node agent.
@@ -68,17 +79,21 @@ const (
 
 // Namespace is one namespace meshc creates and labels.
 type Namespace struct {
-	Name   string
-	Role   NamespaceRole
-	Mesh   string // empty for the CNI namespace
-	Labels map[string]string
+	Name        string
+	Role        NamespaceRole
+	Mesh        string // empty for the CNI namespace
+	Labels      map[string]string
+	Annotations map[string]string
 	// Source is the topology path that put the namespace there.
 	Source model.Path
 }
 
-// ControlPlane is one istiod install in a cluster.
+// ControlPlane is one install of a control plane in a cluster: istiod
+// itself, or (Remote) the remote profile in one of its remote clusters,
+// which injects and validates through the istiod it points at.
 type ControlPlane struct {
 	*model.ControlPlane
+	Remote  bool
 	MeshID  string
 	Version istio.Version
 	// Profile is the configuration profile the user asked for, or empty.
@@ -110,15 +125,39 @@ func Build(t *model.Topology) *Plan {
 			tenantsByCluster[cl] = append(tenantsByCluster[cl], tn)
 		}
 	}
+	// Tenants with an mTLS override in a remote cluster, by the cluster
+	// whose istiod reads their policy.
+	remoteOverrides := map[string][]*model.Tenant{}
+	for _, name := range model.SortedKeys(t.Tenants) {
+		tn := t.Tenants[name]
+		if tn.MTLS == "" {
+			continue
+		}
+		var own []string
+		for _, cl := range t.TenantClusters(tn) {
+			if placement, _ := t.PlaceTenant(tn, cl); placement.ControlPlane != nil && placement.ControlPlane.Cluster != cl &&
+				!slices.Contains(own, placement.ControlPlane.Cluster) {
+				own = append(own, placement.ControlPlane.Cluster)
+				remoteOverrides[placement.ControlPlane.Cluster] = append(remoteOverrides[placement.ControlPlane.Cluster], tn)
+			}
+		}
+	}
 	for _, name := range model.SortedKeys(t.Clusters) {
-		p.Clusters = append(p.Clusters, buildCluster(t, t.Clusters[name], tenantsByCluster[name]))
+		p.Clusters = append(p.Clusters, buildCluster(t, t.Clusters[name], tenantsByCluster[name], remoteOverrides))
 	}
 	return p
 }
 
+func tenantPeerAuth(tn *model.Tenant, ns string) *PeerAuth {
+	return &PeerAuth{
+		Name: tn.Name + "-peerauth", Namespace: ns, Mode: tn.MTLS,
+		Source: model.Path{"tenants", tn.Name, "mtls"},
+	}
+}
+
 // buildCluster plans one cluster; tenants are those with namespaces in it,
 // ordered by name.
-func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant) *Cluster {
+func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant, remoteOverrides map[string][]*model.Tenant) *Cluster {
 	c := &Cluster{Name: cl.Name, Platform: cl.Platform, Network: cl.Network}
 	namespaces := map[string]*Namespace{}
 	peerAuths := map[[2]string]*PeerAuth{}
@@ -127,12 +166,18 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant)
 		mesh := t.Meshes[mcp.Mesh]
 		cp := &ControlPlane{
 			ControlPlane:       mcp,
+			Remote:             mcp.Cluster != cl.Name,
 			MeshID:             mesh.MeshID,
 			Version:            mustVersion(mcp.Version),
 			Profile:            mcp.Profile,
 			DiscoverySelectors: mesh.DiscoveryLabel,
 		}
-		cp.Values = helmValues(cl, mesh, cp)
+		if cp.Remote {
+			cp.Profile = ProfileRemote
+			cp.Values = remoteHelmValues(cl, mesh, cp)
+		} else {
+			cp.Values = helmValues(cl, mesh, cp)
+		}
 		c.ControlPlanes = append(c.ControlPlanes, cp)
 
 		if _, ok := namespaces[mcp.Namespace]; !ok {
@@ -143,12 +188,19 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant)
 			if cl.Network != "" {
 				labels[LabelNetwork] = cl.Network
 			}
-			namespaces[mcp.Namespace] = &Namespace{
+			ns := &Namespace{
 				Name: mcp.Namespace, Role: RoleSystem, Mesh: mesh.Name, Labels: labels,
 				Source: mcp.Path().Child("namespace"),
 			}
+			if cp.Remote {
+				// Names the cluster whose istiod leads this remote.
+				ns.Annotations = map[string]string{AnnotationControlPlaneClusters: mcp.Cluster}
+			}
+			namespaces[mcp.Namespace] = ns
 		}
-		if mesh.MTLS != model.MTLSNone {
+		// istiod reads mesh configuration from its own cluster, so a
+		// remote gets no mesh-wide policy of its own.
+		if mesh.MTLS != model.MTLSNone && !cp.Remote {
 			key := [2]string{mcp.Namespace, mesh.Name}
 			if _, ok := peerAuths[key]; !ok {
 				peerAuths[key] = &PeerAuth{
@@ -189,14 +241,32 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant)
 			labels[LabelRev] = placement.Revision
 			path := model.Path{"tenants", tname, "namespaces", i}
 			namespaces[ns] = &Namespace{Name: ns, Role: RoleTenant, Mesh: mesh.Name, Labels: labels, Source: path}
-			if tn.MTLS != "" {
-				peerAuths[[2]string{ns, tname}] = &PeerAuth{
-					Name: tname + "-peerauth", Namespace: ns, Mode: tn.MTLS,
-					Source: model.Path{"tenants", tname, "mtls"},
-				}
+			// istiod reads policy from its own cluster only: a tenant's
+			// override in a remote cluster goes to the control plane's.
+			if tn.MTLS != "" && placement.ControlPlane.Cluster == cl.Name {
+				peerAuths[[2]string{ns, tname}] = tenantPeerAuth(tn, ns)
 			}
 		}
 	}
+	// The other way round: tenants placed in this cluster's control planes'
+	// remotes whose override must live here, in a namespace of the same
+	// name (Istio treats same-named namespaces as one across clusters).
+	for _, tn := range remoteOverrides[cl.Name] {
+		mesh := t.Meshes[tn.Mesh]
+		for i, ns := range tn.Namespaces {
+			if _, ok := namespaces[ns]; !ok {
+				labels := maps.Clone(mesh.DiscoveryLabel)
+				if labels == nil {
+					labels = map[string]string{}
+				}
+				namespaces[ns] = &Namespace{Name: ns, Role: RoleTenant, Mesh: mesh.Name, Labels: labels,
+					Source: model.Path{"tenants", tn.Name, "namespaces", i}}
+			}
+			peerAuths[[2]string{ns, tn.Name}] = tenantPeerAuth(tn, ns)
+		}
+	}
+
+	multicluster(t, cl, c)
 
 	for _, name := range model.SortedKeys(namespaces) {
 		c.Namespaces = append(c.Namespaces, namespaces[name])

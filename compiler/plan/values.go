@@ -2,6 +2,7 @@ package plan
 
 import (
 	"maps"
+	"strings"
 
 	"meshc.dev/meshc/compiler/model"
 )
@@ -78,4 +79,38 @@ func stringMap(m map[string]string) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// remoteHelmValues computes the values of a control plane's remote-profile
+// install in one of its remote clusters: the cluster's own identity, and
+// where istiod is. From Istio 1.24 the istiod chart takes these with
+// profile remote (the istiod-remote chart is gone); the keys are the same.
+func remoteHelmValues(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
+	global := map[string]any{
+		"istioNamespace":     cp.Namespace,
+		"meshID":             mesh.MeshID,
+		"multiCluster":       map[string]any{"clusterName": cl.Name},
+		"remotePilotAddress": cp.Expose.Address,
+	}
+	if cl.Network != "" {
+		global["network"] = cl.Network
+	}
+	return map[string]any{
+		"global": global,
+		"istiodRemote": map[string]any{
+			"injectionPath": InjectionPath(cl),
+		},
+	}
+}
+
+// InjectionPath is the path of istiod's injection webhook for workloads of
+// cluster cl: /inject/cluster/<cluster>/net/<network>, a "/" in a name
+// written --slash--.
+func InjectionPath(cl *model.Cluster) string {
+	esc := func(s string) string { return strings.ReplaceAll(s, "/", "--slash--") }
+	p := "/inject/cluster/" + esc(cl.Name)
+	if cl.Network != "" {
+		p += "/net/" + esc(cl.Network)
+	}
+	return p
 }

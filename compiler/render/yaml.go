@@ -93,6 +93,23 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool) error {
 			}
 		}
 	case string:
+		if inline && indent > 0 && literalSafe(v) {
+			// Multi-line text (a kubeconfig template, a script) reads
+			// best as a literal block.
+			if strings.HasSuffix(v, "\n") {
+				b.WriteString(" |\n")
+			} else {
+				b.WriteString(" |-\n")
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(v, "\n"), "\n") {
+				if line != "" {
+					writeIndent(b, indent)
+					b.WriteString(line)
+				}
+				b.WriteByte('\n')
+			}
+			return nil
+		}
 		var s bytes.Buffer
 		writeString(&s, v)
 		return writeScalar(b, s.String(), inline)
@@ -194,6 +211,32 @@ func plainSafe(s string) bool {
 	switch strings.ToLower(s) {
 	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
 		return false
+	}
+	return true
+}
+
+// literalSafe reports whether s can be written as a literal block scalar
+// and read back unchanged: several lines, printable, not starting with a
+// space (which would need an indentation indicator), ending in at most one
+// line break (more would need the keep indicator).
+func literalSafe(s string) bool {
+	if !strings.Contains(s, "\n") || strings.HasSuffix(s, "\n\n") || s == "\n" {
+		return false
+	}
+	// A reader takes the block's indentation from its first non-empty
+	// line, so that line must not start with white space.
+	for _, line := range strings.Split(s, "\n") {
+		if line != "" {
+			if line[0] == ' ' || line[0] == '\t' {
+				return false
+			}
+			break
+		}
+	}
+	for _, r := range s {
+		if r != '\n' && r != '\t' && !printable(r) {
+			return false
+		}
 	}
 	return true
 }

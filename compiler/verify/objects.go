@@ -35,6 +35,9 @@ func Object(set *crdschema.Set, obj map[string]any) error {
 	case set.Has(apiVersion, kind):
 		return set.Validate(obj)
 	}
+	if known, err := thirdParty(obj); known {
+		return err
+	}
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return err

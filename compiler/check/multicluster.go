@@ -1,0 +1,170 @@
+package check
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// multicluster checks meshes that span clusters: who manages each remote,
+// how remotes reach their control plane, how control planes reach the
+// clusters they discover, and the shared root of trust.
+func (c *checker) multicluster() {
+	t := c.t
+	for _, mname := range model.SortedKeys(t.Meshes) {
+		mesh := t.Meshes[mname]
+		meshPath := model.Path{"meshes", mname}
+		managers := map[string]*model.ControlPlane{} // remote cluster -> its control plane
+		primaries := mesh.PrimaryClusters()
+		for _, cp := range c.inFileOrder(controlPlanesOf(mesh)) {
+			for i, r := range cp.Remotes {
+				path := cp.Path().Child("remotes", i)
+				if _, ok := t.Clusters[r]; !ok {
+					continue // reported as an undefined reference
+				}
+				if slices.Contains(primaries, r) {
+					c.report(diag.RemoteIsPrimary, path,
+						"remove it from remotes: control planes of one mesh in different clusters discover each other (multi-primary) without it",
+						"cluster %q runs a control plane of mesh %q, so it cannot be a remote of %q", r, mname, cp.Name)
+					continue
+				}
+				if first, ok := managers[r]; ok && first != cp {
+					d := c.report(diag.RemoteManagedTwice, path,
+						"list the cluster in the remotes of one control plane only",
+						"cluster %q is already a remote of control plane %q of mesh %q", r, first.Name, mname)
+					c.related(d, first.Path().Child("remotes"))
+					continue
+				}
+				managers[r] = cp
+			}
+			if len(cp.Remotes) > 0 && cp.Expose == nil {
+				c.report(diag.RemoteUnreachable, cp.Path(),
+					"add expose: {address: <hostname or IP remotes dial>} (via eastWestGateway, the default, or loadBalancer)",
+					"control plane %q has remotes but says nothing of how they reach it", cp.Name)
+			}
+			if cp.Expose != nil && cp.Expose.Via == model.ExposeEastWest && mesh.EastWestGateways != nil && !*mesh.EastWestGateways {
+				c.report(diag.RemoteUnreachable, cp.Path().Child("expose", "via"),
+					"use via: loadBalancer, or let meshc deploy east-west gateways",
+					"control plane %q is exposed through the east-west gateway, but mesh %q has eastWestGateways: false", cp.Name, mname)
+			}
+		}
+
+		clusters := mesh.Clusters()
+		if len(clusters) < 2 {
+			continue
+		}
+		networks := t.MeshNetworks(mesh)
+		if len(networks) > 1 {
+			for _, cl := range clusters {
+				if cluster := t.Clusters[cl]; cluster != nil && cluster.Network == "" {
+					c.report(diag.MissingNetwork, model.Path{"clusters", cl},
+						"set clusters."+cl+".network: the mesh's other clusters name theirs",
+						"cluster %q has no network, but mesh %q spans networks %s", cl, mname, strings.Join(slices.DeleteFunc(slices.Clone(networks), func(s string) bool { return s == "" }), ", "))
+				}
+			}
+			if mesh.EastWestGateways != nil && !*mesh.EastWestGateways {
+				c.report(diag.MissingEastWest, meshPath.Child("eastWestGateways"),
+					"remove eastWestGateways: false, or deploy your own gateways labelled topology.istio.io/network (and accept that meshc cannot check them)",
+					"mesh %q spans networks %s but has no east-west gateways: traffic between them has no way through", mname, strings.Join(networks, ", "))
+			}
+		}
+		if len(primaries) > 1 && mesh.Trust == nil {
+			c.report(diag.NoSharedTrust, meshPath,
+				"add trust: {mode: certManager, issuer: {name: <root issuer>}} (or externalSecrets, or manual)",
+				"mesh %q has control planes in %d clusters but no shared root of trust: their workloads could not authenticate each other", mname, len(primaries))
+		}
+		if tr := mesh.Trust; tr != nil {
+			switch {
+			case tr.Mode == model.TrustCertManager && tr.Issuer == nil:
+				c.report(diag.MissingSecretSource, meshPath.Child("trust"),
+					"add trust.issuer: {name: <the cert-manager issuer holding the mesh's root>}",
+					"trust mode certManager needs the issuer that signs every cluster's intermediate")
+			case tr.Mode == model.TrustExternalSecrets && tr.SecretStore == nil:
+				c.report(diag.MissingSecretSource, meshPath.Child("trust"),
+					"add trust.secretStore: {name: <store>}", "trust mode externalSecrets needs the secret store holding the intermediates")
+			}
+		}
+		if rs := mesh.RemoteSecrets; rs != nil && rs.Mode == model.SecretsExternalSecret && rs.SecretStore == nil {
+			c.report(diag.MissingSecretSource, meshPath.Child("remoteSecrets"),
+				"add remoteSecrets.secretStore: {name: <store>}", "remote secrets through External Secrets need the store the reader tokens go through")
+		}
+		// Every cluster a control plane discovers from elsewhere must say
+		// where its API server is: the remote secret's kubeconfig points there.
+		for _, cl := range clusters {
+			cluster := t.Clusters[cl]
+			if cluster == nil || cluster.APIServer != "" {
+				continue
+			}
+			if discoveredFromElsewhere(mesh, cl) {
+				c.report(diag.MissingAPIServer, model.Path{"clusters", cl},
+					"set clusters."+cl+".apiServer: https://<host>:<port> (and caBundle)",
+					"control planes of mesh %q in other clusters discover cluster %q, but it has no apiServer", mname, cl)
+			}
+		}
+	}
+	c.cidrs()
+}
+
+func controlPlanesOf(m *model.Mesh) []*model.ControlPlane {
+	var out []*model.ControlPlane
+	for _, name := range model.SortedKeys(m.ControlPlanes) {
+		out = append(out, m.ControlPlanes[name])
+	}
+	return out
+}
+
+// discoveredFromElsewhere reports whether a control plane of the mesh in
+// another cluster watches cluster cl.
+func discoveredFromElsewhere(m *model.Mesh, cl string) bool {
+	for _, cp := range m.ControlPlanes {
+		if cp.Cluster != cl {
+			return true
+		}
+	}
+	return false
+}
+
+// cidrs checks that clusters on one network have disjoint pod and service
+// ranges: pods route to each other directly there, so an address must say
+// which cluster it is in.
+func (c *checker) cidrs() {
+	type rng struct {
+		prefix netip.Prefix
+		path   model.Path
+	}
+	byNetwork := map[string][]rng{}
+	for _, name := range model.SortedKeys(c.t.Clusters) {
+		cl := c.t.Clusters[name]
+		for _, field := range []string{"podCIDRs", "serviceCIDRs"} {
+			list := cl.PodCIDRs
+			if field == "serviceCIDRs" {
+				list = cl.ServiceCIDRs
+			}
+			for i, s := range list {
+				path := model.Path{"clusters", name, field, i}
+				p, err := netip.ParsePrefix(s)
+				if err != nil {
+					c.report(diag.InvalidValue, path, "write a CIDR such as 10.0.0.0/16", "invalid CIDR %q", s)
+					continue
+				}
+				p = p.Masked()
+				if cl.Network == "" {
+					continue
+				}
+				for _, other := range byNetwork[cl.Network] {
+					if other.prefix.Overlaps(p) && other.path[1] != name {
+						d := c.report(diag.CIDROverlap, path,
+							"give every cluster on network "+cl.Network+" its own pod and service ranges",
+							"%s overlaps %s of cluster %q on network %q", p, other.prefix, other.path[1], cl.Network)
+						c.related(d, other.path)
+						break
+					}
+				}
+				byNetwork[cl.Network] = append(byNetwork[cl.Network], rng{p, path})
+			}
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package plan
+
+import (
+	"cmp"
+	"slices"
+
+	"meshc.dev/meshc/compiler/model"
+)
+
+// EastWestGateway is a mesh's gateway between networks in one cluster:
+// deployed by gateway injection from the revision that serves the cluster.
+type EastWestGateway struct {
+	Namespace string
+	Mesh      string
+	Network   string
+	Revision  string
+	// CrossNetwork is set when the mesh spans networks: the gateway then
+	// passes service traffic through (cross-network-gateway on 15443).
+	CrossNetwork bool
+	Source       model.Path
+}
+
+// IstiodExposure makes a control plane reachable from its remotes.
+type IstiodExposure struct {
+	ControlPlane *model.ControlPlane
+	Via          string
+	Address      string
+	Source       model.Path
+}
+
+// RemoteSecret gives the control planes in Namespace the credentials of
+// cluster Discovered.
+type RemoteSecret struct {
+	Namespace string
+	// ReaderNamespace is where the discovered cluster's reader token is.
+	ReaderNamespace string
+	Mesh            string
+	Discovered      *model.Cluster
+	Mode            string
+	Store           *model.SecretStore
+	Source          model.Path
+}
+
+// ReaderToken is the token of the reader ServiceAccount of the install in
+// Namespace, which control planes in other clusters use to watch this one.
+type ReaderToken struct {
+	Namespace string
+	Mesh      string
+	Cluster   string
+	Mode      string
+	Store     *model.SecretStore
+	Source    model.Path
+}
+
+// CACert is a cluster's intermediate CA (the cacerts Secret) under the
+// mesh's shared root.
+type CACert struct {
+	Namespace   string
+	Mesh        string
+	Cluster     string
+	TrustDomain string
+	Trust       *model.Trust
+	Source      model.Path
+}
+
+// Names of the objects istiod and istioctl expect.
+const (
+	ReaderServiceAccount = "istio-reader-service-account"
+	// ReaderTokenSecret is the name istioctl create-remote-secret uses.
+	ReaderTokenSecret = "istio-reader-service-account-istio-remote-secret-token"
+	CACertsSecret     = "cacerts"
+)
+
+// RemoteSecretName is the Secret istiod reads another cluster's
+// credentials from.
+func RemoteSecretName(cluster string) string { return "istio-remote-secret-" + cluster }
+
+// multicluster plans the machinery of meshes spanning clusters for cl.
+func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
+	serving := t.ControlPlanesOfCluster(cl.Name)
+	for _, mname := range model.SortedKeys(t.Meshes) {
+		mesh := t.Meshes[mname]
+		var mine []*model.ControlPlane // this mesh's installs here, local or remote
+		for _, cp := range serving {
+			if cp.Mesh == mname {
+				mine = append(mine, cp)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		first := mine[0]
+		exposesHere := false
+		for _, cp := range mine {
+			if cp.Cluster == cl.Name && len(cp.Remotes) > 0 && cp.Expose != nil {
+				c.IstiodExposures = append(c.IstiodExposures, &IstiodExposure{
+					ControlPlane: cp, Via: cp.Expose.Via, Address: cp.Expose.Address,
+					Source: cp.Path().Child("expose"),
+				})
+				exposesHere = exposesHere || cp.Expose.Via == model.ExposeEastWest
+			}
+		}
+		if t.WantsEastWest(mesh) || exposesHere {
+			source := model.Path{"meshes", mname}
+			if exposesHere && !t.WantsEastWest(mesh) {
+				source = first.Path().Child("expose")
+			}
+			c.EastWestGateways = append(c.EastWestGateways, &EastWestGateway{
+				Namespace: first.Namespace, Mesh: mname, Network: cl.Network, Revision: first.Revision,
+				CrossNetwork: t.MultiNetwork(mesh) && t.WantsEastWest(mesh), Source: source,
+			})
+		}
+
+		clusters := mesh.Clusters()
+		if len(clusters) < 2 {
+			continue
+		}
+		mode, store := model.SecretsManual, (*model.SecretStore)(nil)
+		if rs := mesh.RemoteSecrets; rs != nil {
+			mode, store = rs.Mode, rs.SecretStore
+		}
+		secretsSource := model.Path{"meshes", mname, "remoteSecrets"}
+		// Each control plane running here discovers every other cluster of
+		// its mesh: its remotes, and the clusters of the other primaries.
+		seen := map[[2]string]bool{}
+		for _, cp := range mine {
+			if cp.Cluster != cl.Name {
+				continue
+			}
+			for _, other := range clusters {
+				key := [2]string{cp.Namespace, other}
+				if other == cl.Name || seen[key] {
+					continue
+				}
+				seen[key] = true
+				c.RemoteSecrets = append(c.RemoteSecrets, &RemoteSecret{
+					Namespace: cp.Namespace, ReaderNamespace: readerNamespace(t, mname, other),
+					Mesh: mname, Discovered: t.Clusters[other],
+					Mode: mode, Store: store, Source: secretsSource,
+				})
+			}
+			if mesh.Trust != nil && !seen[[2]string{cp.Namespace, "#ca"}] {
+				seen[[2]string{cp.Namespace, "#ca"}] = true
+				c.CACerts = append(c.CACerts, &CACert{
+					Namespace: cp.Namespace, Mesh: mname, Cluster: cl.Name, TrustDomain: mesh.TrustDomain,
+					Trust: mesh.Trust, Source: model.Path{"meshes", mname, "trust"},
+				})
+			}
+		}
+		// A control plane elsewhere watches this cluster: it needs a token.
+		for _, cp := range mesh.ControlPlanes {
+			if cp.Cluster != cl.Name {
+				c.ReaderTokens = append(c.ReaderTokens, &ReaderToken{
+					Namespace: first.Namespace, Mesh: mname, Cluster: cl.Name,
+					Mode: mode, Store: store, Source: secretsSource,
+				})
+				break
+			}
+		}
+	}
+	slices.SortStableFunc(c.RemoteSecrets, func(a, b *RemoteSecret) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Discovered.Name, b.Discovered.Name))
+	})
+}
+
+// readerNamespace is the system namespace of mesh's first install in
+// cluster, where its reader token is created.
+func readerNamespace(t *model.Topology, mesh, cluster string) string {
+	for _, cp := range t.ControlPlanesOfCluster(cluster) {
+		if cp.Mesh == mesh {
+			return cp.Namespace
+		}
+	}
+	return model.DefaultNamespace
+}
