@@ -14,10 +14,13 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/kustomize/api/types"
 
 	"meshc.dev/meshc/compiler/emit"
@@ -47,12 +50,27 @@ func (t Tree) Paths() []string {
 func ClusterDir(cluster string) string { return path.Join("clusters", cluster) }
 
 // Render lays out the output of every cluster.
+// Clusters are rendered concurrently, one tree each, then merged: writing
+// YAML is most of a fleet's compile time.
 func Render(out *emit.Output) (Tree, error) {
+	trees := make([]Tree, len(out.Clusters))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, c := range out.Clusters {
+		g.Go(func() error {
+			trees[i] = Tree{}
+			if err := renderCluster(trees[i], out.Topology, c); err != nil {
+				return fmt.Errorf("cluster %s: %w", c.Name, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	tree := Tree{}
-	for _, c := range out.Clusters {
-		if err := renderCluster(tree, out.Topology, c); err != nil {
-			return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
-		}
+	for _, t := range trees {
+		maps.Copy(tree, t) // cluster folders are disjoint
 	}
 	return tree, nil
 }

@@ -24,9 +24,13 @@ type Size struct {
 // and 10,000 namespaces.
 var Fleet = Size{Clusters: 1000, Meshes: 100, Namespaces: 10000}
 
-// YAML renders a topology of the given size. Cluster c hosts a control plane
-// of mesh c%M and of mesh (c+M/2+1)%M in their own system namespaces, with
-// disjoint discovery labels; tenant t joins mesh t%M in one of its clusters.
+// YAML renders a topology of the given size. Cluster c belongs to mesh c%M
+// and mesh (c+M/2+1)%M, each in its own system namespace with disjoint
+// discovery labels. Each mesh is multi-primary over networks: two of its
+// clusters run control planes (exposed through east-west gateways), each
+// managing half of the others as remotes; trust comes from cert-manager and
+// remote secrets from External Secrets. Tenant t joins mesh t%M in one of
+// its clusters.
 func YAML(s Size) []byte {
 	if s.NamespacesPerTenant == 0 {
 		s.NamespacesPerTenant = 10
@@ -43,7 +47,7 @@ func YAML(s Size) []byte {
 	}
 	b.WriteString("clusters:\n")
 	for c := range s.Clusters {
-		fmt.Fprintf(&b, "  c-%04d:\n    network: net-%d\n", c, c%nets)
+		fmt.Fprintf(&b, "  c-%04d:\n    network: net-%d\n    apiServer: https://c-%04d.k8s.example.com:6443\n", c, c%nets, c)
 		if c%10 == 0 {
 			b.WriteString("    platform: openshift\n")
 		}
@@ -59,9 +63,31 @@ func YAML(s Size) []byte {
 	}
 	b.WriteString("meshes:\n")
 	for m := range s.Meshes {
-		fmt.Fprintf(&b, "  mesh-%03d:\n    controlPlanes:\n", m)
-		for _, c := range meshClusters[m] {
-			fmt.Fprintf(&b, "      cp-%04d:\n        cluster: c-%04d\n        namespace: istio-mesh-%03d\n        revision: mesh-%03d\n", c, c, m, m)
+		fmt.Fprintf(&b, "  mesh-%03d:\n", m)
+		cl := meshClusters[m]
+		if len(cl) > 1 {
+			fmt.Fprintf(&b, "    trust: {mode: certManager, issuer: {name: mesh-%03d-root}}\n", m)
+			b.WriteString("    remoteSecrets: {mode: externalSecrets, secretStore: {name: fleet-vault}}\n")
+		}
+		b.WriteString("    controlPlanes:\n")
+		// Two primaries, each leading half of the mesh's other clusters.
+		halves := [][]int{cl[:(len(cl)+1)/2], cl[(len(cl)+1)/2:]}
+		for _, half := range halves {
+			if len(half) == 0 {
+				continue
+			}
+			primary := half[0]
+			fmt.Fprintf(&b, "      cp-%04d:\n        cluster: c-%04d\n        namespace: istio-mesh-%03d\n        revision: mesh-%03d\n", primary, primary, m, m)
+			if len(half) > 1 {
+				b.WriteString("        remotes: [")
+				for i, r := range half[1:] {
+					if i > 0 {
+						b.WriteString(", ")
+					}
+					fmt.Fprintf(&b, "c-%04d", r)
+				}
+				fmt.Fprintf(&b, "]\n        expose: {address: istiod.mesh-%03d.c-%04d.example.com}\n", m, primary)
+			}
 		}
 	}
 	b.WriteString("tenants:\n")
