@@ -137,14 +137,31 @@ func checkCluster(t *testing.T, cluster string, target emit.Target, objects []ma
 		if global["istioNamespace"] != cp.namespace {
 			t.Errorf("%s: global.istioNamespace %v != %s", cp.revision, global, cp.namespace)
 		}
+		if global["externalIstiod"] == true {
+			// An external istiod's cluster ID is its config cluster's;
+			// its root namespace and policy live there.
+			env := cp.values["pilot"].(map[string]any)["env"].(map[string]any)
+			if env["CLUSTER_ID"] != global["multiCluster"].(map[string]any)["clusterName"] || env["EXTERNAL_ISTIOD"] != "true" {
+				t.Errorf("external istiod %s: CLUSTER_ID %v, clusterName %v", cp.revision, env["CLUSTER_ID"], global["multiCluster"])
+			}
+			continue
+		}
 		if global["multiCluster"].(map[string]any)["clusterName"] != cluster {
 			t.Errorf("%s: clusterName %v, want %s", cp.revision, global["multiCluster"], cluster)
 		}
 		if cp.remote {
-			// A remote points at its istiod and injects through it.
-			path, _ := cp.values["istiodRemote"].(map[string]any)["injectionPath"].(string)
-			if global["remotePilotAddress"] == nil || !strings.HasPrefix(path, "/inject/cluster/"+cluster) {
-				t.Errorf("remote install %s in %s: remotePilotAddress %v, injectionPath %q", cp.revision, cluster, global["remotePilotAddress"], path)
+			// A remote points at its istiod and injects through it: by URL
+			// when TLS is terminated for a hostname, else by address and path.
+			remote := cp.values["istiodRemote"].(map[string]any)
+			path, _ := remote["injectionPath"].(string)
+			url, _ := remote["injectionURL"].(string)
+			byPath := global["remotePilotAddress"] != nil && strings.HasPrefix(path, "/inject/cluster/"+cluster)
+			byURL := strings.HasPrefix(url, "https://") && strings.Contains(url, ":15017/inject/cluster/"+cluster)
+			if byPath == byURL {
+				t.Errorf("remote install %s in %s: remotePilotAddress %v, injectionPath %q, injectionURL %q", cp.revision, cluster, global["remotePilotAddress"], path, url)
+			}
+			if global["configCluster"] == true {
+				roots[cp.namespace] = true // the config cluster holds the mesh's policy
 			}
 			continue
 		}

@@ -16,6 +16,12 @@ func (c *checker) cluster(name string) {
 	// In file order, so that of two conflicting claims the later one
 	// written is blamed.
 	cps := c.inFileOrder(c.t.ControlPlanesOfCluster(name))
+	// An external istiod watches no namespace of the cluster hosting it, so
+	// it cannot overlap discovery there; its revision is still the name of
+	// its install (the Sail Istio CR, cluster-scoped), so it is claimed.
+	hosted := slices.DeleteFunc(slices.Clone(cps), func(cp *model.ControlPlane) bool {
+		return cp.External && cp.Cluster == name
+	})
 
 	// Revision and tag names are cluster-wide: each becomes an injection
 	// webhook and an istio.io/rev value.
@@ -73,8 +79,8 @@ func (c *checker) cluster(name string) {
 	}
 
 	// Control planes of different meshes must see disjoint namespaces.
-	for i, a := range cps {
-		for _, b := range cps[i+1:] {
+	for i, a := range hosted {
+		for _, b := range hosted[i+1:] {
 			if a.Mesh == b.Mesh {
 				continue
 			}

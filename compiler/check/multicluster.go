@@ -20,10 +20,17 @@ func (c *checker) multicluster() {
 		managers := map[string]*model.ControlPlane{} // remote cluster -> its control plane
 		primaries := mesh.PrimaryClusters()
 		for _, cp := range c.inFileOrder(controlPlanesOf(mesh)) {
+			c.external(cp)
 			for i, r := range cp.Remotes {
 				path := cp.Path().Child("remotes", i)
 				if _, ok := t.Clusters[r]; !ok {
 					continue // reported as an undefined reference
+				}
+				if cp.External && r == cp.Cluster {
+					c.report(diag.ExternalInDataPlane, path,
+						"host the external control plane in a cluster outside its data plane, or make it a primary (drop external)",
+						"external control plane %q is hosted in cluster %q, which is also one of its remotes", cp.Name, r)
+					continue
 				}
 				if slices.Contains(primaries, r) {
 					c.report(diag.RemoteIsPrimary, path,
@@ -106,6 +113,53 @@ func (c *checker) multicluster() {
 		}
 	}
 	c.cidrs()
+}
+
+// external checks what an external control plane needs: a config cluster
+// among its remotes, a hosting cluster outside its data plane, and for an
+// ingress gateway a control plane in the hosting cluster to run it.
+func (c *checker) external(cp *model.ControlPlane) {
+	t := c.t
+	switch {
+	case !cp.External && cp.ConfigCluster != "":
+		c.report(diag.BadConfigCluster, cp.Path().Child("configCluster"),
+			"set external: true, or remove configCluster: a primary reads configuration from its own cluster",
+			"control plane %q is not external, so it has no config cluster", cp.Name)
+	case cp.External && cp.ConfigCluster == "":
+		c.report(diag.BadConfigCluster, cp.Path(),
+			"add configCluster: <the remote whose API server holds the mesh's configuration>",
+			"external control plane %q has no config cluster", cp.Name)
+	case cp.External && !slices.Contains(cp.Remotes, cp.ConfigCluster):
+		c.report(diag.BadConfigCluster, cp.Path().Child("configCluster"),
+			"add "+cp.ConfigCluster+" to remotes: the config cluster is the first remote of an external control plane",
+			"config cluster %q is not among the remotes of external control plane %q", cp.ConfigCluster, cp.Name)
+	}
+	if cp.External && cp.Expose == nil && len(cp.Remotes) == 0 {
+		c.report(diag.RemoteUnreachable, cp.Path(), "add expose: {via: ingressGateway, address: <hostname>}",
+			"external control plane %q says nothing of how its remotes reach it", cp.Name)
+	}
+	x := cp.Expose
+	if x == nil {
+		return
+	}
+	if x.TLS != nil {
+		if _, err := netip.ParseAddr(x.Address); err == nil || x.Via != model.ExposeIngress {
+			c.report(diag.InvalidValue, cp.Path().Child("expose", "tls"),
+				"use a hostname with a certificate, through via: ingressGateway; with an IP address traffic passes through to istiod",
+				"TLS at the gateway needs via: ingressGateway and a hostname address")
+		}
+	}
+	if x.Via == model.ExposeIngress {
+		hosted := false
+		for _, other := range t.ControlPlanesOfCluster(cp.Cluster) {
+			hosted = hosted || other.Cluster == cp.Cluster && !other.External
+		}
+		if !hosted {
+			c.report(diag.NoHostingGateway, cp.Path().Child("expose", "via"),
+				"add a control plane running in cluster "+cp.Cluster+" (a mesh of its own, in istio-system) to inject the ingress gateway",
+				"control plane %q is exposed through an ingress gateway in cluster %q, but no control plane runs there to inject it", cp.Name, cp.Cluster)
+		}
+	}
 }
 
 func controlPlanesOf(m *model.Mesh) []*model.ControlPlane {

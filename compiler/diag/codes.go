@@ -47,6 +47,9 @@ const (
 	MissingSecretSource Code = "E166" // a trust or remote-secret mode without its issuer or store
 	RemoteIsPrimary     Code = "E167" // a remote that runs a control plane of the same mesh
 	MissingNetwork      Code = "E168" // a cluster without a network in a mesh that spans networks
+	ExternalInDataPlane Code = "E169" // an external control plane hosted in a cluster of its own data plane
+	BadConfigCluster    Code = "E170" // an external control plane whose config cluster is not among its remotes
+	NoHostingGateway    Code = "E171" // istiod exposed through an ingress gateway no control plane can run
 
 	// Helm values.
 	InvalidValues Code = "E150" // values that Istio does not know or of the wrong type

@@ -131,6 +131,157 @@ func eastWestGateway(gw *plan.EastWestGateway) []Resource {
 	return out
 }
 
+// ingressGateway deploys the hosting cluster's ingress gateway that
+// exposes external control planes (status, xDS and webhook ports), injected
+// by the hosting cluster's own control plane.
+func ingressGateway(gw *plan.IngressGateway) []Resource {
+	wave := LayerGateways.Wave
+	const name = "istio-ingressgateway"
+	labels := map[string]string{"istio": "ingressgateway", "app": name}
+	podLabels := map[string]string{"istio": "ingressgateway", "app": name, "sidecar.istio.io/inject": "true", plan.LabelRev: gw.Revision}
+	selector := map[string]any{"istio": "ingressgateway", "app": name}
+	port := func(name string, n int) map[string]any {
+		return map[string]any{"name": name, "port": n, "targetPort": n, "protocol": "TCP"}
+	}
+	return []Resource{
+		{LayerGateways, Object{
+			"apiVersion": "v1", "kind": "ServiceAccount",
+			"metadata": meta(name, gw.Namespace, wave, gw.Source, labels),
+		}},
+		{LayerGateways, Object{
+			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+			"metadata": meta(name+"-sds", gw.Namespace, wave, gw.Source, labels),
+			"rules": []any{map[string]any{
+				"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"get", "watch", "list"},
+			}},
+		}},
+		{LayerGateways, Object{
+			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+			"metadata": meta(name+"-sds", gw.Namespace, wave, gw.Source, labels),
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name + "-sds"},
+			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": name}},
+		}},
+		{LayerGateways, Object{
+			"apiVersion": "apps/v1", "kind": "Deployment",
+			"metadata": meta(name, gw.Namespace, wave, gw.Source, labels),
+			"spec": map[string]any{
+				"selector": map[string]any{"matchLabels": selector},
+				"template": map[string]any{
+					"metadata": map[string]any{
+						"annotations": map[string]any{"inject.istio.io/templates": "gateway"},
+						"labels":      anyMap(podLabels),
+					},
+					"spec": map[string]any{
+						"serviceAccountName": name,
+						"containers":         []any{map[string]any{"name": "istio-proxy", "image": "auto"}},
+					},
+				},
+			},
+		}},
+		{LayerGateways, Object{
+			"apiVersion": "v1", "kind": "Service",
+			"metadata": meta(name, gw.Namespace, wave, gw.Source, labels),
+			"spec": map[string]any{
+				"type":     "LoadBalancer",
+				"selector": selector,
+				"ports":    []any{port("status-port", 15021), port("tls-xds", 15012), port("tls-webhook", 15017)},
+			},
+		}},
+	}
+}
+
+// externalExposure routes the hosting cluster's ingress gateway to an
+// external istiod: TLS terminated for its hostname with a DestinationRule
+// re-encrypting to istiod, or, for an IP address, passed through by SNI.
+func externalExposure(x *plan.IstiodExposure) []Resource {
+	cp := x.ControlPlane
+	svc := istiodServiceName(cp)
+	fqdn := svc + "." + cp.Namespace + ".svc.cluster.local"
+	base := "external-" + svc
+	wave := LayerGateways.Wave
+	dest := func(port int) []any {
+		return []any{map[string]any{"destination": map[string]any{"host": fqdn, "port": map[string]any{"number": port}}}}
+	}
+	if x.ControlPlane.Expose.TLS != nil {
+		server := func(n int, name string) map[string]any {
+			return map[string]any{
+				"port":  map[string]any{"number": n, "name": name, "protocol": "HTTPS"},
+				"tls":   map[string]any{"mode": "SIMPLE", "credentialName": cp.Expose.TLS.CredentialName},
+				"hosts": []any{x.Address},
+			}
+		}
+		return []Resource{
+			{LayerGateways, Object{
+				"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+				"metadata": meta(base+"-gw", cp.Namespace, wave, x.Source, nil),
+				"spec": map[string]any{
+					"selector": map[string]any{"istio": "ingressgateway"},
+					"servers":  []any{server(15012, "https-xds"), server(15017, "https-webhook")},
+				},
+			}},
+			{LayerGateways, Object{
+				"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+				"metadata": meta(base+"-vs", cp.Namespace, wave, x.Source, nil),
+				"spec": map[string]any{
+					"hosts":    []any{x.Address},
+					"gateways": []any{base + "-gw"},
+					"http": []any{
+						map[string]any{"match": []any{map[string]any{"port": 15012}}, "route": dest(15012)},
+						map[string]any{"match": []any{map[string]any{"port": 15017}}, "route": dest(443)},
+					},
+				},
+			}},
+			{LayerGateways, Object{
+				"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+				"metadata": meta(base+"-dr", cp.Namespace, wave, x.Source, nil),
+				"spec": map[string]any{
+					"host": fqdn,
+					"trafficPolicy": map[string]any{"portLevelSettings": []any{
+						map[string]any{
+							"port":           map[string]any{"number": 15012},
+							"tls":            map[string]any{"mode": "SIMPLE"},
+							"connectionPool": map[string]any{"http": map[string]any{"h2UpgradePolicy": "UPGRADE"}},
+						},
+						map[string]any{"port": map[string]any{"number": 443}, "tls": map[string]any{"mode": "SIMPLE"}},
+					}},
+				},
+			}},
+		}
+	}
+	server := func(n int, name string) map[string]any {
+		return map[string]any{
+			"port":  map[string]any{"number": n, "name": name, "protocol": "TLS"},
+			"tls":   map[string]any{"mode": "PASSTHROUGH"},
+			"hosts": []any{"*"},
+		}
+	}
+	route := func(port, target int) map[string]any {
+		return map[string]any{
+			"match": []any{map[string]any{"port": port, "sniHosts": []any{"*"}}},
+			"route": dest(target),
+		}
+	}
+	return []Resource{
+		{LayerGateways, Object{
+			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+			"metadata": meta(base+"-gw", cp.Namespace, wave, x.Source, nil),
+			"spec": map[string]any{
+				"selector": map[string]any{"istio": "ingressgateway"},
+				"servers":  []any{server(15012, "tls-xds"), server(15017, "tls-webhook")},
+			},
+		}},
+		{LayerGateways, Object{
+			"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+			"metadata": meta(base+"-vs", cp.Namespace, wave, x.Source, nil),
+			"spec": map[string]any{
+				"hosts":    []any{"*"},
+				"gateways": []any{base + "-gw"},
+				"tls":      []any{route(15012, 15012), route(15017, 443)},
+			},
+		}},
+	}
+}
+
 // istiodServiceName is istiod's Service for a revision.
 func istiodServiceName(cp *model.ControlPlane) string {
 	if cp.IsDefaultRevision() {
@@ -148,6 +299,9 @@ func istiodExposure(x *plan.IstiodExposure, gatewayDone map[string]bool) []Resou
 	svc := istiodServiceName(cp)
 	host := svc + "." + cp.Namespace + ".svc"
 	wave := LayerGateways.Wave
+	if x.Via == model.ExposeIngress {
+		return externalExposure(x)
+	}
 	if x.Via == model.ExposeLoadBalancer {
 		return []Resource{{LayerGateways, Object{
 			"apiVersion": "v1", "kind": "Service",
@@ -215,8 +369,8 @@ func storeKey(s *model.SecretStore, parts ...string) string {
 // PushSecret carries it to the store. The token never passes through Git.
 func readerToken(r *plan.ReaderToken) []Resource {
 	wave := LayerMeshConfig.Wave
-	m := meta(plan.ReaderTokenSecret, r.Namespace, wave, r.Source, nil)
-	m["annotations"].(map[string]any)["kubernetes.io/service-account.name"] = plan.ReaderServiceAccount
+	m := meta(plan.TokenSecretName(r.ServiceAccount), r.Namespace, wave, r.Source, nil)
+	m["annotations"].(map[string]any)["kubernetes.io/service-account.name"] = r.ServiceAccount
 	out := []Resource{{LayerMeshConfig, Object{
 		"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
 		"metadata": m,
@@ -224,14 +378,14 @@ func readerToken(r *plan.ReaderToken) []Resource {
 	if r.Mode == model.SecretsExternalSecret {
 		out = append(out, Resource{LayerMeshConfig, Object{
 			"apiVersion": pushSecretAPI, "kind": "PushSecret",
-			"metadata": meta("istio-reader-token", r.Namespace, wave, r.Source, nil),
+			"metadata": meta(r.ServiceAccount+"-token", r.Namespace, wave, r.Source, nil),
 			"spec": map[string]any{
 				"refreshInterval": "1h",
 				"secretStoreRefs": []any{storeRef(r.Store)},
-				"selector":        map[string]any{"secret": map[string]any{"name": plan.ReaderTokenSecret}},
+				"selector":        map[string]any{"secret": map[string]any{"name": plan.TokenSecretName(r.ServiceAccount)}},
 				"data": []any{map[string]any{"match": map[string]any{
 					"secretKey": "token",
-					"remoteRef": map[string]any{"remoteKey": storeKey(r.Store, r.Mesh, r.Cluster, "reader-token")},
+					"remoteRef": map[string]any{"remoteKey": storeKey(r.Store, r.Mesh, r.Cluster, r.ServiceAccount+"-token")},
 				}}},
 			},
 		}})
@@ -264,7 +418,7 @@ func remoteSecret(r *plan.RemoteSecret) []Resource {
 	if r.Mode != model.SecretsExternalSecret {
 		return nil
 	}
-	name := plan.RemoteSecretName(r.Discovered.Name)
+	name := r.SecretName()
 	return []Resource{{LayerMeshConfig, Object{
 		"apiVersion": externalSecretsAPI, "kind": "ExternalSecret",
 		"metadata": meta(name, r.Namespace, LayerMeshConfig.Wave, r.Source, nil),
@@ -280,12 +434,12 @@ func remoteSecret(r *plan.RemoteSecret) []Resource {
 						"labels":      map[string]any{"istio/multiCluster": "true"},
 						"annotations": map[string]any{"networking.istio.io/cluster": r.Discovered.Name},
 					},
-					"data": map[string]any{r.Discovered.Name: Kubeconfig(r.Discovered, "{{ .token }}")},
+					"data": map[string]any{r.DataKey(): Kubeconfig(r.Discovered, "{{ .token }}")},
 				},
 			},
 			"data": []any{map[string]any{
 				"secretKey": "token",
-				"remoteRef": map[string]any{"key": storeKey(r.Store, r.Mesh, r.Discovered.Name, "reader-token")},
+				"remoteRef": map[string]any{"key": storeKey(r.Store, r.Mesh, r.Discovered.Name, r.ServiceAccount+"-token")},
 			}},
 		},
 	}}}
@@ -346,6 +500,9 @@ func multiclusterResources(c *plan.Cluster) []Resource {
 	for _, gw := range c.EastWestGateways {
 		out = append(out, eastWestGateway(gw)...)
 	}
+	for _, gw := range c.IngressGateways {
+		out = append(out, ingressGateway(gw)...)
+	}
 	gatewayDone := map[string]bool{}
 	for _, x := range c.IstiodExposures {
 		out = append(out, istiodExposure(x, gatewayDone)...)
@@ -367,15 +524,19 @@ func manualSteps(c *plan.Cluster) *File {
 		if r.Mode != model.SecretsManual {
 			continue
 		}
-		name := plan.RemoteSecretName(r.Discovered.Name)
+		name, token := r.SecretName(), plan.TokenSecretName(r.ServiceAccount)
+		what := "discovers cluster " + r.Discovered.Name
+		if r.Config {
+			what = "reads the mesh's configuration from cluster " + r.Discovered.Name
+		}
 		fmt.Fprintf(&b, "## Remote secret for cluster %s (mesh %s)\n\n", r.Discovered.Name, r.Mesh)
-		fmt.Fprintf(&b, "istiod in namespace %s discovers cluster %s with the token of its reader\n", r.Namespace, r.Discovered.Name)
-		fmt.Fprintf(&b, "ServiceAccount; that cluster's bundle creates the token Secret\n%s. Read it there, then create the remote secret here:\n\n", plan.ReaderTokenSecret)
+		fmt.Fprintf(&b, "istiod in namespace %s %s with the token of ServiceAccount\n", r.Namespace, what)
+		fmt.Fprintf(&b, "%s there; that cluster's bundle creates the token Secret\n%s. Read it there, then create the secret here:\n\n", r.ServiceAccount, token)
 		fmt.Fprintf(&b, "```sh\nTOKEN=$(kubectl --context %s -n %s get secret %s -o jsonpath='{.data.token}' | base64 -d)\n",
-			r.Discovered.Name, r.ReaderNamespace, plan.ReaderTokenSecret)
+			r.Discovered.Name, r.ReaderNamespace, token)
 		fmt.Fprintf(&b, "cat > kubeconfig-%s <<EOF\n%sEOF\n", r.Discovered.Name, Kubeconfig(r.Discovered, "${TOKEN}"))
 		fmt.Fprintf(&b, "kubectl --context %s -n %s create secret generic %s --from-file=%s=kubeconfig-%s\n",
-			c.Name, r.Namespace, name, r.Discovered.Name, r.Discovered.Name)
+			c.Name, r.Namespace, name, r.DataKey(), r.Discovered.Name)
 		fmt.Fprintf(&b, "kubectl --context %s -n %s label secret %s istio/multiCluster=true\n", c.Name, r.Namespace, name)
 		fmt.Fprintf(&b, "kubectl --context %s -n %s annotate secret %s networking.istio.io/cluster=%s\n", c.Name, r.Namespace, name, r.Discovered.Name)
 		fmt.Fprintf(&b, "rm kubeconfig-%s\n```\n\n", r.Discovered.Name)

@@ -151,35 +151,63 @@ type SecretStore struct {
 
 // Expose says how remote clusters reach a control plane.
 type Expose struct {
-	Via     string `json:"via"`
-	Address string `json:"address"`
+	Via     string     `json:"via"`
+	Address string     `json:"address"`
+	TLS     *ExposeTLS `json:"tls"`
+}
+
+// ExposeTLS terminates TLS for istiod's address at the ingress gateway.
+type ExposeTLS struct {
+	CredentialName string `json:"credentialName"`
 }
 
 // Ways to expose istiod.
 const (
 	ExposeEastWest     = "eastWestGateway"
 	ExposeLoadBalancer = "loadBalancer"
+	ExposeIngress      = "ingressGateway"
 )
 
 // ControlPlane is one istiod deployment of a mesh.
 type ControlPlane struct {
-	Name      string         `json:"-"`
-	Mesh      string         `json:"-"`
-	Cluster   string         `json:"cluster"`
-	Namespace string         `json:"namespace"`
-	Revision  string         `json:"revision"`
-	Version   string         `json:"version"`
-	Profile   string         `json:"profile"`
-	Tags      []string       `json:"tags"`
-	Remotes   []string       `json:"remotes"`
-	Expose    *Expose        `json:"expose"`
-	Values    map[string]any `json:"values"`
+	Name          string         `json:"-"`
+	Mesh          string         `json:"-"`
+	Cluster       string         `json:"cluster"`
+	Namespace     string         `json:"namespace"`
+	Revision      string         `json:"revision"`
+	Version       string         `json:"version"`
+	Profile       string         `json:"profile"`
+	Tags          []string       `json:"tags"`
+	Remotes       []string       `json:"remotes"`
+	Expose        *Expose        `json:"expose"`
+	External      bool           `json:"external"`
+	ConfigCluster string         `json:"configCluster"`
+	Values        map[string]any `json:"values"`
 }
 
 // ServesCluster reports whether the control plane serves workloads in
-// cluster: its own, or one of its remotes.
+// cluster: its own (unless it is external), or one of its remotes.
 func (cp *ControlPlane) ServesCluster(cluster string) bool {
-	return cp.Cluster == cluster || slices.Contains(cp.Remotes, cluster)
+	return cp.Cluster == cluster && !cp.External || slices.Contains(cp.Remotes, cluster)
+}
+
+// ClusterID is istiod's cluster ID (CLUSTER_ID): its own cluster's name,
+// or for an external control plane its config cluster's. Remotes name it
+// in topology.istio.io/controlPlaneClusters.
+func (cp *ControlPlane) ClusterID() string {
+	if cp.External {
+		return cp.ConfigCluster
+	}
+	return cp.Cluster
+}
+
+// DataPlaneClusters are the clusters whose workloads the control plane
+// serves.
+func (cp *ControlPlane) DataPlaneClusters() []string {
+	if cp.External {
+		return cp.Remotes
+	}
+	return append([]string{cp.Cluster}, cp.Remotes...)
 }
 
 // Path is the control plane's topology path.
@@ -293,19 +321,19 @@ func (t *Topology) buildIndex() {
 	}
 }
 
-// Clusters returns the clusters a mesh spans: where its control planes run
-// and their remotes, sorted.
+// Clusters returns the clusters a mesh's workloads run in: where its
+// control planes run (unless external) and their remotes, sorted.
 func (m *Mesh) Clusters() []string {
 	var out []string
 	for _, cp := range m.ControlPlanes {
-		out = append(out, cp.Cluster)
-		out = append(out, cp.Remotes...)
+		out = append(out, cp.DataPlaneClusters()...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-// PrimaryClusters returns the clusters where the mesh's control planes run.
+// PrimaryClusters returns the clusters where the mesh's control planes run
+// (hosting clusters of external ones included): each is a CA of its own.
 func (m *Mesh) PrimaryClusters() []string {
 	var out []string
 	for _, cp := range m.ControlPlanes {

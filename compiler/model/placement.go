@@ -7,7 +7,7 @@ import "slices"
 func (t *Topology) ControlPlanesIn(mesh, cluster string) []*ControlPlane {
 	var out []*ControlPlane
 	for _, cp := range t.index.byCluster[cluster] {
-		if cp.Mesh == mesh {
+		if cp.Mesh == mesh && cp.ServesCluster(cluster) {
 			out = append(out, cp)
 		}
 	}
@@ -36,8 +36,7 @@ func (t *Topology) TenantClusters(tn *Tenant) []string {
 	var out []string
 	for _, cp := range m.ControlPlanes {
 		if tn.ControlPlane == "" || tn.ControlPlane == cp.Name {
-			out = append(out, cp.Cluster)
-			out = append(out, cp.Remotes...)
+			out = append(out, cp.DataPlaneClusters()...)
 		}
 	}
 	slices.Sort(out)

@@ -28,10 +28,22 @@ type IstiodExposure struct {
 	Source       model.Path
 }
 
-// RemoteSecret gives the control planes in Namespace the credentials of
-// cluster Discovered.
-type RemoteSecret struct {
+// IngressGateway exposes external control planes from their hosting
+// cluster, injected by the hosting cluster's own control plane.
+type IngressGateway struct {
 	Namespace string
+	Revision  string
+	Source    model.Path
+}
+
+// RemoteSecret gives the control planes in Namespace the credentials of
+// cluster Discovered. Config is set for an external control plane's config
+// cluster: the kubeconfig istiod reads its configuration through.
+type RemoteSecret struct {
+	Config bool
+	// ServiceAccount is whose token the discovered cluster provides.
+	ServiceAccount string
+	Namespace      string
 	// ReaderNamespace is where the discovered cluster's reader token is.
 	ReaderNamespace string
 	Mesh            string
@@ -41,15 +53,18 @@ type RemoteSecret struct {
 	Source          model.Path
 }
 
-// ReaderToken is the token of the reader ServiceAccount of the install in
-// Namespace, which control planes in other clusters use to watch this one.
+// ReaderToken is the token of a ServiceAccount of the install in
+// Namespace, which control planes in other clusters use to watch this one:
+// the reader, or istiod's own for an external control plane's config
+// cluster.
 type ReaderToken struct {
-	Namespace string
-	Mesh      string
-	Cluster   string
-	Mode      string
-	Store     *model.SecretStore
-	Source    model.Path
+	Namespace      string
+	ServiceAccount string
+	Mesh           string
+	Cluster        string
+	Mode           string
+	Store          *model.SecretStore
+	Source         model.Path
 }
 
 // CACert is a cluster's intermediate CA (the cacerts Secret) under the
@@ -66,14 +81,47 @@ type CACert struct {
 // Names of the objects istiod and istioctl expect.
 const (
 	ReaderServiceAccount = "istio-reader-service-account"
-	// ReaderTokenSecret is the name istioctl create-remote-secret uses.
-	ReaderTokenSecret = "istio-reader-service-account-istio-remote-secret-token"
-	CACertsSecret     = "cacerts"
+	CACertsSecret        = "cacerts"
+	// ConfigSecret is the kubeconfig an external istiod reads its
+	// configuration through, under the key ConfigSecretKey.
+	ConfigSecret    = "istio-kubeconfig"
+	ConfigSecretKey = "config"
 )
+
+// TokenSecretName is the Secret holding a ServiceAccount's token, named as
+// istioctl create-remote-secret names it.
+func TokenSecretName(serviceAccount string) string {
+	return serviceAccount + "-istio-remote-secret-token"
+}
 
 // RemoteSecretName is the Secret istiod reads another cluster's
 // credentials from.
 func RemoteSecretName(cluster string) string { return "istio-remote-secret-" + cluster }
+
+// SecretName is the name of r's Secret, and DataKey the key of its
+// kubeconfig.
+func (r *RemoteSecret) SecretName() string {
+	if r.Config {
+		return ConfigSecret
+	}
+	return RemoteSecretName(r.Discovered.Name)
+}
+
+// DataKey is the key of the kubeconfig in r's Secret.
+func (r *RemoteSecret) DataKey() string {
+	if r.Config {
+		return ConfigSecretKey
+	}
+	return r.Discovered.Name
+}
+
+// IstiodServiceAccount is istiod's ServiceAccount for a revision.
+func IstiodServiceAccount(cp *model.ControlPlane) string {
+	if cp.IsDefaultRevision() {
+		return "istiod"
+	}
+	return "istiod-" + cp.Revision
+}
 
 // multicluster plans the machinery of meshes spanning clusters for cl.
 func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
@@ -90,9 +138,17 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 			continue
 		}
 		first := mine[0]
+		inDataPlane := slices.Contains(mesh.Clusters(), cl.Name)
 		exposesHere := false
 		for _, cp := range mine {
 			if cp.Cluster == cl.Name && len(cp.Remotes) > 0 && cp.Expose != nil {
+				if cp.Expose.Via == model.ExposeIngress {
+					if host := HostingControlPlane(t, cp); host != nil && !hasIngress(c, host.Namespace) {
+						c.IngressGateways = append(c.IngressGateways, &IngressGateway{
+							Namespace: host.Namespace, Revision: host.Revision, Source: cp.Path().Child("expose"),
+						})
+					}
+				}
 				c.IstiodExposures = append(c.IstiodExposures, &IstiodExposure{
 					ControlPlane: cp, Via: cp.Expose.Via, Address: cp.Expose.Address,
 					Source: cp.Path().Child("expose"),
@@ -100,7 +156,7 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 				exposesHere = exposesHere || cp.Expose.Via == model.ExposeEastWest
 			}
 		}
-		if t.WantsEastWest(mesh) || exposesHere {
+		if inDataPlane && t.WantsEastWest(mesh) || exposesHere {
 			source := model.Path{"meshes", mname}
 			if exposesHere && !t.WantsEastWest(mesh) {
 				source = first.Path().Child("expose")
@@ -112,7 +168,14 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 		}
 
 		clusters := mesh.Clusters()
-		if len(clusters) < 2 {
+		external := false
+		for _, cp := range mesh.ControlPlanes {
+			external = external || cp.External
+		}
+		// Secrets and trust matter once a control plane watches a cluster
+		// other than its own: a mesh over several clusters, or any mesh
+		// with an external control plane.
+		if len(clusters) < 2 && !external {
 			continue
 		}
 		mode, store := model.SecretsManual, (*model.SecretStore)(nil)
@@ -133,7 +196,13 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 					continue
 				}
 				seen[key] = true
+				config := cp.External && other == cp.ConfigCluster
+				sa := ReaderServiceAccount
+				if config {
+					sa = IstiodServiceAccount(cp)
+				}
 				c.RemoteSecrets = append(c.RemoteSecrets, &RemoteSecret{
+					Config: config, ServiceAccount: sa,
 					Namespace: cp.Namespace, ReaderNamespace: readerNamespace(t, mname, other),
 					Mesh: mname, Discovered: t.Clusters[other],
 					Mode: mode, Store: store, Source: secretsSource,
@@ -147,14 +216,24 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 				})
 			}
 		}
-		// A control plane elsewhere watches this cluster: it needs a token.
-		for _, cp := range mesh.ControlPlanes {
-			if cp.Cluster != cl.Name {
-				c.ReaderTokens = append(c.ReaderTokens, &ReaderToken{
-					Namespace: first.Namespace, Mesh: mname, Cluster: cl.Name,
-					Mode: mode, Store: store, Source: secretsSource,
-				})
-				break
+		// A control plane elsewhere watches this cluster: it needs a token,
+		// of istiod's own account where this is an external control
+		// plane's config cluster.
+		if inDataPlane {
+			sa := ReaderServiceAccount
+			for _, cp := range mine {
+				if cp.External && cp.ConfigCluster == cl.Name {
+					sa = IstiodServiceAccount(cp)
+				}
+			}
+			for _, cp := range mesh.ControlPlanes {
+				if cp.Cluster != cl.Name {
+					c.ReaderTokens = append(c.ReaderTokens, &ReaderToken{
+						Namespace: first.Namespace, ServiceAccount: sa, Mesh: mname, Cluster: cl.Name,
+						Mode: mode, Store: store, Source: secretsSource,
+					})
+					break
+				}
 			}
 		}
 	}
@@ -172,4 +251,13 @@ func readerNamespace(t *model.Topology, mesh, cluster string) string {
 		}
 	}
 	return model.DefaultNamespace
+}
+
+func hasIngress(c *Cluster, namespace string) bool {
+	for _, g := range c.IngressGateways {
+		if g.Namespace == namespace {
+			return true
+		}
+	}
+	return false
 }

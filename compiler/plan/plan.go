@@ -49,6 +49,7 @@ type Cluster struct {
 
 	// Multicluster machinery, each list ordered by namespace, then name.
 	EastWestGateways []*EastWestGateway
+	IngressGateways  []*IngressGateway
 	IstiodExposures  []*IstiodExposure
 	RemoteSecrets    []*RemoteSecret // secrets for the clusters this one's control planes discover
 	ReaderTokens     []*ReaderToken  // reader credentials for control planes elsewhere
@@ -135,10 +136,12 @@ func Build(t *model.Topology) *Plan {
 		}
 		var own []string
 		for _, cl := range t.TenantClusters(tn) {
-			if placement, _ := t.PlaceTenant(tn, cl); placement.ControlPlane != nil && placement.ControlPlane.Cluster != cl &&
-				!slices.Contains(own, placement.ControlPlane.Cluster) {
-				own = append(own, placement.ControlPlane.Cluster)
-				remoteOverrides[placement.ControlPlane.Cluster] = append(remoteOverrides[placement.ControlPlane.Cluster], tn)
+			// ClusterID is where istiod reads policy: its own cluster, or an
+			// external control plane's config cluster.
+			if placement, _ := t.PlaceTenant(tn, cl); placement.ControlPlane != nil && placement.ControlPlane.ClusterID() != cl &&
+				!slices.Contains(own, placement.ControlPlane.ClusterID()) {
+				own = append(own, placement.ControlPlane.ClusterID())
+				remoteOverrides[placement.ControlPlane.ClusterID()] = append(remoteOverrides[placement.ControlPlane.ClusterID()], tn)
 			}
 		}
 	}
@@ -172,10 +175,13 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 			Profile:            mcp.Profile,
 			DiscoverySelectors: mesh.DiscoveryLabel,
 		}
-		if cp.Remote {
+		switch {
+		case cp.Remote:
 			cp.Profile = ProfileRemote
 			cp.Values = remoteHelmValues(cl, mesh, cp)
-		} else {
+		case mcp.External:
+			cp.Values = externalHelmValues(mesh, cp)
+		default:
 			cp.Values = helmValues(cl, mesh, cp)
 		}
 		c.ControlPlanes = append(c.ControlPlanes, cp)
@@ -192,15 +198,33 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 				Name: mcp.Namespace, Role: RoleSystem, Mesh: mesh.Name, Labels: labels,
 				Source: mcp.Path().Child("namespace"),
 			}
-			if cp.Remote {
-				// Names the cluster whose istiod leads this remote.
-				ns.Annotations = map[string]string{AnnotationControlPlaneClusters: mcp.Cluster}
+			if mcp.External && !cp.Remote && mcp.Expose != nil && mcp.Expose.Via == model.ExposeIngress {
+				// The external istiod watches no namespace of its hosting
+				// cluster, but the hosting cluster's own istiod routes its
+				// ingress gateway to it, so must see this namespace: it
+				// carries the hosting mesh's label instead of its own.
+				if host := HostingControlPlane(t, mcp); host != nil {
+					labels = maps.Clone(t.Meshes[host.Mesh].DiscoveryLabel)
+					if labels == nil {
+						labels = map[string]string{}
+					}
+					if cl.Network != "" {
+						labels[LabelNetwork] = cl.Network
+					}
+				}
+			}
+			if cp.Remote && mcp.ClusterID() != cl.Name {
+				// Names the cluster ID of the istiod leading this remote
+				// (an external control plane's config cluster needs none).
+				ns.Annotations = map[string]string{AnnotationControlPlaneClusters: mcp.ClusterID()}
 			}
 			namespaces[mcp.Namespace] = ns
 		}
 		// istiod reads mesh configuration from its own cluster, so a
 		// remote gets no mesh-wide policy of its own.
-		if mesh.MTLS != model.MTLSNone && !cp.Remote {
+		// istiod reads mesh configuration from one cluster: its own, or an
+		// external control plane's config cluster.
+		if mesh.MTLS != model.MTLSNone && mcp.ClusterID() == cl.Name {
 			key := [2]string{mcp.Namespace, mesh.Name}
 			if _, ok := peerAuths[key]; !ok {
 				peerAuths[key] = &PeerAuth{
@@ -243,7 +267,7 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 			namespaces[ns] = &Namespace{Name: ns, Role: RoleTenant, Mesh: mesh.Name, Labels: labels, Source: path}
 			// istiod reads policy from its own cluster only: a tenant's
 			// override in a remote cluster goes to the control plane's.
-			if tn.MTLS != "" && placement.ControlPlane.Cluster == cl.Name {
+			if tn.MTLS != "" && placement.ControlPlane.ClusterID() == cl.Name {
 				peerAuths[[2]string{ns, tname}] = tenantPeerAuth(tn, ns)
 			}
 		}
@@ -287,4 +311,16 @@ func mustVersion(s string) istio.Version {
 		panic("plan: unchecked version " + s)
 	}
 	return v
+}
+
+// HostingControlPlane is the control plane that runs in an external
+// control plane's hosting cluster and injects its ingress gateway: the
+// first one there that is not external itself.
+func HostingControlPlane(t *model.Topology, external *model.ControlPlane) *model.ControlPlane {
+	for _, cp := range t.ControlPlanesOfCluster(external.Cluster) {
+		if cp.Cluster == external.Cluster && !cp.External {
+			return cp
+		}
+	}
+	return nil
 }

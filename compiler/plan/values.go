@@ -85,22 +85,145 @@ func stringMap(m map[string]string) map[string]any {
 // install in one of its remote clusters: the cluster's own identity, and
 // where istiod is. From Istio 1.24 the istiod chart takes these with
 // profile remote (the istiod-remote chart is gone); the keys are the same.
+//
+// Remotes reach istiod by its address: with TLS terminated for a hostname
+// at the gateway, through webhook URLs on that hostname; otherwise through
+// remotePilotAddress, for which the chart creates an istiod Service in the
+// remote, and webhook paths on it. An external control plane's config
+// cluster also holds the mesh's configuration: it gets the CRDs, the mesh
+// ConfigMap and validation (configCluster, pilot.configMap).
 func remoteHelmValues(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
 	global := map[string]any{
-		"istioNamespace":     cp.Namespace,
-		"meshID":             mesh.MeshID,
-		"multiCluster":       map[string]any{"clusterName": cl.Name},
-		"remotePilotAddress": cp.Expose.Address,
+		"istioNamespace": cp.Namespace,
+		"meshID":         mesh.MeshID,
+		"multiCluster":   map[string]any{"clusterName": cl.Name},
 	}
 	if cl.Network != "" {
 		global["network"] = cl.Network
 	}
-	return map[string]any{
-		"global": global,
-		"istiodRemote": map[string]any{
-			"injectionPath": InjectionPath(cl),
+	values := map[string]any{"global": global}
+	remote := map[string]any{}
+	if url := webhookBaseURL(cp.ControlPlane); url != "" {
+		remote["injectionURL"] = url + InjectionPath(cl)
+		if cp.External && cp.ConfigCluster == cl.Name {
+			values["base"] = map[string]any{"validationURL": url + "/validate"}
+		}
+	} else {
+		global["remotePilotAddress"] = cp.Expose.Address
+		remote["injectionPath"] = InjectionPath(cl)
+	}
+	values["istiodRemote"] = remote
+	if cp.External && cp.ConfigCluster == cl.Name {
+		global["configCluster"] = true
+		values["pilot"] = map[string]any{"configMap": true}
+	}
+	return values
+}
+
+// webhookBaseURL is the https URL remotes call istiod's webhooks at, when
+// TLS is terminated for a hostname at the gateway; "" otherwise.
+func webhookBaseURL(cp *model.ControlPlane) string {
+	if cp.Expose == nil || cp.Expose.TLS == nil {
+		return ""
+	}
+	return "https://" + cp.Expose.Address + ":15017"
+}
+
+// externalHelmValues computes an external istiod's values: it runs in the
+// hosting cluster but serves the data plane of its remotes, reads its
+// configuration from the config cluster (KUBECONFIG from the istio-kubeconfig
+// secret, which the chart mounts for externalIstiod), keeps the mesh
+// ConfigMap and injector templates mounted from its own namespace, and lets
+// the remotes' installs own the webhooks. CLUSTER_ID is the config cluster's
+// name, which remotes name in topology.istio.io/controlPlaneClusters.
+func externalHelmValues(mesh *model.Mesh, cp *ControlPlane) map[string]any {
+	addr := cp.Expose.Address
+	global := map[string]any{
+		"istioNamespace":         cp.Namespace,
+		"meshID":                 mesh.MeshID,
+		"multiCluster":           map[string]any{"clusterName": cp.ConfigCluster},
+		"externalIstiod":         true,
+		"caAddress":              addr + ":15012",
+		"operatorManageWebhooks": true,
+		"configValidation":       false,
+	}
+	defaultConfig := map[string]any{"discoveryAddress": addr + ":15012"}
+	injector, validator := "", ""
+	if cp.Expose.TLS != nil {
+		// The gateway presents a publicly signed certificate: proxies
+		// verify istiod with the system roots.
+		defaultConfig["proxyMetadata"] = map[string]any{
+			"XDS_ROOT_CA": "/etc/ssl/certs/ca-certificates.crt",
+			"CA_ROOT_CA":  "/etc/ssl/certs/ca-certificates.crt",
+		}
+	} else {
+		// Without TLS at the gateway istiod's own certificate is used, and
+		// istiod patches the remotes' webhooks with its CA bundle.
+		injector, validator = InjectorWebhookName(cp.ControlPlane), ValidatorWebhookName(cp.ControlPlane)
+	}
+	meshConfig := map[string]any{
+		"rootNamespace": cp.Namespace,
+		"defaultConfig": defaultConfig,
+	}
+	if len(mesh.DiscoveryLabel) > 0 {
+		meshConfig["discoverySelectors"] = []any{map[string]any{"matchLabels": stringMap(mesh.DiscoveryLabel)}}
+	}
+	if mesh.TrustDomain != model.DefaultTrustDomain {
+		meshConfig["trustDomain"] = mesh.TrustDomain
+	}
+	env := map[string]any{
+		"INJECTION_WEBHOOK_CONFIG_NAME":  injector,
+		"VALIDATION_WEBHOOK_CONFIG_NAME": validator,
+		"EXTERNAL_ISTIOD":                "true",
+		"LOCAL_CLUSTER_SECRET_WATCHER":   "true",
+		"CLUSTER_ID":                     cp.ConfigCluster,
+		"SHARED_MESH_CONFIG":             "istio",
+	}
+	if len(mesh.DiscoveryLabel) > 0 && cp.Version.NeedsEnhancedScopingFlag() {
+		env[EnhancedScopingEnv] = "true"
+	}
+	values := map[string]any{
+		"global":     global,
+		"meshConfig": meshConfig,
+		"pilot": map[string]any{
+			"env": env,
+			"volumes": []any{
+				map[string]any{"name": "config-volume", "configMap": map[string]any{"name": "istio"}},
+				map[string]any{"name": "inject-volume", "configMap": map[string]any{"name": "istio-sidecar-injector"}},
+			},
+			"volumeMounts": []any{
+				map[string]any{"name": "config-volume", "mountPath": "/etc/istio/config"},
+				map[string]any{"name": "inject-volume", "mountPath": "/var/lib/istio/inject"},
+			},
 		},
 	}
+	if len(cp.ControlPlane.Values) > 0 {
+		merge(values, cp.ControlPlane.Values)
+	}
+	return values
+}
+
+// InjectorWebhookName is the name of a revision's injection webhook
+// configuration: istio-sidecar-injector[-<rev>], with -<namespace> appended
+// outside istio-system.
+func InjectorWebhookName(cp *model.ControlPlane) string {
+	name := "istio-sidecar-injector"
+	if !cp.IsDefaultRevision() {
+		name += "-" + cp.Revision
+	}
+	if cp.Namespace != model.DefaultNamespace {
+		name += "-" + cp.Namespace
+	}
+	return name
+}
+
+// ValidatorWebhookName is istio-validator[-<rev>]-<istioNamespace>.
+func ValidatorWebhookName(cp *model.ControlPlane) string {
+	name := "istio-validator"
+	if !cp.IsDefaultRevision() {
+		name += "-" + cp.Revision
+	}
+	return name + "-" + cp.Namespace
 }
 
 // InjectionPath is the path of istiod's injection webhook for workloads of
