@@ -26,6 +26,16 @@ func (c *checker) multicluster() {
 				if _, ok := t.Clusters[r]; !ok {
 					continue // reported as an undefined reference
 				}
+				if slices.Index(cp.Remotes, r) < i {
+					c.report(diag.RemoteManagedTwice, path, "remove the duplicate",
+						"cluster %q is listed twice in the remotes of control plane %q", r, cp.Name)
+					continue
+				}
+				if r == cp.Cluster && !cp.External {
+					c.report(diag.RemoteIsPrimary, path, "remove it from remotes: a control plane always serves its own cluster",
+						"control plane %q runs in cluster %q, so the cluster cannot also be its remote", cp.Name, r)
+					continue
+				}
 				if cp.External && r == cp.Cluster {
 					c.report(diag.ExternalInDataPlane, path,
 						"host the external control plane in a cluster outside its data plane, or make it a primary (drop external)",
@@ -52,37 +62,13 @@ func (c *checker) multicluster() {
 					"add expose: {address: <hostname or IP remotes dial>} (via eastWestGateway, the default, or loadBalancer)",
 					"control plane %q has remotes but says nothing of how they reach it", cp.Name)
 			}
-			if cp.Expose != nil && cp.Expose.Via == model.ExposeEastWest && mesh.EastWestGateways != nil && !*mesh.EastWestGateways {
+			if len(cp.Remotes) > 0 && cp.Expose != nil && cp.Expose.Via == model.ExposeEastWest && mesh.EastWestGateways != nil && !*mesh.EastWestGateways {
 				c.report(diag.RemoteUnreachable, cp.Path().Child("expose", "via"),
 					"use via: loadBalancer, or let meshc deploy east-west gateways",
 					"control plane %q is exposed through the east-west gateway, but mesh %q has eastWestGateways: false", cp.Name, mname)
 			}
 		}
 
-		clusters := mesh.Clusters()
-		if len(clusters) < 2 {
-			continue
-		}
-		networks := t.MeshNetworks(mesh)
-		if len(networks) > 1 {
-			for _, cl := range clusters {
-				if cluster := t.Clusters[cl]; cluster != nil && cluster.Network == "" {
-					c.report(diag.MissingNetwork, model.Path{"clusters", cl},
-						"set clusters."+cl+".network: the mesh's other clusters name theirs",
-						"cluster %q has no network, but mesh %q spans networks %s", cl, mname, strings.Join(slices.DeleteFunc(slices.Clone(networks), func(s string) bool { return s == "" }), ", "))
-				}
-			}
-			if mesh.EastWestGateways != nil && !*mesh.EastWestGateways {
-				c.report(diag.MissingEastWest, meshPath.Child("eastWestGateways"),
-					"remove eastWestGateways: false, or deploy your own gateways labelled topology.istio.io/network (and accept that meshc cannot check them)",
-					"mesh %q spans networks %s but has no east-west gateways: traffic between them has no way through", mname, strings.Join(networks, ", "))
-			}
-		}
-		if len(primaries) > 1 && mesh.Trust == nil {
-			c.report(diag.NoSharedTrust, meshPath,
-				"add trust: {mode: certManager, issuer: {name: <root issuer>}} (or externalSecrets, or manual)",
-				"mesh %q has control planes in %d clusters but no shared root of trust: their workloads could not authenticate each other", mname, len(primaries))
-		}
 		if tr := mesh.Trust; tr != nil {
 			switch {
 			case tr.Mode == model.TrustCertManager && tr.Issuer == nil:
@@ -97,6 +83,39 @@ func (c *checker) multicluster() {
 		if rs := mesh.RemoteSecrets; rs != nil && rs.Mode == model.SecretsExternalSecret && rs.SecretStore == nil {
 			c.report(diag.MissingSecretSource, meshPath.Child("remoteSecrets"),
 				"add remoteSecrets.secretStore: {name: <store>}", "remote secrets through External Secrets need the store the reader tokens go through")
+		}
+
+		clusters := mesh.Clusters()
+		external := false
+		for _, cp := range mesh.ControlPlanes {
+			external = external || cp.External
+		}
+		if len(clusters) < 2 && !external {
+			continue // a single-cluster mesh discovers no other cluster
+		}
+		networks := t.MeshNetworks(mesh)
+		named := slices.DeleteFunc(slices.Clone(networks), func(s string) bool { return s == "" })
+		if len(networks) > 1 {
+			missing := false
+			for _, cl := range clusters {
+				if cluster := t.Clusters[cl]; cluster != nil && cluster.Network == "" {
+					missing = true
+					c.report(diag.MissingNetwork, model.Path{"clusters", cl},
+						"set clusters."+cl+".network: the mesh's other clusters name theirs",
+						"cluster %q has no network, but other clusters of mesh %q are on %s", cl, mname, strings.Join(named, ", "))
+				}
+			}
+			// Only a mesh that really spans named networks needs gateways.
+			if !missing && mesh.EastWestGateways != nil && !*mesh.EastWestGateways {
+				c.report(diag.MissingEastWest, meshPath.Child("eastWestGateways"),
+					"remove eastWestGateways: false, or deploy your own gateways labelled topology.istio.io/network (and accept that meshc cannot check them)",
+					"mesh %q spans networks %s but has no east-west gateways: traffic between them has no way through", mname, strings.Join(named, ", "))
+			}
+		}
+		if len(primaries) > 1 && mesh.Trust == nil {
+			c.report(diag.NoSharedTrust, meshPath,
+				"add trust: {mode: certManager, issuer: {name: <root issuer>}} (or externalSecrets, or manual)",
+				"mesh %q has control planes in %d clusters but no shared root of trust: their workloads could not authenticate each other", mname, len(primaries))
 		}
 		// Every cluster a control plane discovers from elsewhere must say
 		// where its API server is: the remote secret's kubeconfig points there.

@@ -93,7 +93,7 @@ func TestMulticlusterRules(t *testing.T) {
 				addRemote(t, "m1", "cp1", "c1")
 			},
 			want: []want{w(diag.RemoteIsPrimary, "meshes.m1.controlPlanes.cp1.remotes[0]",
-				`cluster "c1" runs a control plane of mesh "m1"`)},
+				`control plane "cp1" runs in cluster "c1", so the cluster cannot also be its remote`).withHint("always serves its own cluster")},
 		},
 		{
 			name: "a primary listed as a remote is not also reported as managed twice",
@@ -105,7 +105,7 @@ func TestMulticlusterRules(t *testing.T) {
 			},
 			want: []want{
 				w(diag.RemoteIsPrimary, "meshes.m1.controlPlanes.cp1.remotes[0]", `remote of "cp1"`),
-				w(diag.RemoteIsPrimary, "meshes.m1.controlPlanes.east.remotes[0]", `remote of "east"`),
+				w(diag.RemoteIsPrimary, "meshes.m1.controlPlanes.east.remotes[0]", `control plane "east" runs in cluster "c2"`),
 			},
 		},
 
@@ -283,7 +283,7 @@ func TestMulticlusterRules(t *testing.T) {
 				t.Clusters["r2"].Network = ""
 			},
 			want: []want{w(diag.MissingNetwork, "clusters.r2",
-				`cluster "r2" has no network, but mesh "m1" spans networks n1, n2`).withHint("set clusters.r2.network")},
+				`cluster "r2" has no network, but other clusters of mesh "m1" are on n1, n2`).withHint("set clusters.r2.network")},
 		},
 		{
 			name: "no cluster of a multicluster mesh has a network",

@@ -182,7 +182,7 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 		case mcp.External:
 			cp.Values = externalHelmValues(mesh, cp)
 		default:
-			cp.Values = helmValues(cl, mesh, cp)
+			cp.Values = helmValues(t, cl, mesh, cp)
 		}
 		c.ControlPlanes = append(c.ControlPlanes, cp)
 
@@ -235,10 +235,22 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 		}
 	}
 
-	if cl.NeedsCNI() && len(c.ControlPlanes) > 0 {
+	// The cluster runs the CNI agent when it needs it, or when a control
+	// plane serving it injects for the agent because another of its
+	// clusters needs it.
+	var cniFor *model.ControlPlane
+	for _, cp := range c.ControlPlanes {
+		if cniFor == nil && CNIEnabled(t, cp.ControlPlane) {
+			cniFor = cp.ControlPlane
+		}
+	}
+	if (cl.NeedsCNI() || cniFor != nil) && len(c.ControlPlanes) > 0 {
 		source := model.Path{"clusters", cl.Name, "platform"}
-		if cl.CNI {
+		switch {
+		case cl.CNI:
 			source = model.Path{"clusters", cl.Name, "cni"}
+		case !cl.NeedsCNI():
+			source = cniFor.Path()
 		}
 		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source}
 		for _, cp := range c.ControlPlanes {

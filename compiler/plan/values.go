@@ -11,7 +11,7 @@ import (
 // Sail Istio CR's spec.values, IstioOperator spec.values and the istiod
 // chart. The revision is not part of it: each target spells the revision in
 // its own place (the Istio CR's name, IstioOperator spec.revision).
-func helmValues(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
+func helmValues(t *model.Topology, cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
 	global := map[string]any{
 		"istioNamespace": cp.Namespace,
 		"meshID":         mesh.MeshID,
@@ -42,7 +42,7 @@ func helmValues(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[strin
 		// which is what keeps meshes in one cluster apart.
 		pilot["env"] = map[string]any{EnhancedScopingEnv: "true"}
 	}
-	if cl.NeedsCNI() {
+	if CNIEnabled(t, cp.ControlPlane) {
 		// Sidecars skip the privileged istio-init container when the CNI
 		// agent sets up traffic redirection.
 		pilot["cni"] = map[string]any{"enabled": true}
@@ -236,4 +236,16 @@ func InjectionPath(cl *model.Cluster) string {
 		p += "/net/" + esc(cl.Network)
 	}
 	return p
+}
+
+// CNIEnabled reports whether a control plane injects sidecars for the CNI
+// agent: istiod injects one way for every cluster it serves, so if any of
+// them needs the agent (OpenShift, or asked for), all of them get it.
+func CNIEnabled(t *model.Topology, cp *model.ControlPlane) bool {
+	for _, name := range cp.DataPlaneClusters() {
+		if cl := t.Clusters[name]; cl != nil && cl.NeedsCNI() {
+			return true
+		}
+	}
+	return false
 }
