@@ -249,3 +249,22 @@ func CNIEnabled(t *model.Topology, cp *model.ControlPlane) bool {
 	}
 	return false
 }
+
+// IstiodChartValues turns a Helm values tree as IstioOperator and the Sail
+// operator take it into the values of the upstream istiod chart, whose top
+// level is what they call pilot (pilot.env.X is env.X there). The other
+// sections (global, meshConfig, istiodRemote, base, ...) are the same.
+func IstiodChartValues(values map[string]any) map[string]any {
+	out := make(map[string]any, len(values))
+	for k, v := range values {
+		if k != "pilot" {
+			out[k] = v
+		}
+	}
+	if pilot, ok := values["pilot"].(map[string]any); ok {
+		for k, v := range pilot {
+			out[k] = v
+		}
+	}
+	return out
+}
