@@ -97,7 +97,8 @@ and Flux.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if g.format != "text" && g.format != "json" {
+			// markdown is diff's alone; it checks its formats itself.
+			if g.format != "text" && g.format != "json" && !(g.format == "markdown" && cmd.Name() == "diff") {
 				return userError(fmt.Errorf("--format must be text or json, not %q", g.format))
 			}
 			return nil
@@ -108,10 +109,11 @@ and Flux.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return userError(fmt.Errorf("%w\nrun '%s --help' for usage", err, cmd.CommandPath()))
 	})
-	root.PersistentFlags().StringVar(&g.format, "format", "text", "how to print diagnostics and results: text or json")
+	root.PersistentFlags().StringVar(&g.format, "format", "text", "how to print diagnostics and results: text or json (diff: also markdown)")
 	root.AddCommand(
 		newBuildCommand(g, stdout, stderr),
 		newValidateCommand(g, stdout, stderr),
+		newDiffCommand(g, stdout, stderr),
 		newVersionCommand(g, stdout),
 	)
 	return root

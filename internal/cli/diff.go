@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/compiler/diff"
+	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/output"
+	"meshc.dev/meshc/compiler/render"
+)
+
+type diffFlags struct {
+	against string
+	base    string
+	target  string
+}
+
+func newDiffCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
+	f := &diffFlags{}
+	cmd := &cobra.Command{
+		Use:   "diff TOPOLOGY",
+		Short: "Show what a topology change does to each cluster, without a cluster",
+		Long: `Compare what the topology compiles to with committed output (--against DIR,
+default out) or with what the same topology file compiled to at another Git
+revision (--base REV). Reports per cluster which objects are added, removed
+or changed, then the changed fields; objects are compared as data, so file
+names, ordering and formatting never show up, and Secret data is masked.
+
+--format text (colour on a terminal unless NO_COLOR is set), markdown (for a
+pull-request comment), or json. Exit codes: 0 no changes, 1 changes, 2 error.`,
+		Example: `  meshc diff topology.yaml --against deploy/mesh
+  meshc diff topology.yaml --base main --format markdown > comment.md`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDiff(g, f, args[0], stdout, stderr)
+		},
+	}
+	cmd.Flags().StringVar(&f.against, "against", "", "folder of committed output to compare with (default out)")
+	cmd.Flags().StringVar(&f.base, "base", "", "Git revision whose version of the topology file to compare with")
+	cmd.Flags().StringVar(&f.target, "target", "", "installer target (default: the topology's defaults.installer, else sail)")
+	return cmd
+}
+
+func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer) error {
+	if g.format != "text" && g.format != "json" && g.format != "markdown" {
+		return &exitError{code: ExitFailure, err: fmt.Errorf("--format must be text, markdown or json")}
+	}
+	if f.against != "" && f.base != "" {
+		return &exitError{code: ExitFailure, err: errors.New("give --against or --base, not both")}
+	}
+	var target emit.Target
+	if f.target != "" {
+		t, err := emit.ParseTarget(f.target)
+		if err != nil {
+			return &exitError{code: ExitFailure, err: err}
+		}
+		target = t
+	}
+	// Problems with the input are errors here (exit 2): 1 means changes.
+	failed := func(err error) error {
+		_ = printDiagnostics(&globalFlags{format: "text"}, stdout, stderr, err)
+		return &exitError{code: ExitFailure, err: errors.New("")}
+	}
+	res, err := compiler.Compile(path, compiler.Options{Target: target})
+	if err != nil {
+		return failed(err)
+	}
+	var old render.Tree
+	var title string
+	if f.base != "" {
+		data, name, err := gitShow(path, f.base)
+		if err != nil {
+			return &exitError{code: ExitFailure, err: err}
+		}
+		t, err := compiler.ValidateBytes(name, data)
+		if err != nil {
+			fmt.Fprintf(stderr, "the topology at %s is not valid:\n", f.base)
+			return failed(err)
+		}
+		baseRes, err := compiler.CompileTopology(t, compiler.Options{Target: res.Target})
+		if err != nil {
+			return failed(err)
+		}
+		old, title = baseRes.Tree, fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, f.base)
+	} else {
+		dir := f.against
+		if dir == "" {
+			dir = "out"
+		}
+		if old, err = readOutput(dir); err != nil {
+			return &exitError{code: ExitFailure, err: err}
+		}
+		title = fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, dir)
+	}
+	d, err := diff.Trees(old, res.Tree)
+	if err != nil {
+		return &exitError{code: ExitFailure, err: err}
+	}
+	switch g.format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(d)
+	case "markdown":
+		err = d.Markdown(stdout, title, nil)
+	default:
+		err = d.Text(stdout, useColor(stdout))
+	}
+	if err != nil {
+		return err
+	}
+	if !d.Empty() {
+		return &exitError{code: ExitUserError, err: errors.New("")}
+	}
+	return nil
+}
+
+// useColor reports whether w is a terminal and NO_COLOR is unset.
+func useColor(w io.Writer) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// readOutput reads a folder of committed output: the files meshc's
+// manifest lists, or, without one, every file under clusters/.
+func readOutput(dir string) (render.Tree, error) {
+	tree := render.Tree{}
+	owned, err := output.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(owned) > 0 {
+		for _, p := range owned {
+			data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+			if err != nil {
+				return nil, err
+			}
+			tree[p] = data
+		}
+		return tree, nil
+	}
+	root := filepath.Join(dir, "clusters")
+	if _, err := os.Stat(root); err != nil {
+		return nil, fmt.Errorf("%s holds no meshc output (no %s and no clusters/ folder)", dir, output.ManifestName)
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		tree[filepath.ToSlash(rel)] = data
+		return err
+	})
+	return tree, err
+}
+
+// gitShow reads the topology file as it is at revision rev of the Git work
+// tree it is in.
+func gitShow(path, rev string) ([]byte, string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, "", err
+	}
+	dir := filepath.Dir(abs)
+	top, err := exec.Command("git", "-C", dir, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return nil, "", fmt.Errorf("--base needs the topology in a Git work tree: %v", gitErr(err))
+	}
+	root, err := filepath.EvalSymlinks(strings.TrimSpace(string(top)))
+	if err != nil {
+		return nil, "", err
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return nil, "", err
+	}
+	rel = filepath.ToSlash(rel)
+	data, err := exec.Command("git", "-C", root, "show", rev+":"+rel).Output()
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s at %s: %v", rel, rev, gitErr(err))
+	}
+	return data, rev + ":" + rel, nil
+}
+
+func gitErr(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+		return strings.TrimSpace(string(ee.Stderr))
+	}
+	return err.Error()
+}
