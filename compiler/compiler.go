@@ -12,7 +12,10 @@
 package compiler
 
 import (
+	"fmt"
+
 	"meshc.dev/meshc/compiler/check"
+	"meshc.dev/meshc/compiler/delivery"
 	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/load"
@@ -32,6 +35,9 @@ type Options struct {
 	// tests do this for every example; at fleet scale it costs several
 	// times the compilation itself, so build runs it on request (--verify).
 	Verify bool
+	// Delivery lists the GitOps systems (argocd, flux) to emit objects
+	// for; empty means those the topology's delivery configures.
+	Delivery []string
 }
 
 // Result is a compiled topology.
@@ -87,6 +93,14 @@ func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
 	if r.Output, err = emit.Emit(r.Plan, target); err != nil {
 		return nil, err
 	}
+	if systems := delivery.Resolve(t, opts.Delivery); len(systems) > 0 {
+		if diags := deliveryConfigured(t, systems); len(diags) > 0 {
+			return nil, diags
+		}
+		if r.Output.Documents, err = delivery.Documents(t, r.Output, systems); err != nil {
+			return nil, err
+		}
+	}
 	if r.Tree, err = render.Render(r.Output); err != nil {
 		return nil, err
 	}
@@ -96,6 +110,44 @@ func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// deliveryConfigured checks that the topology says enough for the
+// delivery systems asked for, filling defaults for a system asked for on
+// the command line that the topology does not mention.
+func deliveryConfigured(t *model.Topology, systems []string) diag.List {
+	d := t.Delivery
+	if d == nil {
+		return diag.List{{
+			Code: diag.MissingField, Path: "delivery", Pos: t.Pos(model.Path{}),
+			Message: "delivery objects need to know where the output is committed",
+			Hint:    "add delivery: {repoURL: <the Git repository>, path: <the output folder in it>}",
+		}}
+	}
+	var out diag.List
+	for _, s := range systems {
+		switch s {
+		case delivery.ArgoCD:
+			if d.ArgoCD == nil {
+				d.ArgoCD = &model.ArgoCDConfig{}
+				t.ResolveDefaults()
+			}
+		case delivery.Flux:
+			if d.Flux == nil || d.Flux.GitRepository == "" {
+				out = append(out, diag.Diagnostic{
+					Code: diag.MissingField, Path: "delivery.flux.gitRepository", Pos: t.Pos(model.Path{"delivery"}),
+					Message: "Flux Kustomizations need the GitRepository that syncs " + d.RepoURL,
+					Hint:    "add delivery.flux: {gitRepository: <its name>, namespace: flux-system}",
+				})
+			}
+		default:
+			out = append(out, diag.Diagnostic{
+				Code: diag.InvalidValue, Path: "delivery", Message: fmt.Sprintf("unknown delivery system %q", s),
+				Hint: "use argocd or flux",
+			})
+		}
+	}
+	return out
 }
 
 // ResolveTarget picks the installer target: the one asked for, else the

@@ -25,7 +25,9 @@ var allowedImports = map[string][]string{
 	"compiler/render":    {"compiler/emit"},
 	"compiler/verify":    {"compiler/crdschema", "compiler/render"},
 	"compiler/output":    {"compiler/render"},
-	"compiler": {"compiler/check", "compiler/diag", "compiler/emit", "compiler/load",
+	"compiler/delivery":  {"compiler/emit", "compiler/model"},
+	"compiler/diff":      {"compiler/render"},
+	"compiler": {"compiler/check", "compiler/delivery", "compiler/diag", "compiler/emit", "compiler/load",
 		"compiler/model", "compiler/plan", "compiler/render", "compiler/verify"},
 }
 

@@ -82,11 +82,19 @@ type Cluster struct {
 	Files     []File
 }
 
+// Document is an object written to its own path of the output folder,
+// outside any cluster's bundle (delivery objects for Argo CD and Flux).
+type Document struct {
+	Path   string
+	Object Object
+}
+
 // Output is a whole fleet's emitted objects.
 type Output struct {
-	Topology string
-	Target   Target
-	Clusters []*Cluster
+	Topology  string
+	Target    Target
+	Clusters  []*Cluster
+	Documents []Document
 }
 
 // Emit wraps the plan for target.

@@ -1,5 +1,7 @@
 package model
 
+import "cmp"
+
 // Defaults that do not depend on the target. They are applied in Go rather
 // than in the CUE schema because most depend on context (a mesh's name, the
 // fleet defaults); the schema's comments document each one.
@@ -53,6 +55,21 @@ func (t *Topology) ResolveDefaults() {
 	}
 	for name, tn := range t.Tenants {
 		tn.Name = name
+	}
+	if d := t.Delivery; d != nil {
+		if d.Revision == "" {
+			d.Revision = "main"
+		}
+		if a := d.ArgoCD; a != nil {
+			a.Namespace = cmp.Or(a.Namespace, "argocd")
+			a.Project = cmp.Or(a.Project, "default")
+			a.Mode = cmp.Or(a.Mode, "applicationSet")
+			a.Destination = cmp.Or(a.Destination, "name")
+		}
+		if f := d.Flux; f != nil {
+			f.Namespace = cmp.Or(f.Namespace, "flux-system")
+			f.Interval = cmp.Or(f.Interval, "10m")
+		}
 	}
 	t.buildIndex()
 }

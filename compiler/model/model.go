@@ -48,6 +48,7 @@ type Topology struct {
 	Clusters   map[string]*Cluster `json:"clusters"`
 	Meshes     map[string]*Mesh    `json:"meshes"`
 	Tenants    map[string]*Tenant  `json:"tenants"`
+	Delivery   *Delivery           `json:"delivery"`
 
 	// Source locates topology paths in the input files; nil when the
 	// topology was built in memory.
@@ -61,6 +62,30 @@ type Topology struct {
 type index struct {
 	controlPlanes []*ControlPlane            // ordered by mesh, then name
 	byCluster     map[string][]*ControlPlane // serving each cluster, same order
+}
+
+// Delivery says where the output is committed, for Argo CD and Flux.
+type Delivery struct {
+	RepoURL  string        `json:"repoURL"`
+	Revision string        `json:"revision"`
+	Path     string        `json:"path"`
+	ArgoCD   *ArgoCDConfig `json:"argocd"`
+	Flux     *FluxConfig   `json:"flux"`
+}
+
+// ArgoCDConfig configures the Argo CD objects meshc emits.
+type ArgoCDConfig struct {
+	Namespace   string `json:"namespace"`
+	Project     string `json:"project"`
+	Mode        string `json:"mode"`
+	Destination string `json:"destination"`
+}
+
+// FluxConfig configures the Flux objects meshc emits.
+type FluxConfig struct {
+	GitRepository string `json:"gitRepository"`
+	Namespace     string `json:"namespace"`
+	Interval      string `json:"interval"`
 }
 
 // Metadata names the topology.

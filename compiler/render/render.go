@@ -72,6 +72,16 @@ func Render(out *emit.Output) (Tree, error) {
 	for _, t := range trees {
 		maps.Copy(tree, t) // cluster folders are disjoint
 	}
+	for _, d := range out.Documents {
+		if _, dup := tree[d.Path]; dup {
+			return nil, fmt.Errorf("two files render to %s", d.Path)
+		}
+		data, err := MarshalYAML(d.Object)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Path, err)
+		}
+		tree[d.Path] = data
+	}
 	return tree, nil
 }
 

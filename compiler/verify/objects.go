@@ -73,7 +73,8 @@ func Tree(tree render.Tree) error {
 		return fmt.Errorf("invalid bundles:\n%w", err)
 	}
 	for _, p := range tree.Paths() {
-		if path.Base(path.Dir(p)) != "istioctl" || path.Ext(p) != ".yaml" {
+		if path.Ext(p) != ".yaml" || path.Base(p) == "kustomization.yaml" ||
+			path.Base(path.Dir(p)) != "istioctl" && !strings.HasPrefix(p, "delivery/") {
 			continue
 		}
 		var obj map[string]any
@@ -83,6 +84,15 @@ func Tree(tree render.Tree) error {
 		}
 		if err := Object(set, obj); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", p, err))
+		}
+	}
+	// Delivery folders are kustomizations too: kubectl apply -k and Flux
+	// bootstrap build them.
+	for _, p := range tree.Paths() {
+		if strings.HasPrefix(p, "delivery/") && path.Base(p) == "kustomization.yaml" {
+			if _, err := Build(tree, path.Dir(p)); err != nil {
+				problems = append(problems, fmt.Sprintf("kustomize build %s: %v", path.Dir(p), err))
+			}
 		}
 	}
 	if len(problems) > 0 {

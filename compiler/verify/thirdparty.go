@@ -85,6 +85,9 @@ func thirdParty(obj map[string]any) (ok bool, err error) {
 	if err != nil {
 		return true, err
 	}
+	if known, err := delivery(apiVersion, kind, data); known {
+		return true, err
+	}
 	switch apiVersion + "/" + kind {
 	case "cert-manager.io/v1/Certificate":
 		var c certmanagerv1.Certificate

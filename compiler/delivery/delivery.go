@@ -1,0 +1,100 @@
+// Package delivery emits what points Argo CD and Flux at the bundles meshc
+// writes: an Argo CD ApplicationSet (or an Application per cluster) mapping
+// each cluster's bundle to that cluster, and per cluster one Flux
+// Kustomization per layer, chained with dependsOn and wait so that Flux
+// applies the layers in the order Argo CD's sync waves give.
+//
+// Import direction: delivery imports model and emit.
+package delivery
+
+import (
+	"fmt"
+	"path"
+
+	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// Delivery systems.
+const (
+	ArgoCD = "argocd"
+	Flux   = "flux"
+)
+
+// Systems lists the systems meshc can emit for.
+var Systems = []string{ArgoCD, Flux}
+
+// Dir is the output folder delivery files go to.
+const Dir = "delivery"
+
+// Resolve picks the systems to emit for: those asked for, else those the
+// topology configures.
+func Resolve(t *model.Topology, asked []string) []string {
+	if len(asked) > 0 {
+		return asked
+	}
+	var out []string
+	if d := t.Delivery; d != nil {
+		if d.ArgoCD != nil {
+			out = append(out, ArgoCD)
+		}
+		if d.Flux != nil {
+			out = append(out, Flux)
+		}
+	}
+	return out
+}
+
+// Documents emits the delivery objects for systems, at paths relative to
+// the output folder. t.Delivery must be set when systems is not empty (the
+// checks tell the user so).
+func Documents(t *model.Topology, out *emit.Output, systems []string) ([]emit.Document, error) {
+	var docs []emit.Document
+	for _, s := range systems {
+		switch s {
+		case ArgoCD:
+			docs = append(docs, argoCD(t, out)...)
+		case Flux:
+			docs = append(docs, flux(t, out)...)
+		default:
+			return nil, fmt.Errorf("unknown delivery system %q", s)
+		}
+	}
+	return docs, nil
+}
+
+// layersOf returns the layers a cluster's bundle has, in apply order.
+func layersOf(c *emit.Cluster) []emit.Layer {
+	present := map[string]bool{}
+	for _, r := range c.Resources {
+		present[r.Layer.Dir] = true
+	}
+	var out []emit.Layer
+	for _, l := range emit.Layers {
+		if present[l.Dir] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func clusterPath(d *model.Delivery, cluster string, more ...string) string {
+	return path.Join(append([]string{d.Path, "clusters", cluster}, more...)...)
+}
+
+func labels(t *model.Topology) map[string]any {
+	return map[string]any{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/topology": t.Metadata.Name}
+}
+
+// kustomization lists a folder's files for kubectl apply -k and Flux.
+func kustomization(dir string, files []string) emit.Document {
+	list := make([]any, len(files))
+	for i, f := range files {
+		list[i] = f
+	}
+	return emit.Document{Path: path.Join(dir, "kustomization.yaml"), Object: map[string]any{
+		"apiVersion": "kustomize.config.k8s.io/v1beta1",
+		"kind":       "Kustomization",
+		"resources":  list,
+	}}
+}
