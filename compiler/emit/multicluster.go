@@ -2,6 +2,7 @@ package emit
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	"meshc.dev/meshc/compiler/model"
@@ -43,55 +44,67 @@ func anyMap(m map[string]string) map[string]any {
 	return out
 }
 
-// eastWestGateway deploys the gateway by injection (a Deployment whose pod
-// template asks for the gateway template), with its ServiceAccount, the
-// Role that lets it read its certificates' Secrets, and a LoadBalancer
-// Service labelled with the network: Istio treats any Service with
-// topology.istio.io/network as that network's gateway.
-func eastWestGateway(gw *plan.EastWestGateway) []Resource {
+// injectedGateway is a gateway deployed the way the Sail operator's docs
+// deploy them: a Deployment whose pod template asks the revision's injector
+// for the gateway template, its ServiceAccount, a Role and RoleBinding that
+// let it read its certificates' Secrets, and a LoadBalancer Service.
+type injectedGateway struct {
+	name, namespace, revision string
+	selector                  map[string]string // istio and app labels
+	labels                    map[string]string // on every object (selector and more)
+	env                       []any
+	ports                     []gatewayPort
+	source                    model.Path
+}
+
+type gatewayPort struct {
+	name   string
+	number int
+}
+
+func (g injectedGateway) resources() []Resource {
 	wave := LayerGateways.Wave
-	labels := eastWestLabels(gw.Network)
-	podLabels := eastWestLabels(gw.Network)
+	podLabels := maps.Clone(g.labels)
 	podLabels["sidecar.istio.io/inject"] = "true"
-	podLabels[plan.LabelRev] = gw.Revision
-	selector := map[string]any{"istio": eastWestSelector, "app": eastWestName}
+	podLabels[plan.LabelRev] = g.revision
 	container := map[string]any{"name": "istio-proxy", "image": "auto"}
-	if gw.Network != "" {
-		container["env"] = []any{map[string]any{"name": "ISTIO_META_REQUESTED_NETWORK_VIEW", "value": gw.Network}}
+	if len(g.env) > 0 {
+		container["env"] = g.env
 	}
-	port := func(name string, n int) map[string]any {
-		return map[string]any{"name": name, "port": n, "targetPort": n, "protocol": "TCP"}
+	var ports []any
+	for _, p := range g.ports {
+		ports = append(ports, map[string]any{"name": p.name, "port": p.number, "targetPort": p.number, "protocol": "TCP"})
 	}
-	out := []Resource{
+	return []Resource{
 		{LayerGateways, Object{
 			"apiVersion": "v1", "kind": "ServiceAccount",
-			"metadata": meta(eastWestName, gw.Namespace, wave, gw.Source, labels),
+			"metadata": meta(g.name, g.namespace, wave, g.source, g.labels),
 		}},
 		{LayerGateways, Object{
 			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-			"metadata": meta(eastWestName+"-sds", gw.Namespace, wave, gw.Source, labels),
+			"metadata": meta(g.name+"-sds", g.namespace, wave, g.source, g.labels),
 			"rules": []any{map[string]any{
 				"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"get", "watch", "list"},
 			}},
 		}},
 		{LayerGateways, Object{
 			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-			"metadata": meta(eastWestName+"-sds", gw.Namespace, wave, gw.Source, labels),
-			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": eastWestName + "-sds"},
-			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": eastWestName}},
+			"metadata": meta(g.name+"-sds", g.namespace, wave, g.source, g.labels),
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": g.name + "-sds"},
+			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": g.name}},
 		}},
 		{LayerGateways, Object{
 			"apiVersion": "apps/v1", "kind": "Deployment",
-			"metadata": meta(eastWestName, gw.Namespace, wave, gw.Source, labels),
+			"metadata": meta(g.name, g.namespace, wave, g.source, g.labels),
 			"spec": map[string]any{
-				"selector": map[string]any{"matchLabels": selector},
+				"selector": map[string]any{"matchLabels": anyMap(g.selector)},
 				"template": map[string]any{
 					"metadata": map[string]any{
 						"annotations": map[string]any{"inject.istio.io/templates": "gateway"},
 						"labels":      anyMap(podLabels),
 					},
 					"spec": map[string]any{
-						"serviceAccountName": eastWestName,
+						"serviceAccountName": g.name,
 						"containers":         []any{container},
 					},
 				},
@@ -99,19 +112,32 @@ func eastWestGateway(gw *plan.EastWestGateway) []Resource {
 		}},
 		{LayerGateways, Object{
 			"apiVersion": "v1", "kind": "Service",
-			"metadata": meta(eastWestName, gw.Namespace, wave, gw.Source, labels),
+			"metadata": meta(g.name, g.namespace, wave, g.source, g.labels),
 			"spec": map[string]any{
 				"type":     "LoadBalancer",
-				"selector": selector,
-				"ports": []any{
-					port("status-port", 15021),
-					port("tls", 15443),
-					port("tls-istiod", 15012),
-					port("tls-webhook", 15017),
-				},
+				"selector": anyMap(g.selector),
+				"ports":    ports,
 			},
 		}},
 	}
+}
+
+// eastWestGateway deploys a mesh's gateway between networks. Its Service
+// carries the network label: Istio treats any Service labelled
+// topology.istio.io/network as that network's gateway.
+func eastWestGateway(gw *plan.EastWestGateway) []Resource {
+	wave := LayerGateways.Wave
+	g := injectedGateway{
+		name: eastWestName, namespace: gw.Namespace, revision: gw.Revision,
+		selector: map[string]string{"istio": eastWestSelector, "app": eastWestName},
+		labels:   eastWestLabels(gw.Network),
+		ports:    []gatewayPort{{"status-port", 15021}, {"tls", 15443}, {"tls-istiod", 15012}, {"tls-webhook", 15017}},
+		source:   gw.Source,
+	}
+	if gw.Network != "" {
+		g.env = []any{map[string]any{"name": "ISTIO_META_REQUESTED_NETWORK_VIEW", "value": gw.Network}}
+	}
+	out := g.resources()
 	if gw.CrossNetwork {
 		// Services of the mesh reachable from other networks, mTLS kept
 		// end to end (the gateway routes by SNI).
@@ -135,59 +161,14 @@ func eastWestGateway(gw *plan.EastWestGateway) []Resource {
 // exposes external control planes (status, xDS and webhook ports), injected
 // by the hosting cluster's own control plane.
 func ingressGateway(gw *plan.IngressGateway) []Resource {
-	wave := LayerGateways.Wave
 	const name = "istio-ingressgateway"
-	labels := map[string]string{"istio": "ingressgateway", "app": name}
-	podLabels := map[string]string{"istio": "ingressgateway", "app": name, "sidecar.istio.io/inject": "true", plan.LabelRev: gw.Revision}
-	selector := map[string]any{"istio": "ingressgateway", "app": name}
-	port := func(name string, n int) map[string]any {
-		return map[string]any{"name": name, "port": n, "targetPort": n, "protocol": "TCP"}
-	}
-	return []Resource{
-		{LayerGateways, Object{
-			"apiVersion": "v1", "kind": "ServiceAccount",
-			"metadata": meta(name, gw.Namespace, wave, gw.Source, labels),
-		}},
-		{LayerGateways, Object{
-			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-			"metadata": meta(name+"-sds", gw.Namespace, wave, gw.Source, labels),
-			"rules": []any{map[string]any{
-				"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"get", "watch", "list"},
-			}},
-		}},
-		{LayerGateways, Object{
-			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-			"metadata": meta(name+"-sds", gw.Namespace, wave, gw.Source, labels),
-			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name + "-sds"},
-			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": name}},
-		}},
-		{LayerGateways, Object{
-			"apiVersion": "apps/v1", "kind": "Deployment",
-			"metadata": meta(name, gw.Namespace, wave, gw.Source, labels),
-			"spec": map[string]any{
-				"selector": map[string]any{"matchLabels": selector},
-				"template": map[string]any{
-					"metadata": map[string]any{
-						"annotations": map[string]any{"inject.istio.io/templates": "gateway"},
-						"labels":      anyMap(podLabels),
-					},
-					"spec": map[string]any{
-						"serviceAccountName": name,
-						"containers":         []any{map[string]any{"name": "istio-proxy", "image": "auto"}},
-					},
-				},
-			},
-		}},
-		{LayerGateways, Object{
-			"apiVersion": "v1", "kind": "Service",
-			"metadata": meta(name, gw.Namespace, wave, gw.Source, labels),
-			"spec": map[string]any{
-				"type":     "LoadBalancer",
-				"selector": selector,
-				"ports":    []any{port("status-port", 15021), port("tls-xds", 15012), port("tls-webhook", 15017)},
-			},
-		}},
-	}
+	selector := map[string]string{"istio": "ingressgateway", "app": name}
+	return injectedGateway{
+		name: name, namespace: gw.Namespace, revision: gw.Revision,
+		selector: selector, labels: maps.Clone(selector),
+		ports:  []gatewayPort{{"status-port", 15021}, {"tls-xds", 15012}, {"tls-webhook", 15017}},
+		source: gw.Source,
+	}.resources()
 }
 
 // externalExposure routes the hosting cluster's ingress gateway to an
