@@ -7,11 +7,11 @@ import (
 	"meshc.dev/meshc/compiler/model"
 )
 
-// helmValues computes a control plane's Helm values: the tree shared by the
-// Sail Istio CR's spec.values, IstioOperator spec.values and the istiod
-// chart. The revision is not part of it: each target spells the revision in
-// its own place (the Istio CR's name, IstioOperator spec.revision).
-func helmValues(t *model.Topology, cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
+// identity is what every install in a cluster says of itself: its system
+// namespace, mesh, cluster and network. It must agree everywhere: the
+// cluster name is istiod's cluster ID, which remote secrets and injection
+// paths name, and the network is what east-west routing keys on.
+func identity(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
 	global := map[string]any{
 		"istioNamespace": cp.Namespace,
 		"meshID":         mesh.MeshID,
@@ -20,6 +20,15 @@ func helmValues(t *model.Topology, cl *model.Cluster, mesh *model.Mesh, cp *Cont
 	if cl.Network != "" {
 		global["network"] = cl.Network
 	}
+	return global
+}
+
+// helmValues computes a control plane's Helm values: the tree shared by the
+// Sail Istio CR's spec.values, IstioOperator spec.values and the istiod
+// chart. The revision is not part of it: each target spells the revision in
+// its own place (the Istio CR's name, IstioOperator spec.revision).
+func helmValues(t *model.Topology, cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
+	global := identity(cl, mesh, cp)
 	values := map[string]any{"global": global}
 
 	meshConfig := map[string]any{}
@@ -93,14 +102,7 @@ func stringMap(m map[string]string) map[string]any {
 // cluster also holds the mesh's configuration: it gets the CRDs, the mesh
 // ConfigMap and validation (configCluster, pilot.configMap).
 func remoteHelmValues(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
-	global := map[string]any{
-		"istioNamespace": cp.Namespace,
-		"meshID":         mesh.MeshID,
-		"multiCluster":   map[string]any{"clusterName": cl.Name},
-	}
-	if cl.Network != "" {
-		global["network"] = cl.Network
-	}
+	global := identity(cl, mesh, cp)
 	values := map[string]any{"global": global}
 	remote := map[string]any{}
 	if url := webhookBaseURL(cp.ControlPlane); url != "" {
