@@ -13,7 +13,9 @@ package compiler
 
 import (
 	"fmt"
+	"os"
 
+	"meshc.dev/meshc/compiler/charts"
 	"meshc.dev/meshc/compiler/check"
 	"meshc.dev/meshc/compiler/delivery"
 	"meshc.dev/meshc/compiler/diag"
@@ -35,6 +37,10 @@ type Options struct {
 	// tests do this for every example; at fleet scale it costs several
 	// times the compilation itself, so build runs it on request (--verify).
 	Verify bool
+	// ChartsDir is a folder of Istio charts (an Istio release's manifests/
+	// or manifests/charts/) for the rendered target; empty means the charts
+	// embedded from the module istio.io/istio/manifests.
+	ChartsDir string
 	// Delivery lists the GitOps systems (argocd, flux) to emit objects
 	// for; empty means those the topology's delivery configures.
 	Delivery []string
@@ -83,6 +89,10 @@ func Compile(path string, opts Options) (*Result, error) {
 	return CompileTopology(t, opts)
 }
 
+// Plan plans a checked topology without emitting anything: enough to draw
+// or explain it.
+func Plan(t *model.Topology) *plan.Plan { return plan.Build(t) }
+
 // CompileTopology compiles a checked topology.
 func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
 	target, err := ResolveTarget(t, opts.Target)
@@ -90,7 +100,13 @@ func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
 		return nil, err
 	}
 	r := &Result{Topology: t, Target: target, Plan: plan.Build(t)}
-	if r.Output, err = emit.Emit(r.Plan, target); err != nil {
+	var emitOpts emit.Options
+	if target == emit.Rendered {
+		if emitOpts.Charts, err = loadCharts(opts.ChartsDir); err != nil {
+			return nil, err
+		}
+	}
+	if r.Output, err = emit.Emit(r.Plan, target, emitOpts); err != nil {
 		return nil, err
 	}
 	if systems := delivery.Resolve(t, opts.Delivery); len(systems) > 0 {
@@ -110,6 +126,24 @@ func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// loadCharts loads the charts the rendered target renders.
+func loadCharts(dir string) (*charts.Set, error) {
+	if dir == "" {
+		return charts.Embedded()
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, diag.List{{Code: diag.UnsupportedFile, Pos: diag.Pos{File: dir},
+			Message: fmt.Sprintf("cannot read charts: %v", err),
+			Hint:    "pass --charts the manifests/ folder of an Istio release (holding charts/base, charts/istio-control, charts/istio-cni)"}}
+	}
+	set, err := charts.Load(os.DirFS(dir), dir)
+	if err != nil {
+		return nil, diag.List{{Code: diag.UnsupportedFile, Pos: diag.Pos{File: dir}, Message: err.Error(),
+			Hint: "pass --charts the manifests/ folder of an Istio release (holding charts/base, charts/istio-control, charts/istio-cni)"}}
+	}
+	return set, nil
 }
 
 // deliveryConfigured checks that the topology says enough for the

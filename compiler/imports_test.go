@@ -21,13 +21,16 @@ var allowedImports = map[string][]string{
 	"compiler/load":      {"compiler/diag", "compiler/model", "schema"},
 	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/istio", "compiler/model"},
 	"compiler/plan":      {"compiler/istio", "compiler/model"},
-	"compiler/emit":      {"compiler/istio", "compiler/model", "compiler/plan"},
+	"compiler/charts":    {},
+	"compiler/emit":      {"compiler/charts", "compiler/istio", "compiler/model", "compiler/plan"},
 	"compiler/render":    {"compiler/emit"},
 	"compiler/verify":    {"compiler/crdschema", "compiler/render"},
 	"compiler/output":    {"compiler/render"},
 	"compiler/delivery":  {"compiler/emit", "compiler/model"},
 	"compiler/diff":      {"compiler/render"},
-	"compiler": {"compiler/check", "compiler/delivery", "compiler/diag", "compiler/emit", "compiler/load",
+	"compiler/explain":   {"compiler/emit", "compiler/model", "compiler/plan", "compiler/render"},
+	"compiler/graph":     {"compiler/model", "compiler/plan"},
+	"compiler": {"compiler/charts", "compiler/check", "compiler/delivery", "compiler/diag", "compiler/emit", "compiler/load",
 		"compiler/model", "compiler/plan", "compiler/render", "compiler/verify"},
 }
 

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"meshc.dev/meshc/compiler/charts"
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
 )
@@ -24,10 +25,11 @@ type Target string
 const (
 	Sail     Target = model.InstallerSail
 	Istioctl Target = model.InstallerIstioctl
+	Rendered Target = model.InstallerRendered
 )
 
 // Targets lists the targets meshc can emit, in the order help text shows them.
-var Targets = []Target{Sail, Istioctl}
+var Targets = []Target{Sail, Istioctl, Rendered}
 
 // ParseTarget validates a target name.
 func ParseTarget(s string) (Target, error) {
@@ -36,7 +38,7 @@ func ParseTarget(s string) (Target, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("unknown target %q: use sail or istioctl", s)
+	return "", fmt.Errorf("unknown target %q: use sail, istioctl or rendered", s)
 }
 
 // Layer groups objects that are applied together. Each layer is its own
@@ -97,8 +99,14 @@ type Output struct {
 	Documents []Document
 }
 
+// Options are what some targets need besides the plan.
+type Options struct {
+	// Charts are Istio's charts, for the rendered target.
+	Charts *charts.Set
+}
+
 // Emit wraps the plan for target.
-func Emit(p *plan.Plan, target Target) (*Output, error) {
+func Emit(p *plan.Plan, target Target, opts Options) (*Output, error) {
 	out := &Output{Topology: p.Topology, Target: target}
 	for _, pc := range p.Clusters {
 		c := &Cluster{Name: pc.Name}
@@ -112,6 +120,15 @@ func Emit(p *plan.Plan, target Target) (*Output, error) {
 				return nil, err
 			}
 			c.Files = files
+		case Rendered:
+			if opts.Charts == nil {
+				return nil, fmt.Errorf("the rendered target needs Istio's charts")
+			}
+			rs, err := renderedControlPlanes(pc, opts.Charts)
+			if err != nil {
+				return nil, err
+			}
+			c.Resources = append(c.Resources, rs...)
 		default:
 			return nil, fmt.Errorf("unknown target %q", target)
 		}

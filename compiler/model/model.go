@@ -24,6 +24,7 @@ const (
 const (
 	InstallerSail     = "sail"
 	InstallerIstioctl = "istioctl"
+	InstallerRendered = "rendered"
 )
 
 // Platforms.

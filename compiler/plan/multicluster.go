@@ -138,6 +138,16 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 			continue
 		}
 		first := mine[0]
+		// The gateways run with the cluster's default revision of the mesh
+		// (the default revision, or the one the default tag points at)
+		// when it has one: a canary beside it must not carry them.
+		gatewayCP := first
+		for _, cp := range mine {
+			if cp.IsDefaultRevision() || slices.Contains(cp.Tags, model.DefaultRevision) {
+				gatewayCP = cp
+				break
+			}
+		}
 		inDataPlane := slices.Contains(mesh.Clusters(), cl.Name)
 		exposesHere := false
 		for _, cp := range mine {
@@ -162,7 +172,7 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 				source = first.Path().Child("expose")
 			}
 			c.EastWestGateways = append(c.EastWestGateways, &EastWestGateway{
-				Namespace: first.Namespace, Mesh: mname, Network: cl.Network, Revision: first.Revision,
+				Namespace: gatewayCP.Namespace, Mesh: mname, Network: cl.Network, Revision: gatewayCP.Revision,
 				CrossNetwork: t.MultiNetwork(mesh) && t.WantsEastWest(mesh), Source: source,
 			})
 		}

@@ -211,6 +211,7 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 					if cl.Network != "" {
 						labels[LabelNetwork] = cl.Network
 					}
+					ns.Labels = labels
 				}
 			}
 			if cp.Remote && mcp.ClusterID() != cl.Name {
@@ -220,8 +221,6 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 			}
 			namespaces[mcp.Namespace] = ns
 		}
-		// istiod reads mesh configuration from its own cluster, so a
-		// remote gets no mesh-wide policy of its own.
 		// istiod reads mesh configuration from one cluster: its own, or an
 		// external control plane's config cluster.
 		if mesh.MTLS != model.MTLSNone && mcp.ClusterID() == cl.Name {

@@ -74,6 +74,16 @@ type pushSecret struct {
 	} `json:"spec"`
 }
 
+// networkAttachmentDefinition mirrors Multus's k8s.cni.cncf.io/v1 kind,
+// which Istio's CNI chart renders on OpenShift.
+type networkAttachmentDefinition struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		Config string `json:"config,omitempty"`
+	} `json:"spec"`
+}
+
 var storeKinds = map[string]bool{"SecretStore": true, "ClusterSecretStore": true}
 
 // thirdParty checks an object of a secret operator; ok is false for kinds
@@ -89,6 +99,15 @@ func thirdParty(obj map[string]any) (ok bool, err error) {
 		return true, err
 	}
 	switch apiVersion + "/" + kind {
+	case "k8s.cni.cncf.io/v1/NetworkAttachmentDefinition":
+		var n networkAttachmentDefinition
+		if err := strictJSON(data, &n); err != nil {
+			return true, err
+		}
+		if n.Namespace == "" {
+			return true, fmt.Errorf("NetworkAttachmentDefinition needs a namespace")
+		}
+		return true, nil
 	case "cert-manager.io/v1/Certificate":
 		var c certmanagerv1.Certificate
 		if err := strictJSON(data, &c); err != nil {

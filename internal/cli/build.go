@@ -19,6 +19,7 @@ type buildFlags struct {
 	check    bool
 	verify   bool
 	delivery []string
+	charts   string
 }
 
 func newBuildCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -39,7 +40,8 @@ longer generates, and never touches files it did not write.`,
 		},
 	}
 	cmd.Flags().StringVarP(&f.output, "output", "o", "out", "folder to write the bundles to")
-	cmd.Flags().StringVar(&f.target, "target", "", "installer target: sail or istioctl (default: the topology's defaults.installer, else sail)")
+	cmd.Flags().StringVar(&f.target, "target", "", "installer target: sail, istioctl or rendered (default: the topology's defaults.installer, else sail)")
+	cmd.Flags().StringVar(&f.charts, "charts", "", "rendered target: the manifests/ folder of the Istio release to render (default: the charts built into meshc)")
 	cmd.Flags().StringSliceVar(&f.delivery, "delivery", nil, "also emit delivery objects for argocd, flux or both (default: what the topology's delivery configures)")
 	cmd.Flags().BoolVar(&f.verify, "verify", false, "also build every bundle with kustomize and check every object against its API schema before writing")
 	cmd.Flags().BoolVar(&f.check, "check", false, "write nothing; exit 1 and list the differences when OUTPUT is not what the topology compiles to")
@@ -66,7 +68,7 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		}
 		target = t
 	}
-	res, err := compiler.Compile(path, compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery})
+	res, err := compiler.Compile(path, compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery, ChartsDir: f.charts})
 	if err != nil {
 		return printDiagnostics(g, stdout, stderr, err)
 	}

@@ -113,8 +113,10 @@ and Flux.`,
 	root.AddCommand(
 		newBuildCommand(g, stdout, stderr),
 		newValidateCommand(g, stdout, stderr),
+		newGraphCommand(g, stdout, stderr),
 		newDiffCommand(g, stdout, stderr),
 		newVersionCommand(g, stdout),
+		newExplainCommand(g, stdout, stderr),
 	)
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/compiler/diff"
 	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/graph"
 	"meshc.dev/meshc/compiler/output"
 	"meshc.dev/meshc/compiler/render"
 )
@@ -24,6 +25,7 @@ type diffFlags struct {
 	against string
 	base    string
 	target  string
+	graph   bool
 }
 
 func newDiffCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -48,6 +50,7 @@ pull-request comment), or json. Exit codes: 0 no changes, 1 changes, 2 error.`,
 	}
 	cmd.Flags().StringVar(&f.against, "against", "", "folder of committed output to compare with (default out)")
 	cmd.Flags().StringVar(&f.base, "base", "", "Git revision whose version of the topology file to compare with")
+	cmd.Flags().BoolVar(&f.graph, "graph", false, "markdown: include the topology's Mermaid graph")
 	cmd.Flags().StringVar(&f.target, "target", "", "installer target (default: the topology's defaults.installer, else sail)")
 	return cmd
 }
@@ -113,7 +116,11 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 		enc.SetIndent("", "  ")
 		err = enc.Encode(d)
 	case "markdown":
-		err = d.Markdown(stdout, title, nil)
+		var drawing []byte
+		if f.graph {
+			drawing = graph.Build(res.Topology, res.Plan).Mermaid()
+		}
+		err = d.Markdown(stdout, title, drawing)
 	default:
 		err = d.Text(stdout, useColor(stdout))
 	}

@@ -1,0 +1,198 @@
+// Package charts renders Istio's upstream Helm charts (base, istiod,
+// istio-cni) offline, for the rendered target: the charts come from the Go
+// module istio.io/istio/manifests, which embeds them, or from a folder the
+// user points at for the exact release they run.
+//
+// Import direction: charts imports helm and the Istio manifests only.
+package charts
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"istio.io/istio/manifests"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+)
+
+// The charts meshc renders, by their folder under a manifests charts/.
+const (
+	Base   = "base"
+	Istiod = "istio-control/istio-discovery"
+	CNI    = "istio-cni"
+)
+
+// Set is a loaded set of Istio charts. It is safe for concurrent use.
+// Rendering the base chart's CRDs (a megabyte of YAML, parsed inside the
+// chart's templates) costs hundreds of milliseconds, so renders are cached.
+type Set struct {
+	// Source says where the charts come from, for messages.
+	Source string
+	charts map[string]*chart.Chart
+
+	mu sync.Mutex
+	// rendered caches whole renders by chart, release, namespace and
+	// values: identical installs across a fleet render once.
+	rendered map[[sha256.Size]byte][]map[string]any
+}
+
+var (
+	embeddedOnce sync.Once
+	embedded     *Set
+	embeddedErr  error
+)
+
+// Embedded returns the charts of the istio.io/istio/manifests module.
+func Embedded() (*Set, error) {
+	embeddedOnce.Do(func() {
+		embedded, embeddedErr = Load(manifests.FS, "istio.io/istio/manifests (embedded)")
+	})
+	return embedded, embeddedErr
+}
+
+// Load reads the charts from fsys, laid out as an Istio release's
+// manifests/ folder (charts/base, ...) or its manifests/charts/ folder.
+func Load(fsys fs.FS, source string) (*Set, error) {
+	root := "charts"
+	if _, err := fs.Stat(fsys, path.Join(root, Base, "Chart.yaml")); err != nil {
+		root = "."
+	}
+	s := &Set{
+		Source: source, charts: map[string]*chart.Chart{},
+		rendered: map[[sha256.Size]byte][]map[string]any{},
+	}
+	for _, name := range []string{Base, Istiod, CNI} {
+		c, err := loadChart(fsys, path.Join(root, name))
+		if err != nil {
+			return nil, fmt.Errorf("%s: chart %s: %w", source, name, err)
+		}
+		s.charts[name] = c
+	}
+	return s, nil
+}
+
+func loadChart(fsys fs.FS, dir string) (*chart.Chart, error) {
+	var files []*loader.BufferedFile
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, &loader.BufferedFile{Name: strings.TrimPrefix(p, dir+"/"), Data: data})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return loader.LoadFiles(files)
+}
+
+// Render renders chart name as release in namespace with values, as helm
+// template would, and returns its objects in a stable order (by template
+// file, then position in it).
+func (s *Set) Render(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
+	key, err := json.Marshal([]any{name, release, namespace, values})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(key)
+	s.mu.Lock()
+	cached, ok := s.rendered[sum]
+	s.mu.Unlock()
+	if !ok {
+		if cached, err = s.render(name, release, namespace, values); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.rendered[sum] = cached
+		s.mu.Unlock()
+	}
+	out := make([]map[string]any, len(cached))
+	for i, o := range cached {
+		out[i] = runtime.DeepCopyJSON(o)
+	}
+	return out, nil
+}
+
+func (s *Set) render(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
+	c := s.charts[name]
+	if c == nil {
+		return nil, fmt.Errorf("no chart %s", name)
+	}
+	vals, err := chartutil.ToRenderValues(c, values, chartutil.ReleaseOptions{
+		Name: release, Namespace: namespace, IsInstall: true,
+	}, chartutil.DefaultCapabilities)
+	if err != nil {
+		return nil, err
+	}
+	files, err := engine.Render(c, vals)
+	if err != nil {
+		return nil, fmt.Errorf("rendering chart %s: %w", name, err)
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var out []map[string]any
+	for _, n := range names {
+		if path.Ext(n) != ".yaml" {
+			continue
+		}
+		objs, err := s.parse(files[n])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		for _, obj := range objs {
+			if md, ok := obj["metadata"].(map[string]any); ok && md["namespace"] == nil && namespaced(obj) {
+				// helm install puts namespaced objects without one in the
+				// release namespace; the bundle says so explicitly.
+				md["namespace"] = namespace
+			}
+			out = append(out, obj)
+		}
+	}
+	return out, nil
+}
+
+// parse splits rendered template output into objects.
+func (s *Set) parse(content string) ([]map[string]any, error) {
+	var out []map[string]any
+	for _, doc := range strings.Split(content, "\n---") {
+		var obj map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+			return nil, err
+		}
+		if obj["kind"] != nil {
+			out = append(out, obj)
+		}
+	}
+	return out, nil
+}
+
+// clusterScoped kinds are the ones Istio's charts render without a
+// namespace on purpose.
+var clusterScoped = map[string]bool{
+	"CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"MutatingWebhookConfiguration": true, "ValidatingWebhookConfiguration": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+	"Namespace": true, "PriorityClass": true, "StorageClass": true,
+}
+
+func namespaced(obj map[string]any) bool {
+	kind, _ := obj["kind"].(string)
+	return !clusterScoped[kind]
+}

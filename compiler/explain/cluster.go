@@ -1,0 +1,130 @@
+package explain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// ClusterAnswer explains a cluster's bundle.
+type ClusterAnswer struct {
+	Name          string         `json:"name"`
+	Network       Fact           `json:"network"`
+	Platform      Fact           `json:"platform"`
+	ControlPlanes []ControlPlane `json:"controlPlanes,omitempty"`
+	Meshes        []Fact         `json:"meshes,omitempty"`
+	Namespaces    []Fact         `json:"namespaces,omitempty"`
+	Bundle        []LayerCount   `json:"bundle,omitempty"`
+	// Files are kept beside the bundle, not applied by it.
+	Files        []string `json:"files,omitempty"`
+	CNI          Fact     `json:"cni"`
+	Discovers    []Fact   `json:"discovers,omitempty"`
+	DiscoveredBy []Fact   `json:"discoveredBy,omitempty"`
+	Trust        []Fact   `json:"trust,omitempty"`
+	Gateways     []Fact   `json:"gateways,omitempty"`
+}
+
+// LayerCount is what one layer of a bundle holds.
+type LayerCount struct {
+	Layer string      `json:"layer"`
+	Wave  int         `json:"wave"`
+	Kinds []KindCount `json:"kinds"`
+}
+
+// KindCount counts the objects of one kind.
+type KindCount struct {
+	Kind  string `json:"kind"`
+	Count int    `json:"count"`
+}
+
+func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
+	cl := x.topo.Clusters[name]
+	pc := x.plans[name]
+	if cl == nil || pc == nil {
+		return nil, x.unknownCluster(a.What, name, "cluster/")
+	}
+	c := &ClusterAnswer{Name: name}
+	if cl.Network != "" {
+		c.Network = Fact{Subject: cl.Network, Why: "the cluster's L3 network: it labels the cluster's system namespaces and east-west gateways topology.istio.io/network",
+			Sources: x.refs(model.Path{"clusters", name, "network"}, model.Path{"networks", cl.Network})}
+	} else {
+		c.Network = Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})}
+	}
+	c.Platform = Fact{Subject: cl.Platform, Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})}
+	if c.Platform.Sources[0].Default {
+		c.Platform.Why = "the default platform"
+	}
+	for _, cp := range pc.ControlPlanes {
+		c.ControlPlanes = append(c.ControlPlanes, x.controlPlane(name, cp))
+	}
+	for _, m := range model.SortedKeys(x.topo.Meshes) {
+		mesh := x.topo.Meshes[m]
+		if slices.Contains(mesh.Clusters(), name) || slices.Contains(mesh.PrimaryClusters(), name) {
+			c.Meshes = append(c.Meshes, x.meshFact(name, mesh))
+		}
+	}
+	for _, ns := range pc.Namespaces {
+		c.Namespaces = append(c.Namespaces, x.namespaceSummary(name, ns))
+	}
+	c.Bundle = x.bundle(name)
+	if ec := x.emitted[name]; ec != nil {
+		for _, f := range ec.Files {
+			c.Files = append(c.Files, f.Path)
+		}
+		slices.Sort(c.Files)
+	}
+	c.CNI = x.cniFact(pc)
+	for _, r := range pc.RemoteSecrets {
+		c.Discovers = append(c.Discovers, x.discoversFact(pc, r))
+	}
+	for _, d := range x.discoveredBy(name) {
+		c.DiscoveredBy = append(c.DiscoveredBy, x.discoveredByFact(name, d))
+	}
+	for _, ca := range pc.CACerts {
+		c.Trust = append(c.Trust, x.trustFact(ca))
+	}
+	for _, gw := range pc.EastWestGateways {
+		c.Gateways = append(c.Gateways, x.eastWestFact(gw))
+	}
+	for _, gw := range pc.IngressGateways {
+		c.Gateways = append(c.Gateways, x.ingressFact(pc, gw))
+	}
+	for _, e := range pc.IstiodExposures {
+		c.Gateways = append(c.Gateways, x.exposureFact(e))
+	}
+	a.Kind, a.Cluster = KindCluster, c
+	return a, nil
+}
+
+// bundle counts a cluster's objects by layer and kind.
+func (x *explainer) bundle(cluster string) []LayerCount {
+	var out []LayerCount
+	for _, l := range emit.Layers {
+		counts := map[string]int{}
+		for _, o := range x.objects[cluster] {
+			if o.Layer != nil && o.Layer.Dir == l.Dir {
+				counts[o.Kind]++
+			}
+		}
+		if len(counts) == 0 {
+			continue
+		}
+		lc := LayerCount{Layer: l.Dir, Wave: l.Wave}
+		for _, k := range model.SortedKeys(counts) {
+			lc.Kinds = append(lc.Kinds, KindCount{Kind: k, Count: counts[k]})
+		}
+		out = append(out, lc)
+	}
+	return out
+}
+
+func (lc LayerCount) String() string {
+	parts := make([]string, 0, len(lc.Kinds))
+	for _, k := range lc.Kinds {
+		parts = append(parts, fmt.Sprintf("%d %s", k.Count, k.Kind))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,401 @@
+// Package explain answers "why is this here?" about a compiled topology:
+// for a cluster, a namespace or an emitted object (or a rendered file), which
+// mesh, control plane and rule put it there, and which topology lines caused
+// it. It reads what the pipeline already computed (the model, the plan, the
+// emitted objects and the rendered tree) and the topology file's bytes, to
+// quote the lines it points at; it decides nothing of its own about what is
+// emitted.
+//
+// Import direction: explain imports model, plan, emit and render; it never
+// imports the compiler façade or the command line (internal/cli imports
+// explain, and hands it the parts of a compiler.Result).
+package explain
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/plan"
+	"meshc.dev/meshc/compiler/render"
+)
+
+// Input is a compiled topology: the parts of a compiler.Result, and the
+// bytes of the topology file its positions point into.
+type Input struct {
+	Topology *model.Topology
+	Plan     *plan.Plan
+	Output   *emit.Output
+	Tree     render.Tree
+	// Source is the topology file's content; lines are quoted from it. It
+	// may be nil, and then answers carry positions without text.
+	Source []byte
+}
+
+// Kinds of answers.
+const (
+	KindCluster   = "cluster"
+	KindNamespace = "namespace"
+	KindObject    = "object"
+	KindFile      = "file"
+)
+
+// Answer is what Explain says about one WHAT. Exactly one of Cluster,
+// Namespace, Object and File is set, as Kind says.
+type Answer struct {
+	Topology  string           `json:"topology"`
+	Target    string           `json:"target"`
+	What      string           `json:"what"`
+	Kind      string           `json:"kind"`
+	Cluster   *ClusterAnswer   `json:"cluster,omitempty"`
+	Namespace *NamespaceAnswer `json:"namespace,omitempty"`
+	Object    *ObjectAnswer    `json:"object,omitempty"`
+	File      *FileAnswer      `json:"file,omitempty"`
+}
+
+// Ref points at a topology path and where it is written.
+type Ref struct {
+	// Path is the topology path, as diagnostics spell it.
+	Path   string `json:"path"`
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+	// Text is the source line at Line, without surrounding blanks.
+	Text string `json:"text,omitempty"`
+	// Default is set when the value at Path was not written and took its
+	// default: the position is then that of its nearest written ancestor.
+	Default bool `json:"default,omitempty"`
+}
+
+// Pos is the reference's file:line:col, or "" when unknown.
+func (r Ref) Pos() string {
+	switch {
+	case r.File == "":
+		return ""
+	case r.Line == 0:
+		return r.File
+	}
+	return fmt.Sprintf("%s:%d:%d", r.File, r.Line, r.Column)
+}
+
+// Fact is one reason: what it is about, why, and the topology lines
+// behind it.
+type Fact struct {
+	Subject string `json:"subject"`
+	Why     string `json:"why"`
+	Sources []Ref  `json:"sources,omitempty"`
+}
+
+// NotFoundError says that WHAT names nothing in the compiled topology, with
+// the closest names that do exist.
+type NotFoundError struct {
+	What        string
+	Reason      string
+	Suggestions []string
+}
+
+func (e *NotFoundError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cannot explain %q: %s", e.What, e.Reason)
+	if len(e.Suggestions) > 0 {
+		fmt.Fprintf(&b, "\n    did you mean: %s", strings.Join(e.Suggestions, ", "))
+	}
+	return b.String()
+}
+
+// Forms is the help text listing what Explain accepts.
+const Forms = `cluster/<cluster>, namespace/<cluster>/<namespace>, <cluster>/<kind>/<name>, <cluster>/<kind>/<namespace>/<name>, or a file path clusters/<cluster>/...`
+
+// Explain answers what; see Forms for what it accepts. An unknown what is a
+// *NotFoundError.
+func Explain(in Input, what string) (*Answer, error) {
+	x := newExplainer(in)
+	a := &Answer{Topology: in.Topology.Metadata.Name, Target: string(in.Output.Target), What: what}
+	trimmed := strings.TrimSpace(what)
+	if trimmed == "" {
+		return nil, &NotFoundError{What: what, Reason: "say what to explain: " + Forms}
+	}
+	if file, ok := asFilePath(trimmed); ok {
+		return x.file(a, file)
+	}
+	if _, ok := in.Tree[trimmed]; ok {
+		return x.file(a, trimmed)
+	}
+	parts := strings.Split(strings.Trim(trimmed, "/"), "/")
+	switch {
+	case len(parts) == 2 && parts[0] == "cluster":
+		return x.cluster(a, parts[1])
+	case len(parts) == 3 && parts[0] == "namespace" && (x.topo.Clusters[parts[1]] != nil || x.topo.Clusters["namespace"] == nil):
+		return x.namespace(a, parts[1], parts[2])
+	case len(parts) == 3 || len(parts) == 4:
+		return x.object(a, parts)
+	}
+	return nil, &NotFoundError{What: what, Reason: "not a form meshc explains: use " + Forms, Suggestions: x.suggest(trimmed, x.allNames())}
+}
+
+// asFilePath recognises a rendered file's path: clusters/<c>/..., possibly
+// under the output folder (out/clusters/<c>/...).
+func asFilePath(s string) (string, bool) {
+	s = strings.TrimPrefix(path.Clean(strings.ReplaceAll(s, "\\", "/")), "./")
+	if strings.HasPrefix(s, "clusters/") {
+		return s, true
+	}
+	if i := strings.Index(s, "/clusters/"); i >= 0 && (strings.HasSuffix(s, ".yaml") || strings.HasSuffix(s, ".md")) {
+		return s[i+1:], true
+	}
+	return "", false
+}
+
+// explainer holds the input and the indexes every answer uses.
+type explainer struct {
+	in      Input
+	topo    *model.Topology
+	lines   [][]byte
+	plans   map[string]*plan.Cluster
+	emitted map[string]*emit.Cluster
+	objects map[string][]*objRec // by cluster, in emitted order
+}
+
+// objRec is one emitted object, or an IstioOperator file of the istioctl
+// target, with where it is rendered.
+type objRec struct {
+	Cluster    string
+	APIVersion string
+	Kind       string
+	Namespace  string
+	Name       string
+	Layer      *emit.Layer // nil for files beside the bundle
+	File       string
+	Object     emit.Object
+	ControlPl  *plan.ControlPlane // an IstioOperator's control plane
+}
+
+func newExplainer(in Input) *explainer {
+	x := &explainer{
+		in: in, topo: in.Topology,
+		plans: map[string]*plan.Cluster{}, emitted: map[string]*emit.Cluster{}, objects: map[string][]*objRec{},
+	}
+	if in.Source != nil {
+		x.lines = bytes.Split(in.Source, []byte("\n"))
+	}
+	for _, pc := range in.Plan.Clusters {
+		x.plans[pc.Name] = pc
+	}
+	for _, c := range in.Output.Clusters {
+		x.emitted[c.Name] = c
+		for i := range c.Resources {
+			r := &c.Resources[i]
+			name, err := render.FileName(r.Object)
+			if err != nil {
+				continue
+			}
+			md, _ := r.Object["metadata"].(map[string]any)
+			rec := &objRec{
+				Cluster: c.Name, Layer: &r.Layer, Object: r.Object,
+				File: path.Join(render.ClusterDir(c.Name), r.Layer.Dir, name),
+			}
+			rec.APIVersion, _ = r.Object["apiVersion"].(string)
+			rec.Kind, _ = r.Object["kind"].(string)
+			rec.Name, _ = md["name"].(string)
+			rec.Namespace, _ = md["namespace"].(string)
+			x.objects[c.Name] = append(x.objects[c.Name], rec)
+		}
+		if pc := x.plans[c.Name]; pc != nil && in.Output.Target == emit.Istioctl {
+			for _, cp := range pc.ControlPlanes {
+				file := path.Join(render.ClusterDir(c.Name), emit.IstioctlFileName(cp.ControlPlane))
+				if _, ok := in.Tree[file]; !ok {
+					continue
+				}
+				x.objects[c.Name] = append(x.objects[c.Name], &objRec{
+					Cluster: c.Name, APIVersion: "install.istio.io/v1alpha1", Kind: "IstioOperator",
+					Namespace: cp.Namespace, Name: cp.Revision, File: file, ControlPl: cp,
+				})
+			}
+		}
+	}
+	return x
+}
+
+// ref locates p in the topology and quotes its line.
+func (x *explainer) ref(p model.Path) Ref {
+	r := Ref{Path: p.String()}
+	pos := x.topo.Pos(p)
+	r.File, r.Line, r.Column = pos.File, pos.Line, pos.Column
+	if len(p) > 1 && pos.Line != 0 && x.topo.Pos(p[:len(p)-1]) == pos {
+		r.Default = true
+	}
+	if r.Line > 0 && r.Line <= len(x.lines) {
+		r.Text = strings.TrimSpace(string(x.lines[r.Line-1]))
+	}
+	return r
+}
+
+func (x *explainer) refs(ps ...model.Path) []Ref {
+	out := make([]Ref, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, x.ref(p))
+	}
+	return out
+}
+
+// ParsePath reads a topology path as model.Path.String writes it:
+// dotted keys, [N] list indexes, ["quoted"] keys that are not plain names.
+func ParsePath(s string) (model.Path, error) {
+	var p model.Path
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case '.':
+			i++
+		case '[':
+			end := strings.IndexByte(s[i:], ']')
+			if i+1 < len(s) && s[i+1] == '"' {
+				q, err := strconv.QuotedPrefix(s[i+1:])
+				if err != nil {
+					return nil, fmt.Errorf("bad quoted key in %q", s)
+				}
+				key, _ := strconv.Unquote(q)
+				p = append(p, key)
+				i += 1 + len(q)
+				if i >= len(s) || s[i] != ']' {
+					return nil, fmt.Errorf("unclosed [ in %q", s)
+				}
+				i++
+				continue
+			}
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed [ in %q", s)
+			}
+			n, err := strconv.Atoi(s[i+1 : i+end])
+			if err != nil {
+				return nil, fmt.Errorf("bad index in %q", s)
+			}
+			p = append(p, n)
+			i += end + 1
+		default:
+			end := strings.IndexAny(s[i:], ".[")
+			if end < 0 {
+				end = len(s) - i
+			}
+			p = append(p, s[i:i+end])
+			i += end
+		}
+	}
+	return p, nil
+}
+
+// suggest returns the candidates closest to asked: at most three within a
+// small edit distance, or every candidate when there are few and none is
+// close.
+func (x *explainer) suggest(asked string, candidates []string) []string {
+	type scored struct {
+		s string
+		d int
+	}
+	low := strings.ToLower(asked)
+	limit := max(2, min(len(asked)/4, 5))
+	var close []scored
+	for _, c := range candidates {
+		d := editDistance(low, strings.ToLower(c))
+		if d <= limit || len(low) >= 3 && strings.Contains(strings.ToLower(c), low) {
+			close = append(close, scored{c, d})
+		}
+	}
+	slices.SortFunc(close, func(a, b scored) int { return cmp.Or(cmp.Compare(a.d, b.d), cmp.Compare(a.s, b.s)) })
+	var out []string
+	for _, s := range close {
+		// Only the closest few: a near miss hides the farther ones.
+		if len(out) == 3 || s.d > close[0].d+2 {
+			break
+		}
+		if !slices.Contains(out, s.s) {
+			out = append(out, s.s)
+		}
+	}
+	if len(out) == 0 && len(candidates) <= 8 {
+		out = slices.Sorted(slices.Values(candidates))
+		out = slices.Compact(out)
+	}
+	return out
+}
+
+// allNames lists every WHAT that has an answer, for suggestions.
+func (x *explainer) allNames() []string {
+	var out []string
+	for _, c := range model.SortedKeys(x.topo.Clusters) {
+		out = append(out, "cluster/"+c)
+	}
+	for _, c := range model.SortedKeys(x.plans) {
+		for _, ns := range x.plans[c].Namespaces {
+			out = append(out, "namespace/"+c+"/"+ns.Name)
+		}
+	}
+	for _, c := range model.SortedKeys(x.objects) {
+		for _, o := range x.objects[c] {
+			out = append(out, o.id())
+		}
+	}
+	return out
+}
+
+// id is the object's full WHAT: <cluster>/<kind>/[<namespace>/]<name>.
+func (o *objRec) id() string {
+	if o.Namespace == "" {
+		return o.Cluster + "/" + strings.ToLower(o.Kind) + "/" + o.Name
+	}
+	return o.Cluster + "/" + strings.ToLower(o.Kind) + "/" + o.Namespace + "/" + o.Name
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// unknownCluster is the error for a cluster the topology does not have.
+func (x *explainer) unknownCluster(what, name, prefix string) error {
+	var cands []string
+	for _, c := range model.SortedKeys(x.topo.Clusters) {
+		cands = append(cands, prefix+c)
+	}
+	return &NotFoundError{
+		What:        what,
+		Reason:      fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, name),
+		Suggestions: x.suggest(what, cands),
+	}
+}
+
+// joinNames lists names: "a", "a and b", "a, b and c".
+func joinNames(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func sortedLabels(m map[string]any) []string {
+	return slices.Sorted(maps.Keys(m))
+}

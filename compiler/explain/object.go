@@ -1,0 +1,354 @@
+package explain
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/plan"
+	"meshc.dev/meshc/compiler/render"
+)
+
+// ObjectAnswer explains one emitted object (or an istioctl IstioOperator
+// file).
+type ObjectAnswer struct {
+	Cluster    string `json:"cluster"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+	// File is the object's file in the output folder.
+	File string `json:"file"`
+	// InBundle is false for files kept beside the bundle (istioctl).
+	InBundle bool   `json:"inBundle"`
+	Layer    string `json:"layer,omitempty"`
+	Wave     *int   `json:"wave,omitempty"`
+	// Source is the topology path of the object's meshc.dev/source
+	// annotation, located and quoted.
+	Source *Ref `json:"source,omitempty"`
+	// Rule is why meshc emits objects like this one.
+	Rule string `json:"rule"`
+	// About is what in the plan this object realises.
+	About []Fact `json:"about,omitempty"`
+}
+
+// FileAnswer explains a rendered file that is not an object:
+// kustomizations, the istioctl README, MANUAL-STEPS.md.
+type FileAnswer struct {
+	Cluster string `json:"cluster"`
+	File    string `json:"file"`
+	Rule    string `json:"rule"`
+	About   []Fact `json:"about,omitempty"`
+}
+
+// rule is one line of the table of why meshc emits an object: the first
+// whose kind, name and source patterns (path.Match globs; empty matches
+// anything) match the object gives its sentence.
+type rule struct {
+	kind, name, source string
+	why                string
+}
+
+// rules is the table of explanations, by kind and name pattern.
+var rules = []rule{
+	{kind: "Namespace", why: "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it."},
+	{kind: "Istio", why: "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision."},
+	{kind: "IstioRevisionTag", why: "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied one sync wave after the Istio it points at."},
+	{kind: "IstioCNI", why: "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent."},
+	{kind: "IstioOperator", why: "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle."},
+	{kind: "PeerAuthentication", source: "meshes.*.mtls", why: "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy."},
+	{kind: "PeerAuthentication", source: "tenants.*.mtls", why: "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy."},
+	{kind: "Certificate", name: plan.CACertsSecret, why: "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts."},
+	{kind: "ExternalSecret", name: plan.CACertsSecret, why: "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts."},
+	{kind: "ExternalSecret", name: plan.ConfigSecret, why: "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster."},
+	{kind: "ExternalSecret", name: "istio-remote-secret-*", why: "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster."},
+	{kind: "Secret", name: "*-istio-remote-secret-token", why: "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install creates here; Kubernetes fills this token Secret, so no token passes through Git."},
+	{kind: "PushSecret", why: "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it."},
+	{kind: "Gateway", name: "cross-network-gateway", why: "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end."},
+	{kind: "Gateway", name: "istiod-gateway", why: "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI."},
+	{kind: "VirtualService", name: "istiod*-vs", why: "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway."},
+	{kind: "Service", name: "istiod*-remote", why: "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes."},
+	{kind: "Gateway", name: "external-istiod*-gw", why: "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address."},
+	{kind: "VirtualService", name: "external-istiod*-vs", why: "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port)."},
+	{kind: "DestinationRule", name: "external-istiod*-dr", why: "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname."},
+	{kind: "*", name: "istio-eastwestgateway*", why: "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017)."},
+	{kind: "*", name: "istio-ingressgateway*", why: "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service."},
+}
+
+func ruleFor(kind, name, source string) string {
+	for _, r := range rules {
+		if !globMatch(r.kind, kind) || !globMatch(r.name, name) || !globMatch(r.source, source) {
+			continue
+		}
+		return r.why
+	}
+	return fallbackRule
+}
+
+const fallbackRule = "Emitted for the topology path in its meshc.dev/source annotation."
+
+func globMatch(pattern, s string) bool {
+	if pattern == "" {
+		return true
+	}
+	ok, _ := path.Match(pattern, s)
+	return ok
+}
+
+func (x *explainer) object(a *Answer, parts []string) (*Answer, error) {
+	cluster := parts[0]
+	ids := x.objectIDs()
+	if x.plans[cluster] == nil {
+		return nil, &NotFoundError{What: a.What,
+			Reason:      fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, cluster),
+			Suggestions: x.suggest(a.What, ids)}
+	}
+	var ofKind []*objRec
+	for _, o := range x.objects[cluster] {
+		if strings.EqualFold(o.Kind, parts[1]) {
+			ofKind = append(ofKind, o)
+		}
+	}
+	if len(ofKind) == 0 {
+		var kinds []string
+		for _, o := range x.objects[cluster] {
+			kinds = append(kinds, o.Kind)
+		}
+		slices.Sort(kinds)
+		return nil, &NotFoundError{What: a.What,
+			Reason:      fmt.Sprintf("cluster %s has no object of kind %s (it has %s)", cluster, parts[1], strings.Join(slices.Compact(kinds), ", ")),
+			Suggestions: x.suggest(a.What, ids)}
+	}
+	var found []*objRec
+	for _, o := range ofKind {
+		if len(parts) == 4 && o.Namespace == parts[2] && o.Name == parts[3] || len(parts) == 3 && o.Name == parts[2] {
+			found = append(found, o)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return x.objectAnswer(a, found[0]), nil
+	case 0:
+		name := parts[len(parts)-1]
+		if len(parts) == 4 {
+			name = parts[2] + "/" + parts[3]
+		}
+		var same []string
+		for _, o := range ofKind {
+			same = append(same, o.id())
+		}
+		return nil, &NotFoundError{What: a.What,
+			Reason:      fmt.Sprintf("cluster %s has no %s %s", cluster, ofKind[0].Kind, name),
+			Suggestions: x.suggest(strings.ToLower(a.What), same)}
+	}
+	var cands []string
+	for _, o := range found {
+		cands = append(cands, o.id())
+	}
+	return nil, &NotFoundError{What: a.What,
+		Reason:      fmt.Sprintf("cluster %s has %d objects %s %s: name the namespace too", cluster, len(found), found[0].Kind, parts[2]),
+		Suggestions: cands}
+}
+
+// objectIDs lists every object's WHAT, and the short form of cluster-scoped
+// ones.
+func (x *explainer) objectIDs() []string {
+	var out []string
+	for _, c := range model.SortedKeys(x.objects) {
+		for _, o := range x.objects[c] {
+			out = append(out, o.id())
+		}
+	}
+	return out
+}
+
+func (x *explainer) objectAnswer(a *Answer, o *objRec) *Answer {
+	ans := &ObjectAnswer{
+		Cluster: o.Cluster, APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
+		File: o.File, InBundle: o.Layer != nil,
+	}
+	var src model.Path
+	if o.Layer != nil {
+		ans.Layer = o.Layer.Dir
+		md, _ := o.Object["metadata"].(map[string]any)
+		annotations, _ := md["annotations"].(map[string]any)
+		if w, err := strconv.Atoi(fmt.Sprint(annotations[emit.AnnotationSyncWave])); err == nil {
+			ans.Wave = &w
+		}
+		if s, ok := annotations[plan.AnnotationSource].(string); ok {
+			if p, err := ParsePath(s); err == nil {
+				src = p
+			}
+		}
+	} else if o.ControlPl != nil {
+		src = o.ControlPl.Path()
+	}
+	if src != nil {
+		r := x.ref(src)
+		ans.Source = &r
+	}
+	ans.Rule = ruleFor(o.Kind, o.Name, src.String())
+	if ans.Rule == fallbackRule && len(src) == 4 && x.controlPlaneAt(src) != nil {
+		ans.Rule = "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle."
+	}
+	ans.About = x.objectAbout(o, src)
+	a.Kind, a.Object = KindObject, ans
+	return a
+}
+
+func (c ControlPlane) fact() Fact {
+	return Fact{Subject: "control plane " + c.Name + " (" + c.Install + ")", Why: c.Why, Sources: c.Sources}
+}
+
+// objectAbout finds what in the plan an object realises.
+func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
+	pc := x.plans[o.Cluster]
+	var out []Fact
+	switch {
+	case o.Kind == "Namespace":
+		for _, ns := range pc.Namespaces {
+			if ns.Name == o.Name {
+				out = append(out, x.namespaceWhy(pc, ns)...)
+			}
+		}
+	case o.ControlPl != nil:
+		out = append(out, x.controlPlane(o.Cluster, o.ControlPl).fact())
+	case o.Kind == "Istio":
+		for _, cp := range pc.ControlPlanes {
+			if emit.SailIstioName(cp.ControlPlane) == o.Name {
+				out = append(out, x.controlPlane(o.Cluster, cp).fact())
+			}
+		}
+	case o.Kind == "IstioRevisionTag":
+		for _, cp := range pc.ControlPlanes {
+			if i := slices.Index(cp.Tags, o.Name); i >= 0 {
+				out = append(out, x.tagFact(cp, i), x.controlPlane(o.Cluster, cp).fact())
+			}
+		}
+	case o.Kind == "IstioCNI":
+		out = append(out, x.cniFact(pc))
+	case o.Kind == "PeerAuthentication":
+		for _, pa := range pc.PeerAuths {
+			if pa.Namespace == o.Namespace && pa.Name == o.Name {
+				out = append(out, x.policyFact(pc, pa))
+			}
+		}
+	case o.Name == plan.CACertsSecret:
+		for _, ca := range pc.CACerts {
+			if ca.Namespace == o.Namespace {
+				out = append(out, x.trustFact(ca))
+			}
+		}
+	case o.Kind == "ExternalSecret":
+		for _, r := range pc.RemoteSecrets {
+			if r.Namespace == o.Namespace && r.SecretName() == o.Name {
+				out = append(out, x.discoversFact(pc, r))
+			}
+		}
+	case o.Kind == "Secret" || o.Kind == "PushSecret":
+		for _, d := range x.discoveredBy(o.Cluster) {
+			r := d.secret
+			if r.ReaderNamespace == o.Namespace && (o.Name == plan.TokenSecretName(r.ServiceAccount) || o.Name == r.ServiceAccount+"-token") {
+				out = append(out, x.discoveredByFact(o.Cluster, d))
+			}
+		}
+	case strings.HasPrefix(o.Name, "istio-eastwestgateway") || o.Name == "cross-network-gateway":
+		for _, gw := range pc.EastWestGateways {
+			if gw.Namespace == o.Namespace {
+				out = append(out, x.eastWestFact(gw))
+			}
+		}
+	case strings.HasPrefix(o.Name, "istio-ingressgateway"):
+		for _, gw := range pc.IngressGateways {
+			if gw.Namespace == o.Namespace {
+				out = append(out, x.ingressFact(pc, gw))
+			}
+		}
+	default:
+		// istiod's exposure: istiod-gateway (shared by the namespace's
+		// control planes), istiod[-rev]-vs, istiod[-rev]-remote and
+		// external-istiod[-rev]-*.
+		for _, e := range pc.IstiodExposures {
+			cp := e.ControlPlane
+			svc := plan.IstiodServiceAccount(cp)
+			if cp.Namespace == o.Namespace && (o.Name == "istiod-gateway" && e.Via == model.ExposeEastWest ||
+				o.Name == svc+"-vs" || o.Name == svc+"-remote" || strings.HasPrefix(o.Name, "external-"+svc+"-")) {
+				out = append(out, x.exposureFact(e))
+			}
+		}
+	}
+	if cp := x.controlPlaneAt(src); len(out) == 0 && len(src) == 4 && cp != nil {
+		for _, pcp := range pc.ControlPlanes {
+			if pcp.ControlPlane == cp {
+				out = append(out, x.controlPlane(o.Cluster, pcp).fact())
+			}
+		}
+	}
+	if len(out) == 0 && src != nil {
+		out = append(out, Fact{Subject: src.String(), Why: "the topology path the object comes from", Sources: x.refs(src)})
+	}
+	return out
+}
+
+// file explains a rendered file: an object's, or a kustomization or
+// document meshc writes beside them.
+func (x *explainer) file(a *Answer, file string) (*Answer, error) {
+	for _, c := range model.SortedKeys(x.objects) {
+		for _, o := range x.objects[c] {
+			if o.File == file {
+				return x.objectAnswer(a, o), nil
+			}
+		}
+	}
+	if _, ok := x.in.Tree[file]; !ok {
+		return nil, &NotFoundError{What: a.What,
+			Reason:      fmt.Sprintf("no file %s in the bundles of topology %s (target %s)", file, x.topo.Metadata.Name, x.in.Output.Target),
+			Suggestions: x.suggest(file, x.in.Tree.Paths())}
+	}
+	parts := strings.Split(file, "/")
+	if len(parts) < 3 || parts[0] != "clusters" {
+		a.Kind, a.File = KindFile, &FileAnswer{File: file, Rule: "A file meshc writes outside the clusters' bundles."}
+		return a, nil
+	}
+	cluster := parts[1]
+	f := &FileAnswer{Cluster: cluster, File: file}
+	rel := strings.Join(parts[2:], "/")
+	pc := x.plans[cluster]
+	switch {
+	case rel == "kustomization.yaml":
+		f.Rule = "The cluster's bundle: a kustomization listing its layers in apply order (namespaces, control-plane, gateways, mesh-config), each a kustomization of its own; point one Argo CD Application, or one Flux Kustomization per layer, at it."
+	case len(parts) == 4 && parts[3] == "kustomization.yaml":
+		for _, l := range emit.Layers {
+			if l.Dir == parts[2] {
+				f.Rule = fmt.Sprintf("The %s layer (sync wave %d): a kustomization listing the layer's files explicitly, sorted, so that Flux can chain one Kustomization per layer with dependsOn.", l.Dir, l.Wave)
+			}
+		}
+	case rel == path.Join(emit.IstioctlDir, "README.md"):
+		f.Rule = "With the istioctl target, the order in which to apply the namespaces layer, the IstioOperator files and the rest of the bundle."
+		for _, cp := range pc.ControlPlanes {
+			out := x.controlPlane(cluster, cp).fact()
+			f.About = append(f.About, out)
+		}
+	case rel == emit.ManualStepsFile:
+		f.Rule = "The secrets this cluster needs that the topology leaves to a person (mode manual): meshc never writes a token or a key."
+		for _, r := range pc.RemoteSecrets {
+			if r.Mode == model.SecretsManual {
+				f.About = append(f.About, x.discoversFact(pc, r))
+			}
+		}
+		for _, ca := range pc.CACerts {
+			if ca.Trust.Mode == model.TrustManual {
+				f.About = append(f.About, x.trustFact(ca))
+			}
+		}
+	}
+	if f.Rule == "" {
+		f.Rule = "A file meshc writes in " + render.ClusterDir(cluster) + "."
+	}
+	a.Kind, a.File = KindFile, f
+	return a, nil
+}

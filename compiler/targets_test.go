@@ -1,0 +1,125 @@
+package compiler_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/render"
+)
+
+// identityOf is what an install says of itself, in whatever form a target
+// writes it.
+type identityOf struct {
+	MeshID, ClusterName, Network, RemotePilotAddress string
+	Selectors                                          string
+}
+
+func fromValues(values, meshConfig map[string]any) identityOf {
+	global, _ := values["global"].(map[string]any)
+	mc, _ := global["multiCluster"].(map[string]any)
+	str := func(v any) string {
+		if v == nil {
+			return ""
+		}
+		return fmt.Sprint(v)
+	}
+	sel, _ := json.Marshal(meshConfig["discoverySelectors"])
+	if meshConfig["discoverySelectors"] == nil {
+		sel = nil
+	}
+	return identityOf{
+		MeshID: str(global["meshID"]), ClusterName: str(mc["clusterName"]), Network: str(global["network"]),
+		RemotePilotAddress: str(global["remotePilotAddress"]), Selectors: string(sel),
+	}
+}
+
+// installs extracts cluster → revision → identity from a compiled tree.
+func installs(t *testing.T, target emit.Target, tree render.Tree) map[string]map[string]identityOf {
+	out := map[string]map[string]identityOf{}
+	put := func(cluster, rev string, id identityOf) {
+		if out[cluster] == nil {
+			out[cluster] = map[string]identityOf{}
+		}
+		if _, dup := out[cluster][rev]; dup {
+			t.Fatalf("%s: two installs of revision %s in %s", target, rev, cluster)
+		}
+		out[cluster][rev] = id
+	}
+	for _, p := range tree.Paths() {
+		parts := strings.Split(p, "/")
+		if len(parts) < 3 || parts[0] != "clusters" || !strings.HasSuffix(p, ".yaml") {
+			continue
+		}
+		var obj map[string]any
+		if err := yaml.Unmarshal(tree[p], &obj); err != nil {
+			t.Fatal(err)
+		}
+		spec, _ := obj["spec"].(map[string]any)
+		md, _ := obj["metadata"].(map[string]any)
+		switch {
+		case target == emit.Sail && obj["kind"] == "Istio":
+			values, _ := spec["values"].(map[string]any)
+			mc, _ := values["meshConfig"].(map[string]any)
+			put(parts[1], md["name"].(string), fromValues(values, mc))
+		case target == emit.Istioctl && obj["kind"] == "IstioOperator":
+			values, _ := spec["values"].(map[string]any)
+			mc, _ := spec["meshConfig"].(map[string]any)
+			rev, _ := spec["revision"].(string)
+			if rev == "" {
+				rev = "default"
+			}
+			put(parts[1], rev, fromValues(values, mc))
+		case target == emit.Rendered && obj["kind"] == "ConfigMap" && strings.HasPrefix(md["name"].(string), "values"):
+			// The istiod chart records the values it rendered with.
+			var values map[string]any
+			data := obj["data"].(map[string]any)["merged-values"].(string)
+			if err := json.Unmarshal([]byte(data), &values); err != nil {
+				t.Fatal(err)
+			}
+			mc, _ := values["meshConfig"].(map[string]any)
+			rev, _ := values["revision"].(string)
+			if rev == "" {
+				rev = "default"
+			}
+			put(parts[1], rev, fromValues(values, mc))
+		}
+	}
+	return out
+}
+
+// TestTargetsAgree compiles every example for every target and checks they
+// install the same control planes with the same identity and scoping:
+// revision, meshID, clusterName, network, discovery selectors and remote
+// pilot address. For the rendered target these are read from what Istio's
+// charts actually rendered.
+func TestTargetsAgree(t *testing.T) {
+	for name, path := range examples(t) {
+		t.Run(name, func(t *testing.T) {
+			var want map[string]map[string]identityOf
+			for _, target := range emit.Targets {
+				res, err := compiler.Compile(path, compiler.Options{Target: target})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := installs(t, target, res.Tree)
+				if len(got) == 0 {
+					t.Fatalf("%s: no installs found", target)
+				}
+				if want == nil {
+					want = got
+					continue
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s disagrees with %s:\n got: %+v\nwant: %+v", target, emit.Targets[0], got, want)
+				}
+			}
+		})
+	}
+}
