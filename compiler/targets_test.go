@@ -18,7 +18,7 @@ import (
 // writes it.
 type identityOf struct {
 	MeshID, ClusterName, Network, RemotePilotAddress string
-	Selectors                                          string
+	Selectors                                        string
 }
 
 func fromValues(values, meshConfig map[string]any) identityOf {
