@@ -100,7 +100,10 @@ func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
 		return nil, err
 	}
 	r := &Result{Topology: t, Target: target, Plan: plan.Build(t)}
-	var emitOpts emit.Options
+	emitOpts := emit.Options{HelmRepository: t.Defaults.Helm.Repository}
+	if d := t.Delivery; d != nil && d.Flux != nil {
+		emitOpts.FluxNamespace, emitOpts.FluxInterval = d.Flux.Namespace, d.Flux.Interval
+	}
 	if target == emit.Rendered {
 		if emitOpts.Charts, err = loadCharts(opts.ChartsDir); err != nil {
 			return nil, err

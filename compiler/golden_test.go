@@ -135,7 +135,7 @@ func TestExamplesVerify(t *testing.T) {
 					if err := yaml.UnmarshalStrict(res.Tree[p], &k); err != nil {
 						t.Errorf("%s: %v", p, err)
 					}
-					if len(k.Resources) == 0 || k.Kind != types.KustomizationKind {
+					if len(k.Resources) == 0 && len(k.HelmCharts) == 0 || k.Kind != types.KustomizationKind {
 						t.Errorf("%s: empty or mis-typed kustomization", p)
 					}
 				}

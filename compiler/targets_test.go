@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/compiler/charts"
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/render"
 )
@@ -76,6 +77,34 @@ func installs(t *testing.T, target emit.Target, tree render.Tree) map[string]map
 				rev = "default"
 			}
 			put(parts[1], rev, fromValues(values, mc))
+		case target == emit.Helm && obj["kind"] == "Kustomization":
+			// The Argo CD form: kustomize helmCharts with inline values,
+			// each of which must render with Istio's chart.
+			list, _ := obj["helmCharts"].([]any)
+			for _, c := range list {
+				c := c.(map[string]any)
+				values, _ := c["valuesInline"].(map[string]any)
+				chart := map[string]string{"base": charts.Base, "istiod": charts.Istiod, "cni": charts.CNI}[c["name"].(string)]
+				if chart == "" {
+					t.Fatalf("%s: unknown chart %v", p, c["name"])
+				}
+				set, err := charts.Embedded()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := set.Render(chart, c["releaseName"].(string), c["namespace"].(string), values); err != nil {
+					t.Errorf("%s: %s does not render: %v", p, c["releaseName"], err)
+				}
+				if c["name"] != "istiod" {
+					continue
+				}
+				mc, _ := values["meshConfig"].(map[string]any)
+				rev, _ := values["revision"].(string)
+				if rev == "" {
+					rev = "default"
+				}
+				put(parts[1], rev, fromValues(values, mc))
+			}
 		case target == emit.Rendered && obj["kind"] == "ConfigMap" && strings.HasPrefix(md["name"].(string), "values"):
 			// The istiod chart records the values it rendered with.
 			var values map[string]any
@@ -98,7 +127,8 @@ func installs(t *testing.T, target emit.Target, tree render.Tree) map[string]map
 // install the same control planes with the same identity and scoping:
 // revision, meshID, clusterName, network, discovery selectors and remote
 // pilot address. For the rendered target these are read from what Istio's
-// charts actually rendered.
+// charts actually rendered; for the helm target from the helmCharts values,
+// each of which is rendered with Istio's chart.
 func TestTargetsAgree(t *testing.T) {
 	for name, path := range examples(t) {
 		t.Run(name, func(t *testing.T) {

@@ -11,6 +11,7 @@
 package emit
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -25,11 +26,12 @@ type Target string
 const (
 	Sail     Target = model.InstallerSail
 	Istioctl Target = model.InstallerIstioctl
+	Helm     Target = model.InstallerHelm
 	Rendered Target = model.InstallerRendered
 )
 
 // Targets lists the targets meshc can emit, in the order help text shows them.
-var Targets = []Target{Sail, Istioctl, Rendered}
+var Targets = []Target{Sail, Istioctl, Helm, Rendered}
 
 // ParseTarget validates a target name.
 func ParseTarget(s string) (Target, error) {
@@ -38,7 +40,7 @@ func ParseTarget(s string) (Target, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("unknown target %q: use sail, istioctl or rendered", s)
+	return "", fmt.Errorf("unknown target %q: use sail, istioctl, helm or rendered", s)
 }
 
 // Layer groups objects that are applied together. Each layer is its own
@@ -47,6 +49,9 @@ func ParseTarget(s string) (Target, error) {
 type Layer struct {
 	Dir  string
 	Wave int
+	// Detached layers are not listed in the cluster's kustomization: an
+	// alternative form of another layer, for another delivery system.
+	Detached bool
 }
 
 // The layers, in apply order: namespaces and prerequisites, then control
@@ -59,7 +64,7 @@ var (
 )
 
 // Layers lists every layer in apply order.
-var Layers = []Layer{LayerNamespaces, LayerControlPlane, LayerGateways, LayerMeshConfig}
+var Layers = []Layer{LayerNamespaces, LayerControlPlane, LayerHelmReleases, LayerGateways, LayerMeshConfig}
 
 // Object is one Kubernetes object in its JSON form.
 type Object = map[string]any
@@ -82,6 +87,8 @@ type Cluster struct {
 	Name      string
 	Resources []Resource
 	Files     []File
+	// HelmCharts are kustomize helmCharts entries by layer folder.
+	HelmCharts map[string][]any
 }
 
 // Document is an object written to its own path of the output folder,
@@ -103,6 +110,11 @@ type Output struct {
 type Options struct {
 	// Charts are Istio's charts, for the rendered target.
 	Charts *charts.Set
+	// HelmRepository is the URL of Istio's Helm charts, for the helm target.
+	HelmRepository string
+	// FluxNamespace and FluxInterval place and pace the helm target's
+	// HelmRepository and HelmReleases.
+	FluxNamespace, FluxInterval string
 }
 
 // Emit wraps the plan for target.
@@ -120,6 +132,13 @@ func Emit(p *plan.Plan, target Target, opts Options) (*Output, error) {
 				return nil, err
 			}
 			c.Files = files
+		case Helm:
+			rs := releases(pc)
+			if len(rs) > 0 {
+				c.HelmCharts = map[string][]any{LayerControlPlane.Dir: helmCharts(rs, opts.HelmRepository)}
+			}
+			c.Resources = append(c.Resources, helmReleases(rs, opts.HelmRepository,
+				cmp.Or(opts.FluxNamespace, "flux-system"), cmp.Or(opts.FluxInterval, "10m"))...)
 		case Rendered:
 			if opts.Charts == nil {
 				return nil, fmt.Errorf("the rendered target needs Istio's charts")

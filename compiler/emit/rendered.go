@@ -33,16 +33,10 @@ func withImage(values map[string]any, version string) map[string]any {
 	return out
 }
 
-// renderedControlPlanes renders, with Istio's own charts, what the other
-// targets leave to an installer: the base chart once per cluster (CRDs,
-// the reader ServiceAccount), the istiod chart per control plane or remote
-// install (istiod, its webhooks, revision tags), and the istio-cni chart
-// where the cluster runs the CNI agent. Every object lands in the
-// control-plane layer with meshc's labels and the path it comes from.
+// renderedControlPlanes renders, with Istio's own charts, the cluster's
+// releases (see releases). Every object lands in the control-plane layer
+// with meshc's labels and the path it comes from.
 func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error) {
-	if len(c.ControlPlanes) == 0 {
-		return nil, nil
-	}
 	seen := map[string]Object{}
 	var out []Resource
 	add := func(objs []map[string]any, source model.Path) error {
@@ -68,6 +62,42 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 		return nil
 	}
 
+	for _, rel := range releases(c) {
+		objs, err := set.Render(rel.chart, rel.name, rel.namespace, withImage(rel.values, rel.version))
+		if err != nil {
+			return nil, fmt.Errorf("release %s: %w", rel.name, err)
+		}
+		if err := add(objs, rel.source); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// release is one Helm release of Istio's charts in a cluster: what the
+// rendered target renders and the helm target references.
+type release struct {
+	chart, name, namespace string
+	values                 map[string]any
+	version                string
+	source                 model.Path
+	// after names the release this one must follow (base: CRDs first).
+	after string
+}
+
+// Chart names as Istio publishes them in its Helm repository.
+var publishedChart = map[string]string{
+	charts.Base: "base", charts.Istiod: "istiod", charts.CNI: "cni",
+}
+
+// releases lists a cluster's releases in install order: the base chart
+// once (CRDs, the reader ServiceAccount), istiod per control plane or
+// remote install (istiod, its webhooks, revision tags), and istio-cni
+// where the cluster runs the CNI agent.
+func releases(c *plan.Cluster) []release {
+	if len(c.ControlPlanes) == 0 {
+		return nil
+	}
 	first := c.ControlPlanes[0]
 	// The base chart needs only the system namespace of the cluster's
 	// identity: rendered with just that, it comes out the same for most
@@ -80,20 +110,24 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 	if first.Remote {
 		base["profile"] = plan.ProfileRemote
 	}
-	objs, err := set.Render(charts.Base, "istio-base", first.Namespace, withImage(base, first.Version.String()))
-	if err != nil {
-		return nil, err
+	// CRDs stay compatible with older control planes, not newer ones: the
+	// base release follows the newest control plane of the cluster.
+	newest := first.Version
+	for _, cp := range c.ControlPlanes {
+		if cp.Version.Compare(newest) > 0 {
+			newest = cp.Version
+		}
 	}
-	if err := add(objs, first.Path()); err != nil {
-		return nil, err
-	}
-
+	out := []release{{
+		chart: charts.Base, name: "istio-base", namespace: first.Namespace,
+		values: base, version: newest.String(), source: first.Path(),
+	}}
 	for _, cp := range c.ControlPlanes {
 		values := plan.IstiodChartValues(cp.Values)
-		release := "istiod"
+		name := "istiod"
 		if !cp.IsDefaultRevision() {
 			values["revision"] = cp.Revision
-			release += "-" + cp.Revision
+			name += "-" + cp.Revision
 		}
 		if cp.Remote {
 			values["profile"] = plan.ProfileRemote
@@ -108,33 +142,26 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 			values["revisionTags"] = tags
 		}
 		if c.Platform == model.PlatformOpenShift {
-			global := maps.Clone(values["global"].(map[string]any))
-			global["platform"] = "openshift"
-			values["global"] = global
+			g := maps.Clone(values["global"].(map[string]any))
+			g["platform"] = "openshift"
+			values["global"] = g
 		}
-		objs, err := set.Render(charts.Istiod, release, cp.Namespace, withImage(values, cp.Version.String()))
-		if err != nil {
-			return nil, fmt.Errorf("control plane %s: %w", cp.Name, err)
-		}
-		if err := add(objs, cp.Path()); err != nil {
-			return nil, err
-		}
+		out = append(out, release{
+			chart: charts.Istiod, name: name, namespace: cp.Namespace, values: values,
+			version: cp.Version.String(), source: cp.Path(), after: "istio-base",
+		})
 	}
-
 	if c.CNI != nil {
-		global := map[string]any{}
+		g := map[string]any{}
 		if c.Platform == model.PlatformOpenShift {
-			global["platform"] = "openshift"
+			g["platform"] = "openshift"
 		}
-		objs, err := set.Render(charts.CNI, "istio-cni", c.CNI.Namespace, withImage(map[string]any{"global": global}, c.CNI.Version.String()))
-		if err != nil {
-			return nil, err
-		}
-		if err := add(objs, c.CNI.Source); err != nil {
-			return nil, err
-		}
+		out = append(out, release{
+			chart: charts.CNI, name: "istio-cni", namespace: c.CNI.Namespace, values: map[string]any{"global": g},
+			version: c.CNI.Version.String(), source: c.CNI.Source, after: "istio-base",
+		})
 	}
-	return out, nil
+	return out
 }
 
 // objectID identifies an object within a cluster.

@@ -56,6 +56,9 @@ func (t *Topology) ResolveDefaults() {
 	for name, tn := range t.Tenants {
 		tn.Name = name
 	}
+	if t.Defaults.Helm.Repository == "" {
+		t.Defaults.Helm.Repository = DefaultHelmRepository
+	}
 	if d := t.Delivery; d != nil {
 		if d.Revision == "" {
 			d.Revision = "main"

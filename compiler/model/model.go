@@ -25,6 +25,7 @@ const (
 	InstallerSail     = "sail"
 	InstallerIstioctl = "istioctl"
 	InstallerRendered = "rendered"
+	InstallerHelm     = "helm"
 )
 
 // Platforms.
@@ -98,7 +99,16 @@ type Metadata struct {
 type Defaults struct {
 	Istio     IstioDefaults `json:"istio"`
 	Installer string        `json:"installer"`
+	Helm      HelmDefaults  `json:"helm"`
 }
+
+// HelmDefaults say where Istio's charts are published, for the helm target.
+type HelmDefaults struct {
+	Repository string `json:"repository"`
+}
+
+// DefaultHelmRepository is where Istio publishes its charts.
+const DefaultHelmRepository = "https://istio-release.storage.googleapis.com/charts"
 
 // IstioDefaults are fleet-wide Istio settings.
 type IstioDefaults struct {

@@ -109,14 +109,21 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 	var layers []string
 	for _, l := range emit.Layers {
 		files := byLayer[l.Dir]
-		if len(files) == 0 {
+		charts := c.HelmCharts[l.Dir]
+		if len(files) == 0 && len(charts) == 0 {
 			continue
 		}
 		slices.Sort(files)
-		if err := putYAML(tree, path.Join(dir, l.Dir, "kustomization.yaml"), kustomization(files)); err != nil {
+		k := kustomization(files)
+		if len(charts) > 0 {
+			k["helmCharts"] = charts
+		}
+		if err := putYAML(tree, path.Join(dir, l.Dir, "kustomization.yaml"), k); err != nil {
 			return err
 		}
-		layers = append(layers, l.Dir)
+		if !l.Detached {
+			layers = append(layers, l.Dir)
+		}
 	}
 	if err := putYAML(tree, path.Join(dir, "kustomization.yaml"), kustomization(layers)); err != nil {
 		return err

@@ -3,7 +3,9 @@ package verify
 import (
 	"fmt"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -101,6 +103,31 @@ func delivery(apiVersion, kind string, data []byte) (ok bool, err error) {
 		}
 		if k.Namespace == "" || k.Spec.SourceRef.Name == "" || k.Spec.Interval.Duration == 0 {
 			return true, fmt.Errorf("Kustomization needs a namespace, a sourceRef and an interval")
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// fluxHelm checks the helm target's Flux objects against Flux's API types.
+func fluxHelm(apiVersion, kind string, data []byte) (ok bool, err error) {
+	switch apiVersion + "/" + kind {
+	case sourcev1.GroupVersion.String() + "/HelmRepository":
+		var r sourcev1.HelmRepository
+		if err := strictJSON(data, &r); err != nil {
+			return true, err
+		}
+		if r.Namespace == "" || r.Spec.URL == "" {
+			return true, fmt.Errorf("HelmRepository needs a namespace and a url")
+		}
+		return true, nil
+	case helmv2.GroupVersion.String() + "/HelmRelease":
+		var r helmv2.HelmRelease
+		if err := strictJSON(data, &r); err != nil {
+			return true, err
+		}
+		if r.Namespace == "" || r.Spec.Chart == nil || r.Spec.Chart.Spec.Chart == "" || r.Spec.Chart.Spec.SourceRef.Name == "" {
+			return true, fmt.Errorf("HelmRelease needs a namespace and a chart from a source")
 		}
 		return true, nil
 	}

@@ -86,6 +86,7 @@ func Tree(tree render.Tree) error {
 			problems = append(problems, fmt.Sprintf("%s: %v", p, err))
 		}
 	}
+	problems = append(problems, helmCharts(tree)...)
 	// Delivery folders are kustomizations too: kubectl apply -k and Flux
 	// bootstrap build them.
 	for _, p := range tree.Paths() {

@@ -95,6 +95,9 @@ func thirdParty(obj map[string]any) (ok bool, err error) {
 	if err != nil {
 		return true, err
 	}
+	if known, err := fluxHelm(apiVersion, kind, data); known {
+		return true, err
+	}
 	if known, err := delivery(apiVersion, kind, data); known {
 		return true, err
 	}

@@ -9,6 +9,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"path"
 	"runtime"
 	"strings"
 
@@ -17,12 +18,14 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler/render"
 )
 
 // Build builds the kustomization in dir of tree with krusty and returns the
-// resulting resources.
+// resulting resources. helmCharts entries are left out: building them needs
+// the helm binary and the network.
 func Build(tree render.Tree, dir string) (resmap.ResMap, error) {
 	fs := filesys.MakeFsInMemory()
 	prefix := dir + "/"
@@ -30,7 +33,14 @@ func Build(tree render.Tree, dir string) (resmap.ResMap, error) {
 		if !strings.HasPrefix(p, prefix) {
 			continue
 		}
-		if err := fs.WriteFile("/"+p, tree[p]); err != nil {
+		data := tree[p]
+		if path.Base(p) == "kustomization.yaml" {
+			var err error
+			if data, err = withoutHelmCharts(data); err != nil {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		if err := fs.WriteFile("/"+p, data); err != nil {
 			return nil, err
 		}
 	}
@@ -63,7 +73,16 @@ func eachBundle(tree render.Tree, fn func(dir string, objects []map[string]any) 
 		if len(bundles) == 0 || bundles[len(bundles)-1].dir != dir {
 			bundles = append(bundles, &bundle{dir: dir, fs: filesys.MakeFsInMemory()})
 		}
-		if err := bundles[len(bundles)-1].fs.WriteFile("/"+p, tree[p]); err != nil {
+		data := tree[p]
+		if path.Base(p) == "kustomization.yaml" {
+			// krusty would need the helm binary and the network for
+			// helmCharts: HelmCharts checks those entries instead.
+			var err error
+			if data, err = withoutHelmCharts(data); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		if err := bundles[len(bundles)-1].fs.WriteFile("/"+p, data); err != nil {
 			return err
 		}
 	}
@@ -95,4 +114,17 @@ func eachBundle(tree render.Tree, fn func(dir string, objects []map[string]any) 
 	}
 	_ = g.Wait()
 	return errors.Join(errs...)
+}
+
+// withoutHelmCharts drops a kustomization's helmCharts, if any.
+func withoutHelmCharts(data []byte) ([]byte, error) {
+	if !strings.Contains(string(data), "helmCharts:") {
+		return data, nil
+	}
+	var k map[string]any
+	if err := yaml.Unmarshal(data, &k); err != nil {
+		return nil, err
+	}
+	delete(k, "helmCharts")
+	return yaml.Marshal(k)
 }
