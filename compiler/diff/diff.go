@@ -162,6 +162,12 @@ func entries(tree render.Tree) (map[string]entry, error) {
 			}
 			if id := identity(obj); id != "" {
 				e.id, e.value = id, obj
+				if cluster == "" {
+					// Outside the bundles, a folder is one cluster's or one
+					// system's (delivery/flux/<cluster>): objects of the
+					// same name in two folders are different objects.
+					e.id = path.Dir(p) + ": " + id
+				}
 			}
 		}
 		key := cluster + "\x00" + e.id

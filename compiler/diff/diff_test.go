@@ -135,3 +135,16 @@ func TestMarkdownAndText(t *testing.T) {
 		t.Errorf("empty diff: %q", txt.String())
 	}
 }
+
+func TestSameObjectInTwoDeliveryFolders(t *testing.T) {
+	k := "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: layer, namespace: flux-system}\nspec: {path: ./a}\n"
+	old := tree(map[string]string{"delivery/flux/c1/k.yaml": k, "delivery/flux/c2/k.yaml": k})
+	changed := strings.Replace(k, "./a", "./b", 1)
+	d, err := Trees(old, tree(map[string]string{"delivery/flux/c1/k.yaml": k, "delivery/flux/c2/k.yaml": changed}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Other) != 1 || d.Other[0].ID != "delivery/flux/c2: Kustomization/flux-system/layer" || d.Other[0].Status != Changed {
+		t.Fatalf("other: %+v", d.Other)
+	}
+}
