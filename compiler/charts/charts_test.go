@@ -1,6 +1,7 @@
 package charts
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -98,6 +99,29 @@ func BenchmarkRenderBase(b *testing.B) {
 	for b.Loop() {
 		if _, err := set.Render(Base, "istio-base", "istio-system", values()); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestRenderConcurrently renders from one Set in parallel, as the rendered
+// target does across clusters (run with -race).
+func TestRenderConcurrently(t *testing.T) {
+	set, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			v := values()
+			v["revision"] = fmt.Sprintf("r%d", i%3)
+			_, err := set.Render(Istiod, "istiod", "istio-system", v)
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

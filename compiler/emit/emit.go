@@ -13,7 +13,10 @@ package emit
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"strconv"
+
+	"golang.org/x/sync/errgroup"
 
 	"meshc.dev/meshc/compiler/charts"
 	"meshc.dev/meshc/compiler/model"
@@ -119,46 +122,61 @@ type Options struct {
 
 // Emit wraps the plan for target.
 func Emit(p *plan.Plan, target Target, opts Options) (*Output, error) {
-	out := &Output{Topology: p.Topology, Target: target}
-	for _, pc := range p.Clusters {
-		c := &Cluster{Name: pc.Name}
-		c.Resources = append(c.Resources, namespaces(pc)...)
-		switch target {
-		case Sail:
-			c.Resources = append(c.Resources, sailControlPlanes(pc)...)
-		case Istioctl:
-			files, err := istioctlFiles(pc)
-			if err != nil {
-				return nil, err
-			}
-			c.Files = files
-		case Helm:
-			rs := releases(pc)
-			if len(rs) > 0 {
-				c.HelmCharts = map[string][]any{LayerControlPlane.Dir: helmCharts(rs, opts.HelmRepository)}
-			}
-			c.Resources = append(c.Resources, helmReleases(rs, opts.HelmRepository,
-				cmp.Or(opts.FluxNamespace, "flux-system"), cmp.Or(opts.FluxInterval, "10m"))...)
-		case Rendered:
-			if opts.Charts == nil {
-				return nil, fmt.Errorf("the rendered target needs Istio's charts")
-			}
-			rs, err := renderedControlPlanes(pc, opts.Charts)
-			if err != nil {
-				return nil, err
-			}
-			c.Resources = append(c.Resources, rs...)
-		default:
-			return nil, fmt.Errorf("unknown target %q", target)
-		}
-		c.Resources = append(c.Resources, multiclusterResources(pc)...)
-		c.Resources = append(c.Resources, peerAuthentications(pc)...)
-		if f := manualSteps(pc); f != nil {
-			c.Files = append(c.Files, *f)
-		}
-		out.Clusters = append(out.Clusters, c)
+	if target == Rendered && opts.Charts == nil {
+		return nil, fmt.Errorf("the rendered target needs Istio's charts")
+	}
+	out := &Output{Topology: p.Topology, Target: target, Clusters: make([]*Cluster, len(p.Clusters))}
+	// Clusters are independent; rendering charts for them is the slow
+	// part of the rendered target, so they are emitted side by side.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, pc := range p.Clusters {
+		g.Go(func() error {
+			c, err := emitCluster(pc, target, opts)
+			out.Clusters[i] = c
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error) {
+	c := &Cluster{Name: pc.Name}
+	c.Resources = append(c.Resources, namespaces(pc)...)
+	switch target {
+	case Sail:
+		c.Resources = append(c.Resources, sailControlPlanes(pc)...)
+	case Istioctl:
+		files, err := istioctlFiles(pc)
+		if err != nil {
+			return nil, err
+		}
+		c.Files = files
+	case Helm:
+		rs := releases(pc)
+		if len(rs) > 0 {
+			c.HelmCharts = map[string][]any{LayerControlPlane.Dir: helmCharts(rs, opts.HelmRepository)}
+		}
+		c.Resources = append(c.Resources, helmReleases(rs, opts.HelmRepository,
+			cmp.Or(opts.FluxNamespace, "flux-system"), cmp.Or(opts.FluxInterval, "10m"))...)
+	case Rendered:
+		rs, err := renderedControlPlanes(pc, opts.Charts)
+		if err != nil {
+			return nil, err
+		}
+		c.Resources = append(c.Resources, rs...)
+	default:
+		return nil, fmt.Errorf("unknown target %q", target)
+	}
+	c.Resources = append(c.Resources, multiclusterResources(pc)...)
+	c.Resources = append(c.Resources, peerAuthentications(pc)...)
+	if f := manualSteps(pc); f != nil {
+		c.Files = append(c.Files, *f)
+	}
+	return c, nil
 }
 
 // Annotations every emitted object may carry.
