@@ -2,7 +2,12 @@ package charts
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"istio.io/istio/manifests"
 	"testing"
 )
 
@@ -123,5 +128,41 @@ func TestRenderConcurrently(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestLoadFromFolder loads charts laid out as an Istio release's
+// manifests/ folder, as --charts DIR does, and as its manifests/charts/.
+func TestLoadFromFolder(t *testing.T) {
+	dir := t.TempDir()
+	err := fs.WalkDir(manifests.FS, "charts", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dir, "manifests", filepath.FromSlash(p))
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := fs.ReadFile(manifests.FS, p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range []string{"manifests", "manifests/charts"} {
+		set, err := Load(os.DirFS(filepath.Join(dir, root)), root)
+		if err != nil {
+			t.Fatalf("%s: %v", root, err)
+		}
+		objs, err := set.Render(Istiod, "istiod", "istio-system", values())
+		if err != nil || len(objs) == 0 {
+			t.Fatalf("%s: %d objects, %v", root, len(objs), err)
+		}
+	}
+	if _, err := Load(os.DirFS(dir), "empty"); err == nil {
+		t.Error("a folder without charts loaded")
 	}
 }
