@@ -40,18 +40,7 @@ func IstioOperator(c *plan.Cluster, cp *plan.ControlPlane) Object {
 		spec["meshConfig"] = mc
 		delete(values, "meshConfig")
 	}
-	if len(cp.Tags) > 0 {
-		tags := make([]any, len(cp.Tags))
-		for i, t := range cp.Tags {
-			tags[i] = t
-		}
-		values["revisionTags"] = tags
-	}
-	if c.Platform == model.PlatformOpenShift {
-		global := maps.Clone(values["global"].(map[string]any))
-		global["platform"] = "openshift"
-		values["global"] = global
-	}
+	installerValues(values, c, cp)
 	spec["values"] = values
 	if c.CNI != nil && c.CNI.Owner == cp {
 		// One CNI agent per cluster: only the first control plane's
@@ -107,4 +96,24 @@ kubectl apply -k namespaces
 `, c.Name, steps.String())
 	files = append(files, File{Path: path.Join(IstioctlDir, "README.md"), Data: []byte(readme)})
 	return files, nil
+}
+
+// installerValues adds what the plan leaves to installers that run the
+// istiod chart themselves (istioctl, helm, rendered), where the Sail
+// operator has objects or detection of its own: revision tags as the
+// chart's revisionTags, and the platform, which selects the chart's
+// OpenShift settings.
+func installerValues(values map[string]any, c *plan.Cluster, cp *plan.ControlPlane) {
+	if len(cp.Tags) > 0 {
+		tags := make([]any, len(cp.Tags))
+		for i, t := range cp.Tags {
+			tags[i] = t
+		}
+		values["revisionTags"] = tags
+	}
+	if c.Platform == model.PlatformOpenShift {
+		global := maps.Clone(values["global"].(map[string]any))
+		global["platform"] = "openshift"
+		values["global"] = global
+	}
 }

@@ -134,18 +134,7 @@ func releases(c *plan.Cluster) []release {
 		} else if cp.Profile != "" && cp.Profile != "minimal" && cp.Profile != "default" {
 			values["profile"] = cp.Profile
 		}
-		if len(cp.Tags) > 0 {
-			tags := make([]any, len(cp.Tags))
-			for i, t := range cp.Tags {
-				tags[i] = t
-			}
-			values["revisionTags"] = tags
-		}
-		if c.Platform == model.PlatformOpenShift {
-			g := maps.Clone(values["global"].(map[string]any))
-			g["platform"] = "openshift"
-			values["global"] = g
-		}
+		installerValues(values, c, cp)
 		out = append(out, release{
 			chart: charts.Istiod, name: name, namespace: cp.Namespace, values: values,
 			version: cp.Version.String(), source: cp.Path(), after: "istio-base",

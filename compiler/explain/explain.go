@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 
+	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
@@ -302,7 +303,7 @@ func (x *explainer) suggest(asked string, candidates []string) []string {
 	limit := max(2, min(len(asked)/4, 5))
 	var close []scored
 	for _, c := range candidates {
-		d := editDistance(low, strings.ToLower(c))
+		d := diag.EditDistance(low, strings.ToLower(c))
 		if d <= limit || len(low) >= 3 && strings.Contains(strings.ToLower(c), low) {
 			close = append(close, scored{c, d})
 		}
@@ -350,26 +351,6 @@ func (o *objRec) id() string {
 		return o.Cluster + "/" + strings.ToLower(o.Kind) + "/" + o.Name
 	}
 	return o.Cluster + "/" + strings.ToLower(o.Kind) + "/" + o.Namespace + "/" + o.Name
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // unknownCluster is the error for a cluster the topology does not have.
