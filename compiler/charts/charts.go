@@ -1,5 +1,5 @@
 // Package charts renders Istio's upstream Helm charts (base, istiod,
-// istio-cni) offline, for the rendered target: the charts come from the Go
+// istio-cni, gateway) offline, for the rendered target: the charts come from the Go
 // module istio.io/istio/manifests, which embeds them, or from a folder the
 // user points at for the exact release they run.
 //
@@ -27,9 +27,10 @@ import (
 
 // The charts meshc renders, by their folder under a manifests charts/.
 const (
-	Base   = "base"
-	Istiod = "istio-control/istio-discovery"
-	CNI    = "istio-cni"
+	Base    = "base"
+	Istiod  = "istio-control/istio-discovery"
+	CNI     = "istio-cni"
+	Gateway = "gateway"
 )
 
 // Set is a loaded set of Istio charts. It is safe for concurrent use.
@@ -71,7 +72,7 @@ func Load(fsys fs.FS, source string) (*Set, error) {
 		Source: source, charts: map[string]*chart.Chart{},
 		rendered: map[[sha256.Size]byte][]map[string]any{},
 	}
-	for _, name := range []string{Base, Istiod, CNI} {
+	for _, name := range []string{Base, Istiod, CNI, Gateway} {
 		c, err := loadChart(fsys, path.Join(root, name))
 		if err != nil {
 			return nil, fmt.Errorf("%s: chart %s: %w", source, name, err)

@@ -157,11 +157,12 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 		c.Files = files
 	case Helm:
 		rs := releases(pc)
+		c.HelmCharts = map[string][]any{}
 		if len(rs) > 0 {
-			c.HelmCharts = map[string][]any{LayerControlPlane.Dir: helmCharts(rs, opts.HelmRepository)}
+			c.HelmCharts[LayerControlPlane.Dir] = helmCharts(rs, opts.HelmRepository)
+			c.Resources = append(c.Resources, helmRepository(opts.HelmRepository, fluxNamespace(opts), fluxInterval(opts), rs[0].source))
+			c.Resources = append(c.Resources, helmReleases(rs, fluxNamespace(opts), fluxInterval(opts))...)
 		}
-		c.Resources = append(c.Resources, helmReleases(rs, opts.HelmRepository,
-			cmp.Or(opts.FluxNamespace, "flux-system"), cmp.Or(opts.FluxInterval, "10m"))...)
 	case Rendered:
 		rs, err := renderedControlPlanes(pc, opts.Charts)
 		if err != nil {
@@ -171,7 +172,21 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 	default:
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
-	c.Resources = append(c.Resources, multiclusterResources(pc)...)
+	mc, gateways := multiclusterResources(pc)
+	c.Resources = append(c.Resources, mc...)
+	if target == Helm {
+		// The helm target installs gateways with Istio's gateway chart,
+		// after the istiod release that injects them.
+		rs := gatewayReleases(pc, gateways)
+		if len(rs) > 0 {
+			c.HelmCharts[LayerGateways.Dir] = helmCharts(rs, opts.HelmRepository)
+			c.Resources = append(c.Resources, helmReleases(rs, fluxNamespace(opts), fluxInterval(opts))...)
+		}
+	} else {
+		for _, g := range gateways {
+			c.Resources = append(c.Resources, g.resources()...)
+		}
+	}
 	c.Resources = append(c.Resources, peerAuthentications(pc)...)
 	if f := manualSteps(pc); f != nil {
 		c.Files = append(c.Files, *f)
@@ -242,3 +257,6 @@ func nsMeta(ns *plan.Namespace) map[string]any {
 	}
 	return m
 }
+
+func fluxNamespace(o Options) string { return cmp.Or(o.FluxNamespace, "flux-system") }
+func fluxInterval(o Options) string  { return cmp.Or(o.FluxInterval, "10m") }

@@ -3,6 +3,10 @@ package emit
 import (
 	"maps"
 	"slices"
+
+	"meshc.dev/meshc/compiler/charts"
+	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/plan"
 )
 
 // LayerHelmReleases holds, for the helm target, the Flux form of the
@@ -34,19 +38,22 @@ func helmCharts(rs []release, repo string) []any {
 	return out
 }
 
-// helmReleases is the Flux form of the same releases: HelmReleases from one
-// HelmRepository, each after the base release so CRDs come first.
-func helmReleases(rs []release, repo, fluxNamespace, interval string) []Resource {
-	if len(rs) == 0 {
-		return nil
-	}
-	wave := LayerHelmReleases.Wave
-	out := []Resource{{LayerHelmReleases, Object{
+// helmRepository is the Flux HelmRepository every HelmRelease pulls from.
+func helmRepository(repo, fluxNamespace, interval string, source model.Path) Resource {
+	return Resource{LayerHelmReleases, Object{
 		"apiVersion": "source.toolkit.fluxcd.io/v1",
 		"kind":       "HelmRepository",
-		"metadata":   meta(HelmRepository, fluxNamespace, wave, rs[0].source, nil),
+		"metadata":   meta(HelmRepository, fluxNamespace, LayerHelmReleases.Wave, source, nil),
 		"spec":       map[string]any{"interval": interval, "url": repo},
-	}}}
+	}}
+}
+
+// helmReleases is the Flux form of releases: HelmReleases from the
+// HelmRepository, each after the release it depends on (base first, so
+// CRDs come first; gateways after the istiod that injects them).
+func helmReleases(rs []release, fluxNamespace, interval string) []Resource {
+	wave := LayerHelmReleases.Wave
+	var out []Resource
 	names := []string{}
 	for _, r := range rs {
 		spec := map[string]any{
@@ -78,6 +85,55 @@ func helmReleases(rs []release, repo, fluxNamespace, interval string) []Resource
 			"metadata":   meta(name, fluxNamespace, wave, r.source, nil),
 			"spec":       spec,
 		}})
+	}
+	return out
+}
+
+// gatewayReleases turns the cluster's gateways into releases of Istio's
+// gateway chart: the same names, labels, environment and ports as the
+// objects the other targets write, injected by the same revision, each after
+// that revision's istiod release.
+func gatewayReleases(c *plan.Cluster, gateways []injectedGateway) []release {
+	var out []release
+	for _, g := range gateways {
+		var cp *plan.ControlPlane
+		for _, x := range c.ControlPlanes {
+			if x.Revision == g.revision && x.Namespace == g.namespace {
+				cp = x
+				break
+			}
+		}
+		if cp == nil {
+			continue // planned gateways always follow a control plane here
+		}
+		istiod := "istiod"
+		if !cp.IsDefaultRevision() {
+			istiod += "-" + cp.Revision
+		}
+		env := map[string]any{}
+		for _, e := range g.env {
+			e := e.(map[string]any)
+			env[e["name"].(string)] = e["value"]
+		}
+		var ports []any
+		for _, p := range g.ports {
+			ports = append(ports, map[string]any{"name": p.name, "port": p.number, "targetPort": p.number, "protocol": "TCP"})
+		}
+		values := map[string]any{
+			"name":    g.name,
+			"labels":  anyMap(g.labels),
+			"service": map[string]any{"type": "LoadBalancer", "ports": ports},
+		}
+		if !cp.IsDefaultRevision() {
+			values["revision"] = cp.Revision
+		}
+		if len(env) > 0 {
+			values["env"] = env
+		}
+		out = append(out, release{
+			chart: charts.Gateway, name: g.name, namespace: g.namespace, values: values,
+			version: cp.Version.String(), source: g.source, after: istiod,
+		})
 	}
 	return out
 }

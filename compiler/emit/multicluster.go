@@ -122,11 +122,10 @@ func (g injectedGateway) resources() []Resource {
 	}
 }
 
-// eastWestGateway deploys a mesh's gateway between networks. Its Service
+// eastWestGateway is a mesh's gateway between networks. Its Service
 // carries the network label: Istio treats any Service labelled
 // topology.istio.io/network as that network's gateway.
-func eastWestGateway(gw *plan.EastWestGateway) []Resource {
-	wave := LayerGateways.Wave
+func eastWestGateway(gw *plan.EastWestGateway) injectedGateway {
 	g := injectedGateway{
 		name: eastWestName, namespace: gw.Namespace, revision: gw.Revision,
 		selector: map[string]string{"istio": eastWestSelector, "app": eastWestName},
@@ -137,7 +136,13 @@ func eastWestGateway(gw *plan.EastWestGateway) []Resource {
 	if gw.Network != "" {
 		g.env = []any{map[string]any{"name": "ISTIO_META_REQUESTED_NETWORK_VIEW", "value": gw.Network}}
 	}
-	out := g.resources()
+	return g
+}
+
+// crossNetworkGateway opens the mesh's services to other networks.
+func crossNetworkGateway(gw *plan.EastWestGateway) []Resource {
+	wave := LayerGateways.Wave
+	var out []Resource
 	if gw.CrossNetwork {
 		// Services of the mesh reachable from other networks, mTLS kept
 		// end to end (the gateway routes by SNI).
@@ -160,7 +165,7 @@ func eastWestGateway(gw *plan.EastWestGateway) []Resource {
 // ingressGateway deploys the hosting cluster's ingress gateway that
 // exposes external control planes (status, xDS and webhook ports), injected
 // by the hosting cluster's own control plane.
-func ingressGateway(gw *plan.IngressGateway) []Resource {
+func ingressGateway(gw *plan.IngressGateway) injectedGateway {
 	const name = "istio-ingressgateway"
 	selector := map[string]string{"istio": "ingressgateway", "app": name}
 	return injectedGateway{
@@ -168,7 +173,7 @@ func ingressGateway(gw *plan.IngressGateway) []Resource {
 		selector: selector, labels: maps.Clone(selector),
 		ports:  []gatewayPort{{"status-port", 15021}, {"tls-xds", 15012}, {"tls-webhook", 15017}},
 		source: gw.Source,
-	}.resources()
+	}
 }
 
 // externalExposure routes the hosting cluster's ingress gateway to an
@@ -472,17 +477,21 @@ func caCert(x *plan.CACert) []Resource {
 	return nil
 }
 
-// multiclusterResources emits the cluster's multicluster machinery.
-func multiclusterResources(c *plan.Cluster) []Resource {
+// multiclusterResources emits the cluster's multicluster machinery, and
+// the gateways it needs for the target to deploy as it does: as objects,
+// or as releases of Istio's gateway chart.
+func multiclusterResources(c *plan.Cluster) ([]Resource, []injectedGateway) {
 	var out []Resource
+	var gateways []injectedGateway
 	for _, x := range c.CACerts {
 		out = append(out, caCert(x)...)
 	}
 	for _, gw := range c.EastWestGateways {
-		out = append(out, eastWestGateway(gw)...)
+		gateways = append(gateways, eastWestGateway(gw))
+		out = append(out, crossNetworkGateway(gw)...)
 	}
 	for _, gw := range c.IngressGateways {
-		out = append(out, ingressGateway(gw)...)
+		gateways = append(gateways, ingressGateway(gw))
 	}
 	gatewayDone := map[string]bool{}
 	for _, x := range c.IstiodExposures {
@@ -494,7 +503,7 @@ func multiclusterResources(c *plan.Cluster) []Resource {
 	for _, r := range c.RemoteSecrets {
 		out = append(out, remoteSecret(r)...)
 	}
-	return out
+	return out, gateways
 }
 
 // manualSteps writes what an operator must create by hand for the secrets

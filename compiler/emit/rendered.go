@@ -87,7 +87,7 @@ type release struct {
 
 // Chart names as Istio publishes them in its Helm repository.
 var publishedChart = map[string]string{
-	charts.Base: "base", charts.Istiod: "istiod", charts.CNI: "cni",
+	charts.Base: "base", charts.Istiod: "istiod", charts.CNI: "cni", charts.Gateway: "gateway",
 }
 
 // releases lists a cluster's releases in install order: the base chart
