@@ -29,10 +29,12 @@ func newBuildCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Compile a topology into one Kustomize bundle per cluster",
 		Long: `Compile a topology (.cue, .yaml, .yml or .json) into OUTPUT/clusters/<cluster>/,
 one Kustomize bundle per cluster. Nothing is written unless the whole topology
-is valid and every bundle builds. meshc removes files it wrote earlier and no
-longer generates, and never touches files it did not write.`,
+is valid (and, with --verify, every bundle builds and every object passes its
+API schema). meshc removes files it wrote earlier and no longer generates,
+never touches files it did not write, and swaps the new tree in at once.`,
 		Example: `  meshc build topologies/multiple-control-planes.yaml -o out/
   meshc build topology.cue --target istioctl -o deploy/mesh
+  meshc build topology.yaml --target rendered --charts istio-1.28.2/manifests -o deploy/mesh
   meshc build topology.yaml -o deploy/mesh --check   # in CI: fail when deploy/mesh is stale`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,7 +42,7 @@ longer generates, and never touches files it did not write.`,
 		},
 	}
 	cmd.Flags().StringVarP(&f.output, "output", "o", "out", "folder to write the bundles to")
-	cmd.Flags().StringVar(&f.target, "target", "", "installer target: sail, istioctl or rendered (default: the topology's defaults.installer, else sail)")
+	cmd.Flags().StringVar(&f.target, "target", "", "installer target: sail, istioctl, helm or rendered (default: the topology's defaults.installer, else sail)")
 	cmd.Flags().StringVar(&f.charts, "charts", "", "rendered target: the manifests/ folder of the Istio release to render (default: the charts built into meshc)")
 	cmd.Flags().StringSliceVar(&f.delivery, "delivery", nil, "also emit delivery objects for argocd, flux or both (default: what the topology's delivery configures)")
 	cmd.Flags().BoolVar(&f.verify, "verify", false, "also build every bundle with kustomize and check every object against its API schema before writing")

@@ -40,7 +40,7 @@ Nothing is written.`,
 			return runExplain(g, target, args[0], args[1], stdout, stderr)
 		},
 	}
-	cmd.Flags().StringVar(&target, "target", "", "installer target: sail or istioctl (default: the topology's defaults.installer, else sail)")
+	cmd.Flags().StringVar(&target, "target", "", "installer target: sail, istioctl, helm or rendered (default: the topology's defaults.installer, else sail)")
 	return cmd
 }
 
