@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 
 	"meshc.dev/meshc/compiler/charts"
 	"meshc.dev/meshc/compiler/model"
@@ -63,7 +64,13 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 	}
 
 	for _, rel := range releases(c) {
-		objs, err := set.Render(rel.chart, rel.name, rel.namespace, withImage(rel.values, rel.version))
+		var objs []map[string]any
+		var err error
+		if rel.chart == charts.Base {
+			objs, err = renderBase(set, rel)
+		} else {
+			objs, err = set.Render(rel.chart, rel.name, rel.namespace, withImage(rel.values, rel.version))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("release %s: %w", rel.name, err)
 		}
@@ -72,6 +79,34 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 		}
 	}
 	return out, nil
+}
+
+// renderBase renders the base chart in two parts: its CRDs, which depend
+// on nothing of the cluster and so render once for a whole fleet (they are
+// a megabyte of YAML that the chart parses, the slowest render there is),
+// and the rest, with the cluster's values and the CRD templates off.
+func renderBase(set *charts.Set, rel release) ([]map[string]any, error) {
+	crds, err := set.Render(charts.Base, "istio-base", "istio-system",
+		map[string]any{"base": map[string]any{"enableCRDTemplates": true}})
+	if err != nil {
+		return nil, err
+	}
+	crds = slices.DeleteFunc(crds, func(o map[string]any) bool { return o["kind"] != "CustomResourceDefinition" })
+	values := withImage(rel.values, rel.version)
+	base, _ := values["base"].(map[string]any)
+	base = maps.Clone(base)
+	if base == nil {
+		base = map[string]any{}
+	}
+	base["enableCRDTemplates"] = false
+	values["base"] = base
+	rest, err := set.Render(charts.Base, rel.name, rel.namespace, values)
+	if err != nil {
+		return nil, err
+	}
+	// Some CRDs are not behind the switch; the first render has them all.
+	rest = slices.DeleteFunc(rest, func(o map[string]any) bool { return o["kind"] == "CustomResourceDefinition" })
+	return append(crds, rest...), nil
 }
 
 // release is one Helm release of Istio's charts in a cluster: what the
