@@ -153,6 +153,11 @@ func TestValuesRenderWithUpstreamCharts(t *testing.T) {
 								t.Errorf("external istiod without EXTERNAL_ISTIOD: %v", env)
 							}
 						}
+						if len(cp.Remotes) > 0 && env["EXTERNAL_ISTIOD"] != "true" {
+							// Only a leading istiod writes istio-ca-root-cert
+							// into its remotes and patches their webhooks.
+							t.Errorf("istiod with remotes without EXTERNAL_ISTIOD: %v", env)
+						}
 						if env["CLUSTER_ID"] != clusterID {
 							t.Errorf("CLUSTER_ID = %q, want %q", env["CLUSTER_ID"], clusterID)
 						}

@@ -134,7 +134,7 @@ func checkCluster(t *testing.T, cluster string, target emit.Target, objects []ma
 	}
 	roots, systemNamespaces := map[string]bool{}, map[string]bool{}
 	for _, cp := range cps {
-		if cp.values["global"].(map[string]any)["externalIstiod"] != true {
+		if !isExternal(cp) {
 			// An external istiod watches nothing in its hosting cluster;
 			// its namespace there is the hosting mesh's to see.
 			systemNamespaces[cp.namespace] = true
@@ -143,7 +143,7 @@ func checkCluster(t *testing.T, cluster string, target emit.Target, objects []ma
 		if global["istioNamespace"] != cp.namespace {
 			t.Errorf("%s: global.istioNamespace %v != %s", cp.revision, global, cp.namespace)
 		}
-		if global["externalIstiod"] == true {
+		if isExternal(cp) {
 			// An external istiod's cluster ID is its config cluster's;
 			// its root namespace and policy live there.
 			env := cp.values["pilot"].(map[string]any)["env"].(map[string]any)
@@ -306,4 +306,13 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// isExternal tells an external istiod (its cluster ID set to its config
+// cluster's) from a primary leading remotes (externalIstiod too).
+func isExternal(cp *installedControlPlane) bool {
+	pilot, _ := cp.values["pilot"].(map[string]any)
+	env, _ := pilot["env"].(map[string]any)
+	_, ok := env["CLUSTER_ID"]
+	return ok
 }

@@ -63,7 +63,9 @@ func Documents(t *model.Topology, out *emit.Output, systems []string) ([]emit.Do
 	return docs, nil
 }
 
-// layersOf returns the layers a cluster's bundle has, in apply order.
+// layersOf returns the layers of a cluster's bundle that Flux can build, in
+// apply order: those with objects. A layer of helmCharts alone (the helm
+// target's Argo CD form) is not one: Flux has the helm-releases layer.
 func layersOf(c *emit.Cluster) []emit.Layer {
 	present := map[string]bool{}
 	for _, r := range c.Resources {

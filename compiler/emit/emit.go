@@ -53,7 +53,7 @@ type Layer struct {
 	Dir  string
 	Wave int
 	// Detached layers are not listed in the cluster's kustomization: an
-	// alternative form of another layer, for another delivery system.
+	// alternative form of another layer, for Flux.
 	Detached bool
 }
 
@@ -67,7 +67,7 @@ var (
 )
 
 // Layers lists every layer in apply order.
-var Layers = []Layer{LayerNamespaces, LayerControlPlane, LayerHelmReleases, LayerGateways, LayerMeshConfig}
+var Layers = []Layer{LayerNamespaces, LayerControlPlane, LayerHelmReleases, LayerGateways, LayerGatewayCharts, LayerMeshConfig}
 
 // Object is one Kubernetes object in its JSON form.
 type Object = map[string]any
@@ -179,7 +179,7 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 		// after the istiod release that injects them.
 		rs := gatewayReleases(pc, gateways)
 		if len(rs) > 0 {
-			c.HelmCharts[LayerGateways.Dir] = helmCharts(rs, opts.HelmRepository)
+			c.HelmCharts[LayerGatewayCharts.Dir] = helmCharts(rs, opts.HelmRepository)
 			c.Resources = append(c.Resources, helmReleases(rs, fluxNamespace(opts), fluxInterval(opts))...)
 		}
 	} else {
@@ -236,10 +236,9 @@ func namespaces(c *plan.Cluster) []Resource {
 func peerAuthentications(c *plan.Cluster) []Resource {
 	out := make([]Resource, 0, len(c.PeerAuths))
 	for _, pa := range c.PeerAuths {
-		m := meta(pa.Name, pa.Namespace, LayerMeshConfig.Wave, pa.Source, nil)
 		// istiod installs the PeerAuthentication CRD, so on a first sync
 		// Argo CD's dry run would not find it yet.
-		m["annotations"].(map[string]any)[AnnotationSyncOptions] = "SkipDryRunOnMissingResource=true"
+		m := istioMeta(pa.Name, pa.Namespace, LayerMeshConfig.Wave, pa.Source)
 		out = append(out, Resource{Layer: LayerMeshConfig, Object: Object{
 			"apiVersion": "security.istio.io/v1",
 			"kind":       "PeerAuthentication",

@@ -16,6 +16,12 @@ import (
 // control-plane Kustomization here instead.
 var LayerHelmReleases = Layer{Dir: "helm-releases", Wave: 1, Detached: true}
 
+// LayerGatewayCharts holds, for the helm target, the gateway chart's
+// helmCharts for Argo CD, in the gateways' wave. Holding nothing else, it
+// is left out of Flux's chain, which installs the same releases from
+// helm-releases.
+var LayerGatewayCharts = Layer{Dir: "gateway-charts", Wave: LayerGateways.Wave}
+
 // HelmRepository is the name of the Flux HelmRepository of Istio's charts.
 const HelmRepository = "istio"
 

@@ -36,6 +36,15 @@ func eastWestLabels(network string) map[string]string {
 	return l
 }
 
+// istioMeta is meta for an Istio networking object: like PeerAuthentication,
+// its CRD comes with istiod, so Argo CD's dry run on a first sync must not
+// require it.
+func istioMeta(name, namespace string, wave int, source model.Path) map[string]any {
+	m := meta(name, namespace, wave, source, nil)
+	m["annotations"].(map[string]any)[AnnotationSyncOptions] = "SkipDryRunOnMissingResource=true"
+	return m
+}
+
 func anyMap(m map[string]string) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -148,7 +157,7 @@ func crossNetworkGateway(gw *plan.EastWestGateway) []Resource {
 		// end to end (the gateway routes by SNI).
 		out = append(out, Resource{LayerGateways, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-			"metadata": meta(crossNetworkName, gw.Namespace, wave, gw.Source, nil),
+			"metadata": istioMeta(crossNetworkName, gw.Namespace, wave, gw.Source),
 			"spec": map[string]any{
 				"selector": map[string]any{"istio": eastWestSelector},
 				"servers": []any{map[string]any{
@@ -199,7 +208,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 		return []Resource{
 			{LayerGateways, Object{
 				"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-				"metadata": meta(base+"-gw", cp.Namespace, wave, x.Source, nil),
+				"metadata": istioMeta(base+"-gw", cp.Namespace, wave, x.Source),
 				"spec": map[string]any{
 					"selector": map[string]any{"istio": "ingressgateway"},
 					"servers":  []any{server(15012, "https-xds"), server(15017, "https-webhook")},
@@ -207,7 +216,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 			}},
 			{LayerGateways, Object{
 				"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-				"metadata": meta(base+"-vs", cp.Namespace, wave, x.Source, nil),
+				"metadata": istioMeta(base+"-vs", cp.Namespace, wave, x.Source),
 				"spec": map[string]any{
 					"hosts":    []any{x.Address},
 					"gateways": []any{base + "-gw"},
@@ -219,7 +228,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 			}},
 			{LayerGateways, Object{
 				"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
-				"metadata": meta(base+"-dr", cp.Namespace, wave, x.Source, nil),
+				"metadata": istioMeta(base+"-dr", cp.Namespace, wave, x.Source),
 				"spec": map[string]any{
 					"host": fqdn,
 					"trafficPolicy": map[string]any{"portLevelSettings": []any{
@@ -250,7 +259,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 	return []Resource{
 		{LayerGateways, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-			"metadata": meta(base+"-gw", cp.Namespace, wave, x.Source, nil),
+			"metadata": istioMeta(base+"-gw", cp.Namespace, wave, x.Source),
 			"spec": map[string]any{
 				"selector": map[string]any{"istio": "ingressgateway"},
 				"servers":  []any{server(15012, "tls-xds"), server(15017, "tls-webhook")},
@@ -258,7 +267,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 		}},
 		{LayerGateways, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-			"metadata": meta(base+"-vs", cp.Namespace, wave, x.Source, nil),
+			"metadata": istioMeta(base+"-vs", cp.Namespace, wave, x.Source),
 			"spec": map[string]any{
 				"hosts":    []any{"*"},
 				"gateways": []any{base + "-gw"},
@@ -314,7 +323,7 @@ func istiodExposure(x *plan.IstiodExposure, gatewayDone map[string]bool) []Resou
 		}
 		out = append(out, Resource{LayerGateways, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-			"metadata": meta(istiodGatewayName, cp.Namespace, wave, x.Source, nil),
+			"metadata": istioMeta(istiodGatewayName, cp.Namespace, wave, x.Source),
 			"spec": map[string]any{
 				"selector": map[string]any{"istio": eastWestSelector},
 				"servers":  []any{server(15012, "tls-istiod"), server(15017, "tls-istiodwebhook")},
@@ -331,7 +340,7 @@ func istiodExposure(x *plan.IstiodExposure, gatewayDone map[string]bool) []Resou
 	}
 	out = append(out, Resource{LayerGateways, Object{
 		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-		"metadata": meta(svc+"-vs", cp.Namespace, wave, x.Source, nil),
+		"metadata": istioMeta(svc+"-vs", cp.Namespace, wave, x.Source),
 		"spec": map[string]any{
 			"hosts":    []any{host},
 			"gateways": []any{istiodGatewayName},

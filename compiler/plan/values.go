@@ -29,6 +29,12 @@ func identity(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]
 // its own place (the Istio CR's name, IstioOperator spec.revision).
 func helmValues(t *model.Topology, cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
 	global := identity(cl, mesh, cp)
+	if len(cp.Remotes) > 0 {
+		// A primary leads its istiod-less remotes: only then does istiod
+		// write istio-ca-root-cert into their namespaces and patch their
+		// injection webhook's CA bundle (EXTERNAL_ISTIOD in istiod).
+		global["externalIstiod"] = true
+	}
 	values := map[string]any{"global": global}
 
 	meshConfig := map[string]any{}

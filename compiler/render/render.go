@@ -117,6 +117,9 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 		k := kustomization(files)
 		if len(charts) > 0 {
 			k["helmCharts"] = charts
+			// What the charts render carries no annotations of meshc's:
+			// the layer gives it its sync wave, as its files have.
+			k["commonAnnotations"] = map[string]any{emit.AnnotationSyncWave: fmt.Sprint(l.Wave)}
 		}
 		if err := putYAML(tree, path.Join(dir, l.Dir, "kustomization.yaml"), k); err != nil {
 			return err
