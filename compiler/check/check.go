@@ -26,6 +26,7 @@ func Topology(t *model.Topology) diag.List {
 	c.names()
 	c.references()
 	c.versions()
+	c.profiles()
 	c.labels()
 	for _, name := range model.SortedKeys(t.Clusters) {
 		c.cluster(name)
@@ -77,6 +78,38 @@ func (c *checker) names() {
 		}
 	}
 	t := c.t
+	// Names meshc derives from others must stay within Kubernetes' limits:
+	// istiod's Service istiod-<revision> (and istiod-<revision>-remote
+	// behind a load balancer) is a DNS-1035 label; Flux Kustomizations are
+	// named <topology>-<layer> and Argo CD applications meshc-<cluster>,
+	// both written into label values by their controllers.
+	for _, cp := range t.ControlPlanes() {
+		limit, why := 63-len("istiod-"), "istiod's Service istiod-<revision>"
+		if cp.Expose != nil && cp.Expose.Via == model.ExposeLoadBalancer {
+			limit, why = 63-len("istiod--remote"), "its load balancer Service istiod-<revision>-remote"
+		}
+		if len(cp.Revision) > limit {
+			c.report(diag.InvalidName, cp.Path().Child("revision"),
+				fmt.Sprintf("use a revision of at most %d characters", limit),
+				"revision %q is too long for %s (at most 63 characters)", cp.Revision, why)
+		}
+	}
+	if d := t.Delivery; d != nil {
+		if d.Flux != nil && len(t.Metadata.Name) > 63-len("-control-plane") {
+			c.report(diag.InvalidName, model.Path{"metadata", "name"},
+				fmt.Sprintf("use a topology name of at most %d characters", 63-len("-control-plane")),
+				"topology name %q is too long for Flux Kustomizations named <topology>-<layer> (label values are at most 63 characters)", t.Metadata.Name)
+		}
+		if d.ArgoCD != nil {
+			for _, name := range model.SortedKeys(t.Clusters) {
+				if len("meshc-"+name) > 63 {
+					c.report(diag.InvalidName, model.Path{"clusters", name},
+						"use a cluster name of at most 57 characters",
+						"cluster name %q is too long for its Argo CD application meshc-<cluster> (label values are at most 63 characters)", name)
+				}
+			}
+		}
+	}
 	check("network", model.SortedKeys(t.Networks), "networks")
 	check("cluster", model.SortedKeys(t.Clusters), "clusters")
 	check("mesh", model.SortedKeys(t.Meshes), "meshes")
@@ -205,6 +238,20 @@ func (c *checker) versions() {
 				fmt.Sprintf("keep control planes of one mesh within %d minor releases of each other; upgrade %s first", istio.MaxMinorSkew, lo.Name),
 				"control planes of mesh %q run Istio %s and %s, too far apart", m, loV, hiV)
 			c.related(d, c.versionSource(lo))
+		}
+	}
+}
+
+// profiles checks the profiles meshc can honour: the ambient ones need a
+// ztunnel, the CNI agent and namespaces labelled for the ambient data plane,
+// which meshc does not emit yet; accepting them would install a mesh whose
+// namespaces still expect sidecars.
+func (c *checker) profiles() {
+	for _, cp := range c.t.ControlPlanes() {
+		if cp.Profile == "ambient" || cp.Profile == "openshift-ambient" {
+			c.report(diag.InvalidValue, cp.Path().Child("profile"),
+				"use a sidecar profile (default, minimal, openshift, ...): meshc does not model ambient meshes yet",
+				"profile %q is not supported: meshc emits no ztunnel and labels namespaces for sidecars", cp.Profile)
 		}
 	}
 }

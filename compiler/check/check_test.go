@@ -267,10 +267,27 @@ func TestRules(t *testing.T) {
 				t.Tenants[long63] = &model.Tenant{Mesh: "m1", Namespaces: []string{long63}}
 				t.Clusters[long63] = &model.Cluster{Network: "n1", APIServer: "https://long.example.com"}
 				t.Networks[long63] = model.Network{}
-				t.Meshes["m1"].ControlPlanes[long63] = &model.ControlPlane{Cluster: long63}
+				// Its revision (the name by default) would make istiod's
+				// Service name too long: see the next case.
+				t.Meshes["m1"].ControlPlanes[long63] = &model.ControlPlane{Cluster: long63, Revision: "r63"}
 				t.Tenants["t1"].ControlPlane = "cp1"
 				t.Tenants[long63].ControlPlane = long63
 			},
+		},
+
+		{
+			name: "a revision too long for istiod's Service name",
+			mutate: func(t *model.Topology) {
+				cp(t, "m1", "cp1").Revision = strings.Repeat("r", 57)
+			},
+			want: []want{w(diag.InvalidName, "meshes.m1.controlPlanes.cp1.revision", "is too long for istiod's Service").withHint("at most 56 characters")},
+		},
+		{
+			name: "ambient profiles are not modelled",
+			mutate: func(t *model.Topology) {
+				cp(t, "m1", "cp1").Profile = "ambient"
+			},
+			want: []want{w(diag.InvalidValue, "meshes.m1.controlPlanes.cp1.profile", `profile "ambient" is not supported`)},
 		},
 
 		// Namespaces claimed by tenants.

@@ -142,6 +142,9 @@ func (c *checker) tenants() {
 		what   string
 		path   model.Path
 		tenant string // empty for a system namespace
+		// override marks the namespace a tenant's mTLS override needs in
+		// the cluster whose istiod reads its policy.
+		override bool
 	}
 	claims := map[[2]string]claim{} // {cluster, namespace}
 	// Control planes claim their system namespaces first (two meshes in
@@ -193,7 +196,9 @@ func (c *checker) tenants() {
 					continue
 				}
 				key := [2]string{cl, ns}
-				if first, ok := claims[key]; ok && first.tenant == name {
+				if first, ok := claims[key]; ok && first.tenant == name && first.override {
+					claims[key] = claim{what: fmt.Sprintf("claimed by tenant %q of mesh %q", name, tn.Mesh), path: path, tenant: name}
+				} else if ok && first.tenant == name {
 					d := c.report(diag.NamespaceConflict, path, "remove the duplicate",
 						"namespace %q is listed twice in tenant %q", ns, name)
 					c.related(d, first.path)
@@ -205,7 +210,29 @@ func (c *checker) tenants() {
 					c.related(d, first.path)
 					continue
 				}
-				claims[key] = claim{what: fmt.Sprintf("claimed by tenant %q of mesh %q", name, tn.Mesh), path: path, tenant: name}
+				if _, ok := claims[key]; !ok {
+					claims[key] = claim{what: fmt.Sprintf("claimed by tenant %q of mesh %q", name, tn.Mesh), path: path, tenant: name}
+				}
+				// istiod reads policy in one cluster: a tenant's mTLS
+				// override for a remote goes there, into a namespace of
+				// the same name, which must not be another tenant's.
+				placement, _ := t.PlaceTenant(tn, cl)
+				if tn.MTLS == "" || placement.ControlPlane == nil || placement.ControlPlane.ClusterID() == cl {
+					continue
+				}
+				where := [2]string{placement.ControlPlane.ClusterID(), ns}
+				if first, ok := claims[where]; ok && first.tenant != name {
+					d := c.report(diag.NamespaceConflict, base.Child("mtls"),
+						"a namespace belongs to one tenant and one mesh per cluster; rename one of them",
+						"tenant %q's mTLS override for namespace %q must go to cluster %q, where istiod reads its policy, but the namespace there is already %s",
+						name, ns, where[0], first.what)
+					c.related(d, first.path)
+				} else if !ok {
+					claims[where] = claim{
+						what: fmt.Sprintf("where tenant %q of mesh %q keeps its mTLS override", name, tn.Mesh),
+						path: base.Child("mtls"), tenant: name, override: true,
+					}
+				}
 			}
 		}
 	}

@@ -168,6 +168,11 @@ func (c *checker) external(cp *model.ControlPlane) {
 				"TLS at the gateway needs via: ingressGateway and a hostname address")
 		}
 	}
+	if cp.External && x.Via == model.ExposeEastWest {
+		c.report(diag.NoHostingGateway, cp.Path().Child("expose", "via"),
+			"use via: ingressGateway (injected by the hosting cluster's own control plane) or via: loadBalancer",
+			"external control plane %q cannot be exposed through an east-west gateway: nothing in its hosting cluster %q injects one for its mesh", cp.Name, cp.Cluster)
+	}
 	if x.Via == model.ExposeIngress {
 		hosted := false
 		for _, other := range t.ControlPlanesOfCluster(cp.Cluster) {

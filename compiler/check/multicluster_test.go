@@ -457,6 +457,33 @@ func TestMulticlusterRules(t *testing.T) {
 			},
 		},
 
+		// Found in review.
+		{
+			name: "a tenant's mTLS override would land in another mesh's namespace",
+			mutate: func(t *model.Topology) {
+				addRemote(t, "m1", "cp1", "r1")
+				t.Tenants["t1"].Clusters = []string{"r1"}
+				t.Tenants["t1"].Namespaces = []string{"shop"}
+				t.Tenants["t1"].MTLS = "DISABLE"
+				t.Tenants["t2"].Namespaces = []string{"shop"}
+			},
+			want: []want{w(diag.NamespaceConflict, "tenants.t2.namespaces[0]",
+				`namespace "shop" in cluster "c1" is already where tenant "t1" of mesh "m1" keeps its mTLS override`)},
+		},
+		{
+			name: "an external control plane behind an east-west gateway",
+			mutate: func(t *model.Topology) {
+				addCluster(t, "host")
+				addCluster(t, "r1")
+				c := cp(t, "m1", "cp1")
+				c.Cluster, c.External, c.ConfigCluster, c.Remotes = "host", true, "r1", []string{"r1"}
+				c.Expose = &model.Expose{Via: model.ExposeEastWest, Address: "10.0.0.1"}
+				t.Tenants["t1"].Clusters = []string{"r1"}
+			},
+			want: []want{w(diag.NoHostingGateway, "meshes.m1.controlPlanes.cp1.expose.via",
+				`external control plane "cp1" cannot be exposed through an east-west gateway`)},
+		},
+
 		// E102: remotes are cluster references.
 		{
 			name: "undefined remote cluster",

@@ -145,6 +145,15 @@ func releases(c *plan.Cluster) []release {
 	if first.Remote {
 		base["profile"] = plan.ProfileRemote
 	}
+	// The default validator (istiod-default-validator) calls the default
+	// revision's istiod: the one named default or tagged default; with none,
+	// there is none to call, and the chart must not point at "istiod".
+	base["defaultRevision"] = ""
+	for _, cp := range c.ControlPlanes {
+		if cp.IsDefaultRevision() || slices.Contains(cp.Tags, model.DefaultRevision) {
+			base["defaultRevision"] = cp.Revision
+		}
+	}
 	// CRDs stay compatible with older control planes, not newer ones: the
 	// base release follows the newest control plane of the cluster.
 	newest := first.Version

@@ -226,24 +226,28 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 				})
 			}
 		}
-		// A control plane elsewhere watches this cluster: it needs a token,
-		// of istiod's own account where this is an external control
-		// plane's config cluster.
+		// Control planes elsewhere watch this cluster with a token: an
+		// external control plane reads its config cluster with istiod's own
+		// account there, every other one with the reader's.
 		if inDataPlane {
-			sa := ReaderServiceAccount
-			for _, cp := range mine {
-				if cp.External && cp.ConfigCluster == cl.Name {
-					sa = IstiodServiceAccount(cp)
-				}
-			}
-			for _, cp := range mesh.ControlPlanes {
-				if cp.Cluster != cl.Name {
+			needReader := false
+			for _, cp := range controlPlanesByName(mesh) {
+				switch {
+				case cp.Cluster == cl.Name:
+				case cp.External && cp.ConfigCluster == cl.Name:
 					c.ReaderTokens = append(c.ReaderTokens, &ReaderToken{
-						Namespace: first.Namespace, ServiceAccount: sa, Mesh: mname, Cluster: cl.Name,
+						Namespace: first.Namespace, ServiceAccount: IstiodServiceAccount(cp), Mesh: mname, Cluster: cl.Name,
 						Mode: mode, Store: store, Source: secretsSource,
 					})
-					break
+				default:
+					needReader = true
 				}
+			}
+			if needReader {
+				c.ReaderTokens = append(c.ReaderTokens, &ReaderToken{
+					Namespace: first.Namespace, ServiceAccount: ReaderServiceAccount, Mesh: mname, Cluster: cl.Name,
+					Mode: mode, Store: store, Source: secretsSource,
+				})
 			}
 		}
 	}
@@ -270,4 +274,12 @@ func hasIngress(c *Cluster, namespace string) bool {
 		}
 	}
 	return false
+}
+
+func controlPlanesByName(m *model.Mesh) []*model.ControlPlane {
+	var out []*model.ControlPlane
+	for _, name := range model.SortedKeys(m.ControlPlanes) {
+		out = append(out, m.ControlPlanes[name])
+	}
+	return out
 }
