@@ -1,7 +1,8 @@
 // Package compiler is meshc's façade: it runs the pipeline from a topology
 // file to the files of every cluster's bundle.
 //
-//	load (CUE schema) → check (semantic rules) → plan → emit (target) → render [→ verify]
+//	load (CUE schema) → check (semantic rules) → plan → emit (target)
+//	  → delivery (Argo CD, Flux) → render [→ verify]
 //
 // Problems with the user's input come back as a diag.List; any other error
 // is meshc's own failure. Nothing here writes to disk: package output does,

@@ -1,13 +1,15 @@
 // Package emit wraps a plan into the Kubernetes objects and files of an
-// installer target. Targets differ only in how a control plane is installed
-// (Sail operator CRs, or IstioOperator files for istioctl); namespaces and
-// policies that no installer owns are emitted the same way for every target.
+// installer target. Targets differ only in how a control plane (and, for
+// helm, a gateway) is installed: Sail operator CRs, IstioOperator files for
+// istioctl, Helm chart references, or objects rendered from Istio's charts.
+// Namespaces, gateways, secrets and policies that no installer owns are
+// emitted the same way for every target.
 //
 // Objects are plain JSON-shaped maps (map[string]any) so that every target
 // can emit kinds without Go types (Sail, Istio CRs) the same way; tests
 // decode each one strictly into its typed API or check it against its CRD.
 //
-// Import direction: emit imports plan, model and istio.
+// Import direction: emit imports plan, model, istio and charts.
 package emit
 
 import (

@@ -1,7 +1,11 @@
 // Package verify proves a rendered tree is usable as it is, before anything
-// is written: every cluster's bundle, and each of its layers, builds with
-// kustomize's krusty in process (the way Argo CD and Flux build it), and
-// every object it yields is one the API server accepts unchanged.
+// is written: every cluster's bundle builds with kustomize's krusty in
+// process (the way Argo CD and Flux build it; a bundle's kustomization
+// includes each layer's), and every object it yields is one the API server
+// accepts unchanged: built-in kinds decode strictly into their types, Istio
+// and Sail kinds satisfy their CRDs, and the objects of cert-manager, Flux,
+// Argo CD and External Secrets decode strictly into their API types or
+// strict mirrors of them.
 //
 // Import direction: verify imports render and crdschema.
 package verify
