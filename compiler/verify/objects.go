@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,9 +149,7 @@ func checkIstioOperator(set *crdschema.Set, obj map[string]any) error {
 		return err
 	}
 	var iop istioOperator
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&iop); err != nil {
+	if err := strictJSON(data, &iop); err != nil {
 		return fmt.Errorf("IstioOperator: %w", err)
 	}
 	if iop.Metadata.Namespace == "" {

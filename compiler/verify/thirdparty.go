@@ -1,12 +1,13 @@
 package verify
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	certmanagerv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	sigsjson "sigs.k8s.io/json"
 )
 
 // Kinds of the secret operators meshc hands secrets to. cert-manager's
@@ -147,8 +148,13 @@ func thirdParty(obj map[string]any) (ok bool, err error) {
 	return false, nil
 }
 
+// strictJSON decodes as the API server does: unknown fields, duplicate
+// fields and fields whose case differs (encoding/json would accept
+// "dependson" for dependsOn) are all errors.
 func strictJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	strict, err := sigsjson.UnmarshalStrict(data, v, sigsjson.DisallowUnknownFields)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strict...)
 }
