@@ -180,7 +180,8 @@ func (c *checker) tenants() {
 			if _, ok := t.Clusters[cl]; !ok {
 				continue
 			}
-			if !c.placeTenant(tn, cl, base) {
+			placement, ok := c.placeTenant(tn, cl, base)
+			if !ok {
 				continue
 			}
 			for i, ns := range tn.Namespaces {
@@ -216,8 +217,7 @@ func (c *checker) tenants() {
 				// istiod reads policy in one cluster: a tenant's mTLS
 				// override for a remote goes there, into a namespace of
 				// the same name, which must not be another tenant's.
-				placement, _ := t.PlaceTenant(tn, cl)
-				if tn.MTLS == "" || placement.ControlPlane == nil || placement.ControlPlane.ClusterID() == cl {
+				if tn.MTLS == "" || placement.ControlPlane.ClusterID() == cl {
 					continue
 				}
 				where := [2]string{placement.ControlPlane.ClusterID(), ns}
@@ -239,8 +239,8 @@ func (c *checker) tenants() {
 }
 
 // placeTenant checks that tenant tn has exactly one control plane in
-// cluster cl serving its revision.
-func (c *checker) placeTenant(tn *model.Tenant, cl string, base model.Path) bool {
+// cluster cl serving its revision, and returns that placement.
+func (c *checker) placeTenant(tn *model.Tenant, cl string, base model.Path) (model.Placement, bool) {
 	placement, candidates := c.t.PlaceTenant(tn, cl)
 	clusterPath := base.Child("mesh")
 	if i := indexOf(tn.Clusters, cl); i >= 0 {
@@ -253,17 +253,17 @@ func (c *checker) placeTenant(tn *model.Tenant, cl string, base model.Path) bool
 				"list only clusters where the control plane runs, or drop controlPlane",
 				"control plane %q of mesh %q does not run in cluster %q", tn.ControlPlane, tn.Mesh, cl)
 		}
-		return false
+		return placement, false
 	case len(candidates) == 0 && tn.Revision != "" && len(c.t.ControlPlanesIn(tn.Mesh, cl)) > 0:
 		c.report(diag.UndefinedRevision, base.Child("revision"),
 			"use a revision or tag of one of the mesh's control planes in cluster "+cl+": "+strings.Join(servedRevisions(c.t.ControlPlanesIn(tn.Mesh, cl)), ", "),
 			"no control plane of mesh %q in cluster %q serves revision %q", tn.Mesh, cl, tn.Revision)
-		return false
+		return placement, false
 	case len(candidates) == 0:
 		c.report(diag.ClusterNotServed, clusterPath,
 			"add a control plane of mesh "+tn.Mesh+" in cluster "+cl+", or remove the cluster from the tenant",
 			"mesh %q has no control plane in cluster %q", tn.Mesh, cl)
-		return false
+		return placement, false
 	case len(candidates) > 1:
 		var names []string
 		for _, cp := range candidates {
@@ -272,15 +272,15 @@ func (c *checker) placeTenant(tn *model.Tenant, cl string, base model.Path) bool
 		c.report(diag.AmbiguousControlPlane, base,
 			"set controlPlane (one of "+strings.Join(names, ", ")+") or a revision only one of them serves",
 			"mesh %q runs %d control planes in cluster %q; tenant %q must choose one", tn.Mesh, len(candidates), cl, tn.Name)
-		return false
+		return placement, false
 	}
 	if !placement.ControlPlane.Serves(placement.Revision) {
 		c.report(diag.UndefinedRevision, base.Child("revision"),
 			"use one of: "+strings.Join(servedRevisions(candidates), ", "),
 			"control plane %q serves no revision or tag %q", placement.ControlPlane.Name, placement.Revision)
-		return false
+		return placement, false
 	}
-	return true
+	return placement, true
 }
 
 func servedRevisions(cps []*model.ControlPlane) []string {

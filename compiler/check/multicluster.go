@@ -19,7 +19,7 @@ func (c *checker) multicluster() {
 		meshPath := model.Path{"meshes", mname}
 		managers := map[string]*model.ControlPlane{} // remote cluster -> its control plane
 		primaries := mesh.PrimaryClusters()
-		for _, cp := range c.inFileOrder(controlPlanesOf(mesh)) {
+		for _, cp := range c.inFileOrder(mesh.ControlPlaneList()) {
 			c.external(cp)
 			for i, r := range cp.Remotes {
 				path := cp.Path().Child("remotes", i)
@@ -184,14 +184,6 @@ func (c *checker) external(cp *model.ControlPlane) {
 				"control plane %q is exposed through an ingress gateway in cluster %q, but no control plane runs there to inject it", cp.Name, cp.Cluster)
 		}
 	}
-}
-
-func controlPlanesOf(m *model.Mesh) []*model.ControlPlane {
-	var out []*model.ControlPlane
-	for _, name := range model.SortedKeys(m.ControlPlanes) {
-		out = append(out, m.ControlPlanes[name])
-	}
-	return out
 }
 
 // discoveredFromElsewhere reports whether a control plane of the mesh in

@@ -205,28 +205,12 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 				"hosts": []any{x.Address},
 			}
 		}
-		return []Resource{
-			{LayerGateways, Object{
-				"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-				"metadata": istioMeta(base+"-gw", cp.Namespace, wave, x.Source),
-				"spec": map[string]any{
-					"selector": map[string]any{"istio": "ingressgateway"},
-					"servers":  []any{server(15012, "https-xds"), server(15017, "https-webhook")},
-				},
-			}},
-			{LayerGateways, Object{
-				"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-				"metadata": istioMeta(base+"-vs", cp.Namespace, wave, x.Source),
-				"spec": map[string]any{
-					"hosts":    []any{x.Address},
-					"gateways": []any{base + "-gw"},
-					"http": []any{
-						map[string]any{"match": []any{map[string]any{"port": 15012}}, "route": dest(15012)},
-						map[string]any{"match": []any{map[string]any{"port": 15017}}, "route": dest(443)},
-					},
-				},
-			}},
-			{LayerGateways, Object{
+		return append(gatewayRoutes(base, x, []any{server(15012, "https-xds"), server(15017, "https-webhook")}, x.Address,
+			"http", []any{
+				map[string]any{"match": []any{map[string]any{"port": 15012}}, "route": dest(15012)},
+				map[string]any{"match": []any{map[string]any{"port": 15017}}, "route": dest(443)},
+			}),
+			Resource{LayerGateways, Object{
 				"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
 				"metadata": istioMeta(base+"-dr", cp.Namespace, wave, x.Source),
 				"spec": map[string]any{
@@ -240,8 +224,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 						map[string]any{"port": map[string]any{"number": 443}, "tls": map[string]any{"mode": "SIMPLE"}},
 					}},
 				},
-			}},
-		}
+			}})
 	}
 	server := func(n int, name string) map[string]any {
 		return map[string]any{
@@ -256,22 +239,30 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 			"route": dest(target),
 		}
 	}
+	return gatewayRoutes(base, x, []any{server(15012, "tls-xds"), server(15017, "tls-webhook")}, "*",
+		"tls", []any{route(15012, 15012), route(15017, 443)})
+}
+
+// gatewayRoutes is the hosting cluster's ingress Gateway <base>-gw with
+// servers, and the VirtualService <base>-vs routing host through it.
+func gatewayRoutes(base string, x *plan.IstiodExposure, servers []any, host, routeKind string, routes []any) []Resource {
+	ns, wave := x.ControlPlane.Namespace, LayerGateways.Wave
 	return []Resource{
 		{LayerGateways, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-			"metadata": istioMeta(base+"-gw", cp.Namespace, wave, x.Source),
+			"metadata": istioMeta(base+"-gw", ns, wave, x.Source),
 			"spec": map[string]any{
 				"selector": map[string]any{"istio": "ingressgateway"},
-				"servers":  []any{server(15012, "tls-xds"), server(15017, "tls-webhook")},
+				"servers":  servers,
 			},
 		}},
 		{LayerGateways, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-			"metadata": istioMeta(base+"-vs", cp.Namespace, wave, x.Source),
+			"metadata": istioMeta(base+"-vs", ns, wave, x.Source),
 			"spec": map[string]any{
-				"hosts":    []any{"*"},
+				"hosts":    []any{host},
 				"gateways": []any{base + "-gw"},
-				"tls":      []any{route(15012, 15012), route(15017, 443)},
+				routeKind:  routes,
 			},
 		}},
 	}

@@ -77,13 +77,7 @@ type Ref struct {
 
 // Pos is the reference's file:line:col, or "" when unknown.
 func (r Ref) Pos() string {
-	switch {
-	case r.File == "":
-		return ""
-	case r.Line == 0:
-		return r.File
-	}
-	return fmt.Sprintf("%s:%d:%d", r.File, r.Line, r.Column)
+	return diag.Pos{File: r.File, Line: r.Line, Column: r.Column}.String()
 }
 
 // Fact is one reason: what it is about, why, and the topology lines

@@ -357,6 +357,15 @@ func (t *Topology) buildIndex() {
 	}
 }
 
+// ControlPlaneList returns the mesh's control planes ordered by name.
+func (m *Mesh) ControlPlaneList() []*ControlPlane {
+	out := make([]*ControlPlane, 0, len(m.ControlPlanes))
+	for _, name := range SortedKeys(m.ControlPlanes) {
+		out = append(out, m.ControlPlanes[name])
+	}
+	return out
+}
+
 // Clusters returns the clusters a mesh's workloads run in: where its
 // control planes run (unless external) and their remotes, sorted.
 func (m *Mesh) Clusters() []string {

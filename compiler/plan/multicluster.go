@@ -231,7 +231,7 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 		// account there, every other one with the reader's.
 		if inDataPlane {
 			needReader := false
-			for _, cp := range controlPlanesByName(mesh) {
+			for _, cp := range mesh.ControlPlaneList() {
 				switch {
 				case cp.Cluster == cl.Name:
 				case cp.External && cp.ConfigCluster == cl.Name:
@@ -274,12 +274,4 @@ func hasIngress(c *Cluster, namespace string) bool {
 		}
 	}
 	return false
-}
-
-func controlPlanesByName(m *model.Mesh) []*model.ControlPlane {
-	var out []*model.ControlPlane
-	for _, name := range model.SortedKeys(m.ControlPlanes) {
-		out = append(out, m.ControlPlanes[name])
-	}
-	return out
 }
