@@ -125,18 +125,18 @@ func IstiodServiceAccount(cp *model.ControlPlane) string {
 
 // multicluster plans the machinery of meshes spanning clusters for cl.
 func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
+	// The installs here come ordered by mesh: walk them mesh by mesh,
+	// rather than every mesh of the fleet for every cluster.
 	serving := t.ControlPlanesOfCluster(cl.Name)
-	for _, mname := range model.SortedKeys(t.Meshes) {
+	for start := 0; start < len(serving); {
+		mname := serving[start].Mesh
+		end := start
+		for end < len(serving) && serving[end].Mesh == mname {
+			end++
+		}
+		mine := serving[start:end] // this mesh's installs here, local or remote
+		start = end
 		mesh := t.Meshes[mname]
-		var mine []*model.ControlPlane // this mesh's installs here, local or remote
-		for _, cp := range serving {
-			if cp.Mesh == mname {
-				mine = append(mine, cp)
-			}
-		}
-		if len(mine) == 0 {
-			continue
-		}
 		first := mine[0]
 		// The gateways run with the cluster's default revision of the mesh
 		// (the default revision, or the one the default tag points at)
