@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds the real programs the e2e suite runs — etcd, kube-apiserver and Helm 3 —
+# from the Go module proxy, into a cache outside the repository keyed by version,
+# so that only the first run on a machine pays for them (kube-apiserver is about
+# ten CPU-minutes). Prints the cache folder on its last line.
+#
+#   MESHC_E2E_CACHE   where binaries are kept (default: ~/.cache/meshc-e2e)
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-v1.37.2}
+ETCD_VERSION=${ETCD_VERSION:-v3.7.0}   # the etcd k8s.io/kubernetes v1.37.2 pins for its client
+cache=${MESHC_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/meshc-e2e}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod
+
+bindir="$cache/bin"
+mkdir -p "$bindir"
+
+# A throw-away module: k8s.io/kubernetes needs every staging module replaced by
+# the published one of the same minor, as its own go.mod replaces them with paths.
+build_apiserver() {
+  local out="$bindir/kube-apiserver-$K8S_VERSION"
+  [ -x "$out" ] && return
+  local mod="$cache/mod-kubernetes-$K8S_VERSION"
+  local staging="v0.${K8S_VERSION#v1.}"
+  rm -rf "$mod" && mkdir -p "$mod"
+  (
+    cd "$mod"
+    go mod init meshc.dev/e2e-kubernetes >/dev/null 2>&1
+    go mod download -json "k8s.io/kubernetes@$K8S_VERSION" >/dev/null
+    local gomod
+    gomod="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.mod"
+    {
+      echo "require k8s.io/kubernetes $K8S_VERSION"
+      echo "replace ("
+      sed -n '/^replace (/,/^)/p' "$gomod" | awk '/=> \.\/staging/ {print "\t" $1 " => " $1 " '"$staging"'"}'
+      echo ")"
+    } >>go.mod
+    cat >tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+GO
+    go mod tidy -e >/dev/null 2>&1 || true
+    local major=${K8S_VERSION#v}; major=${major%%.*}
+    local minor=${K8S_VERSION#v*.}; minor=${minor%%.*}
+    go build -trimpath -o "$out.tmp" -ldflags "-s -w \
+      -X k8s.io/component-base/version.gitVersion=$K8S_VERSION \
+      -X k8s.io/component-base/version.gitMajor=$major \
+      -X k8s.io/component-base/version.gitMinor=$minor" \
+      k8s.io/kubernetes/cmd/kube-apiserver
+    mv "$out.tmp" "$out"
+  )
+}
+
+build_etcd() {
+  local out="$bindir/etcd-$ETCD_VERSION"
+  [ -x "$out" ] && return
+  local mod="$cache/mod-etcd-$ETCD_VERSION"
+  rm -rf "$mod" && mkdir -p "$mod"
+  (
+    cd "$mod"
+    go mod init meshc.dev/e2e-etcd >/dev/null 2>&1
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1
+    go build -trimpath -o "$out.tmp" -ldflags "-s -w" go.etcd.io/etcd/server/v3
+    mv "$out.tmp" "$out"
+  )
+}
+
+# Helm 3 from meshc's own module (helm.sh/helm/v3 is already a dependency):
+# kustomize's --enable-helm refuses any other major version.
+build_helm() {
+  local v
+  v=$(cd "$repo" && go list -m -f '{{.Version}}' helm.sh/helm/v3)
+  local out="$bindir/helm-$v"
+  [ -x "$out" ] && return
+  (cd "$repo" && go build -trimpath -o "$out.tmp" -ldflags "-s -w \
+      -X helm.sh/helm/v3/internal/version.version=$v" helm.sh/helm/v3/cmd/helm)
+  mv "$out.tmp" "$out"
+}
+
+what=${1:-all}
+case "$what" in
+  all) build_etcd; build_helm; build_apiserver ;;
+  etcd) build_etcd ;;
+  helm) build_helm ;;
+  kube-apiserver) build_apiserver ;;
+  *) echo "usage: $0 [all|etcd|helm|kube-apiserver]" >&2; exit 2 ;;
+esac
+echo "$cache"
