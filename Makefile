@@ -1,13 +1,22 @@
 # meshc's developer tasks. `make test` is what CI runs (see .ci/run).
 GO ?= go
 
-.PHONY: build test example golden scripts bench fuzz vet clean
+.PHONY: build test e2e e2e-binaries example golden scripts bench fuzz vet clean
 
 build:
 	$(GO) build -o bin/meshc ./cmd/meshc
 
 test:
 	$(GO) test ./...
+
+# The real API server suite: builds etcd, kube-apiserver and Helm 3 once
+# into ~/.cache/meshc-e2e (MESHC_E2E_CACHE), then applies every example ×
+# target × delivery to real API servers on 127.0.0.1 (see e2e/).
+e2e: e2e-binaries
+	MESHC_E2E=1 $(GO) test ./e2e -count=1 -timeout 60m
+
+e2e-binaries:
+	bash e2e/build-binaries.sh
 
 example:
 	$(GO) run ./cmd/meshc build topologies/multiple-control-planes.yaml -o out/

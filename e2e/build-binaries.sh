@@ -69,16 +69,24 @@ build_etcd() {
   )
 }
 
-# Helm 3 from meshc's own module (helm.sh/helm/v3 is already a dependency):
-# kustomize's --enable-helm refuses any other major version.
+# Helm 3 at the version meshc's own module pins (kustomize's --enable-helm
+# refuses any other major version), built in a throw-away module so that
+# meshc's go.sum is left alone.
 build_helm() {
   local v
   v=$(cd "$repo" && go list -m -f '{{.Version}}' helm.sh/helm/v3)
   local out="$bindir/helm-$v"
   [ -x "$out" ] && return
-  (cd "$repo" && go build -trimpath -o "$out.tmp" -ldflags "-s -w \
-      -X helm.sh/helm/v3/internal/version.version=$v" helm.sh/helm/v3/cmd/helm)
-  mv "$out.tmp" "$out"
+  local mod="$cache/mod-helm-$v"
+  rm -rf "$mod" && mkdir -p "$mod"
+  (
+    cd "$mod"
+    go mod init meshc.dev/e2e-helm >/dev/null 2>&1
+    go get "helm.sh/helm/v3@$v" >/dev/null 2>&1
+    go build -trimpath -o "$out.tmp" -ldflags "-s -w \
+      -X helm.sh/helm/v3/internal/version.version=$v" helm.sh/helm/v3/cmd/helm
+    mv "$out.tmp" "$out"
+  )
 }
 
 what=${1:-all}

@@ -142,8 +142,11 @@ func webhookBaseURL(cp *model.ControlPlane) string {
 // configuration from the config cluster (KUBECONFIG from the istio-kubeconfig
 // secret, which the chart mounts for externalIstiod), keeps the mesh
 // ConfigMap and injector templates mounted from its own namespace, and lets
-// the remotes' installs own the webhooks. CLUSTER_ID is the config cluster's
-// name, which remotes name in topology.istio.io/controlPlaneClusters.
+// the remotes' installs own the webhooks. Its cluster ID is the config
+// cluster's name, which remotes name in topology.istio.io/controlPlaneClusters:
+// the chart sets CLUSTER_ID from global.multiCluster.clusterName, so pilot.env
+// must not set it again (a second CLUSTER_ID entry is refused by server-side
+// apply as a duplicate key of the container's env list).
 func externalHelmValues(mesh *model.Mesh, cp *ControlPlane) map[string]any {
 	addr := cp.Expose.Address
 	global := map[string]any{
@@ -184,7 +187,6 @@ func externalHelmValues(mesh *model.Mesh, cp *ControlPlane) map[string]any {
 		"VALIDATION_WEBHOOK_CONFIG_NAME": validator,
 		"EXTERNAL_ISTIOD":                "true",
 		"LOCAL_CLUSTER_SECRET_WATCHER":   "true",
-		"CLUSTER_ID":                     cp.ConfigCluster,
 		"SHARED_MESH_CONFIG":             "istio",
 	}
 	if len(mesh.DiscoveryLabel) > 0 && cp.Version.NeedsEnhancedScopingFlag() {

@@ -7,8 +7,10 @@ import (
 	"path"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/applyconfigurations"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 
@@ -20,6 +22,14 @@ import (
 // fails on any field the type does not have, which the API server would
 // silently drop.
 var strictDecoder = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
+
+// builtinTypes are the structured-merge-diff types of the built-in kinds,
+// as server-side apply sees them. Typing an object checks what strict
+// decoding cannot: that no two entries of a list merged by key share their
+// key (two CLUSTER_ID entries in a container's env, say), which
+// server-side apply refuses outright and client-side apply only warns of.
+// CRD kinds get the same check from crdschema (x-kubernetes-list-type: map).
+var builtinTypes = applyconfigurations.NewTypeConverter(scheme.Scheme)
 
 // Object checks one object the way the API server would accept it: built-in
 // kinds decode strictly into their k8s.io/api types; Istio and Sail kinds
@@ -46,6 +56,11 @@ func Object(set *crdschema.Set, obj map[string]any) error {
 			return fmt.Errorf("%s %s: no schema known to check it against", apiVersion, kind)
 		}
 		return err
+	}
+	// Kinds client-go has no apply types for (CustomResourceDefinition)
+	// are left to the strict decoding above.
+	if _, err := builtinTypes.ObjectToTyped(&unstructured.Unstructured{Object: obj}); err != nil && !isNoType(err) {
+		return fmt.Errorf("server-side apply would refuse it: %w", err)
 	}
 	return nil
 }
@@ -99,6 +114,12 @@ func Tree(tree render.Tree) error {
 		return errors.New("invalid objects:\n  " + strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+// isNoType says whether err is the type converter knowing no type for a
+// kind, as opposed to finding the object wrong.
+func isNoType(err error) bool {
+	return strings.Contains(err.Error(), "no type found matching")
 }
 
 func describe(obj map[string]any) string {
