@@ -396,4 +396,3 @@ func (b *Bundle) OutputPath(repoPath string) (string, error) {
 	}
 	return rel, nil
 }
-

@@ -124,7 +124,7 @@ func TestBundlesOnAPIServer(t *testing.T) {
 	helm := Kustomizer{Helm: s.Bin.Helm, Charts: filepath.Join("testdata", "istio-charts")}
 	var total struct {
 		bundles, clusters, objects int
-		upstream                  []string
+		upstream                   []string
 	}
 	start := time.Now()
 	// Grouped by whether Istio's installer made the CRDs (sail, istioctl)
