@@ -64,6 +64,9 @@ func (f Finding) String() string {
 type Object struct {
 	*unstructured.Unstructured
 	Source string
+	// Chart is the Istio chart (name-version) a HelmRelease's object was
+	// rendered from; FromChart finds it for other objects.
+	Chart string
 }
 
 // ID names the object for messages.
@@ -309,6 +312,15 @@ func (c *Client) Reset(ctx context.Context) error {
 	for _, name := range crds {
 		if err := c.dyn.Resource(crdGVR).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete CRD %s: %w", name, err))
+			continue
+		}
+		// Every custom resource applied was deleted above, one by one. The
+		// API server's CRD finalizer would list them again before letting
+		// the CRD go, and backs off for minutes while a just-created CRD's
+		// storage is still initializing: drop its finalizer instead.
+		patch := []byte(`{"metadata":{"finalizers":null}}`)
+		if _, err := c.dyn.Resource(crdGVR).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("finalize CRD %s: %w", name, err))
 		}
 	}
 	for _, name := range namespaces {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -104,13 +105,22 @@ func (b *Bundle) Dir(p string) string {
 type Kustomizer struct {
 	Helm   string // the helm binary
 	Charts string // testdata/istio-charts
+
+	mu    sync.Mutex
+	built map[string][]Object // by folder: each delivery of a bundle builds the same ones
 }
 
 // Build runs kustomize on dir. helmCharts entries are rendered from the
 // released charts of the version they name, which are put where kustomize
 // keeps what it pulls (<dir>/charts/<name>-<version>/<name>), so nothing is
 // fetched; a version with no charts here is an error.
-func (k Kustomizer) Build(dir, source string) ([]Object, error) {
+func (k *Kustomizer) Build(dir, source string) ([]Object, error) {
+	k.mu.Lock()
+	cached, ok := k.built[dir]
+	k.mu.Unlock()
+	if ok {
+		return cached, nil
+	}
 	opts := krusty.MakeDefaultOptions()
 	// Every kustomization below dir (a cluster's bundle includes its layers').
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -154,6 +164,12 @@ func (k Kustomizer) Build(dir, source string) ([]Object, error) {
 		}
 		out = append(out, Object{Unstructured: &unstructured.Unstructured{Object: m}, Source: source})
 	}
+	k.mu.Lock()
+	if k.built == nil {
+		k.built = map[string][]Object{}
+	}
+	k.built[dir] = out
+	k.mu.Unlock()
 	return out, nil
 }
 
@@ -161,6 +177,9 @@ func (k Kustomizer) Build(dir, source string) ([]Object, error) {
 // the chart's own label, or for Istio's CRDs (which carry none) the base
 // chart, the only one that holds them.
 func FromChart(o Object) (string, bool) {
+	if o.Chart != "" {
+		return o.Chart, true
+	}
 	if c := o.GetLabels()["helm.sh/chart"]; c != "" {
 		return c, true
 	}
@@ -170,7 +189,7 @@ func FromChart(o Object) (string, bool) {
 	return "", false
 }
 
-func (k Kustomizer) seedChart(dir, name, version string) error {
+func (k *Kustomizer) seedChart(dir, name, version string) error {
 	chartDir, ok := chartDirs[name]
 	if !ok {
 		return fmt.Errorf("helmCharts names chart %q, which is not one of Istio's", name)
@@ -185,7 +204,7 @@ func (k Kustomizer) seedChart(dir, name, version string) error {
 // HelmRelease renders what Flux's helm-controller would install for a
 // HelmRelease: its chart at the pinned version, from the released charts,
 // with the release's values, sorted in Helm's install order.
-func (k Kustomizer) HelmRelease(hr Object) ([]Object, error) {
+func (k *Kustomizer) HelmRelease(hr Object) ([]Object, error) {
 	chartName, _, _ := unstructured.NestedString(hr.Object, "spec", "chart", "spec", "chart")
 	version, _, _ := unstructured.NestedString(hr.Object, "spec", "chart", "spec", "version")
 	release, _, _ := unstructured.NestedString(hr.Object, "spec", "releaseName")
@@ -237,6 +256,9 @@ func (k Kustomizer) HelmRelease(hr Object) ([]Object, error) {
 		objs, err := decodeYAML(m.Content, "HelmRelease "+hr.GetNamespace()+"/"+hr.GetName())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Name, err)
+		}
+		for i := range objs {
+			objs[i].Chart = chartName + "-" + version
 		}
 		objects = append(objects, objs...)
 	}

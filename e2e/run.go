@@ -47,7 +47,7 @@ func (r Result) Rejections() []Finding {
 
 // Run delivers bundle b to the suite's servers (cluster i of the bundle to
 // server i), collects what the API servers said, then empties them.
-func (s *Suite) Run(ctx context.Context, k Kustomizer, b *Bundle, d Delivery) (Result, error) {
+func (s *Suite) Run(ctx context.Context, k *Kustomizer, b *Bundle, d Delivery) (Result, error) {
 	if len(b.Clusters) > len(s.Servers) {
 		return Result{}, fmt.Errorf("%s has %d clusters; the suite runs %d API servers", b.Example, len(b.Clusters), len(s.Servers))
 	}
@@ -88,7 +88,7 @@ func (s *Suite) Run(ctx context.Context, k Kustomizer, b *Bundle, d Delivery) (R
 // runArgo syncs each cluster's bundle as an Argo CD Application does, then
 // applies the Argo CD delivery objects to the first server (Argo CD's own
 // cluster).
-func (s *Suite) runArgo(ctx context.Context, k Kustomizer, b *Bundle, mode Mode, clients []*Client, res *Result) error {
+func (s *Suite) runArgo(ctx context.Context, k *Kustomizer, b *Bundle, mode Mode, clients []*Client, res *Result) error {
 	for i, cluster := range b.Clusters {
 		dir := path.Join("clusters", cluster)
 		objects, err := k.Build(b.Dir(dir), dir)
@@ -119,7 +119,7 @@ func (s *Suite) runArgo(ctx context.Context, k Kustomizer, b *Bundle, mode Mode,
 // kustomize-controller's stages; a layer's HelmReleases are installed as
 // helm-controller would, in their own dependsOn order, from the released
 // charts.
-func (s *Suite) runFlux(ctx context.Context, k Kustomizer, b *Bundle, clients []*Client, res *Result) error {
+func (s *Suite) runFlux(ctx context.Context, k *Kustomizer, b *Bundle, clients []*Client, res *Result) error {
 	for i, cluster := range b.Clusters {
 		dir := path.Join("delivery/flux", cluster)
 		kustomizations, err := k.Build(b.Dir(dir), dir)
@@ -157,7 +157,7 @@ func (s *Suite) runFlux(ctx context.Context, k Kustomizer, b *Bundle, clients []
 
 // installHelmReleases installs the charts of a layer's HelmReleases in
 // dependsOn order, as Helm 3 creates a release's objects.
-func (s *Suite) installHelmReleases(ctx context.Context, k Kustomizer, objects []Object, c *Client) (int, error) {
+func (s *Suite) installHelmReleases(ctx context.Context, k *Kustomizer, objects []Object, c *Client) (int, error) {
 	var releases []Object
 	for _, o := range objects {
 		if o.GetKind() == "HelmRelease" {
