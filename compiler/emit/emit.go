@@ -213,8 +213,14 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 	c.Resources = append(c.Resources, peerAuthentications(pc)...)
 	for _, x := range pc.CACerts {
 		// istiod reads cacerts once, when it starts: Flux must not apply
-		// the control planes before the Secret exists.
-		c.Gates = append(c.Gates, Gate{Before: LayerControlPlane, APIVersion: "v1", Kind: "Secret", Namespace: x.Namespace, Name: plan.CACertsSecret})
+		// the istiod of that namespace before the Secret exists.
+		before := LayerExternalControlPlane
+		for _, cp := range pc.ControlPlanes {
+			if cp.Namespace == x.Namespace && installRole(cp).Layer().Wave < before.Wave {
+				before = installRole(cp).Layer()
+			}
+		}
+		c.Gates = append(c.Gates, Gate{Before: before, APIVersion: "v1", Kind: "Secret", Namespace: x.Namespace, Name: plan.CACertsSecret})
 	}
 	c.Files = append(c.Files, prerequisites(c, pc, target))
 	if target == Istioctl {
