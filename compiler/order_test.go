@@ -237,3 +237,28 @@ func TestExternalIstiodAfterKubeconfig(t *testing.T) {
 		})
 	}
 }
+
+// TestArgoCDRetries: a wave may wait on another cluster, which Argo CD does
+// not order, so a failed sync must be retried; without retry, automated
+// sync never tries the same revision again and the cluster stays stuck.
+func TestArgoCDRetries(t *testing.T) {
+	res, err := compiler.Compile("../topologies/primary-remote-two-networks.yaml", compiler.Options{Delivery: []string{delivery.ArgoCD}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range res.Output.Documents {
+		if d.Object["kind"] != "ApplicationSet" {
+			continue
+		}
+		found = true
+		spec := d.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+		retry, _ := spec["syncPolicy"].(map[string]any)["retry"].(map[string]any)
+		if limit, _ := retry["limit"].(int); retry == nil || limit >= 0 {
+			t.Errorf("syncPolicy.retry %v: want retries without limit", retry)
+		}
+	}
+	if !found {
+		t.Fatal("no ApplicationSet")
+	}
+}
