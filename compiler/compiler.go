@@ -45,6 +45,8 @@ type Options struct {
 	// Delivery lists the GitOps systems (argocd, flux) to emit objects
 	// for; empty means those the topology's delivery configures.
 	Delivery []string
+	// Strict makes warnings errors (--strict).
+	Strict bool
 }
 
 // Result is a compiled topology.
@@ -54,18 +56,46 @@ type Result struct {
 	Plan     *plan.Plan
 	Output   *emit.Output
 	Tree     render.Tree
+	// Warnings are the risks the checks found that are not certain
+	// failures: printed, and no obstacle to writing.
+	Warnings diag.List
 }
 
-// Validate loads and checks the topology at path.
+// Validate loads and checks the topology at path; warnings are left out
+// (see Check).
 func Validate(path string) (*model.Topology, error) {
+	t, _, err := Check(path, false)
+	return t, err
+}
+
+// Check loads and checks the topology at path, returning its warnings
+// beside it. Errors come back as a diag.List error; with strict, warnings
+// are errors too.
+func Check(path string, strict bool) (*model.Topology, diag.List, error) {
 	t, err := load.File(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if diags := check.Topology(t); len(diags) > 0 {
-		return nil, diags
+	warnings, err := checked(t, strict)
+	if err != nil {
+		return nil, nil, err
 	}
-	return t, nil
+	return t, warnings, nil
+}
+
+// checked runs the semantic checks: the errors as an error (with strict,
+// warnings among them), else the warnings.
+func checked(t *model.Topology, strict bool) (diag.List, error) {
+	errs, warnings := check.Topology(t).Split()
+	if strict {
+		errs = append(errs, warnings.Strict()...)
+		errs.Sort()
+		warnings = nil
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return warnings, nil
 }
 
 // ValidateBytes loads and checks a topology held in memory; filename picks
@@ -75,19 +105,24 @@ func ValidateBytes(filename string, data []byte) (*model.Topology, error) {
 	if err != nil {
 		return nil, err
 	}
-	if diags := check.Topology(t); len(diags) > 0 {
-		return nil, diags
+	if _, err := checked(t, false); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
 
 // Compile loads, checks and compiles the topology at path.
 func Compile(path string, opts Options) (*Result, error) {
-	t, err := Validate(path)
+	t, warnings, err := Check(path, opts.Strict)
 	if err != nil {
 		return nil, err
 	}
-	return CompileTopology(t, opts)
+	r, err := CompileTopology(t, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.Warnings = warnings
+	return r, nil
 }
 
 // Plan plans a checked topology without emitting anything: enough to draw

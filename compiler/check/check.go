@@ -61,6 +61,13 @@ func (c *checker) report(code diag.Code, path model.Path, hint, format string, a
 	return &c.out[len(c.out)-1]
 }
 
+// warn reports a risk rather than a certain failure.
+func (c *checker) warn(code diag.Code, path model.Path, hint, format string, args ...any) *diag.Diagnostic {
+	d := c.report(code, path, hint, format, args...)
+	d.Severity = diag.Warning
+	return d
+}
+
 func (c *checker) related(d *diag.Diagnostic, path model.Path) {
 	d.Related = append(d.Related, diag.Related{Path: path.String(), Pos: c.t.Pos(path)})
 }

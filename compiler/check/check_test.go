@@ -348,8 +348,17 @@ func TestRules(t *testing.T) {
 
 		// Discovery selectors.
 		{
-			name:   "discovery labels with different keys overlap",
+			name:   "discovery labels with different keys overlap only by hand: a warning",
 			mutate: func(t *model.Topology) { t.Meshes["m2"].DiscoveryLabel = map[string]string{"team": "m2"} },
+			want: []want{w(diag.HandLabelOverlap, "meshes.m2.discoveryLabel",
+				`discovery selector {team=m2} of mesh "m2" and {istio-discovery=m1} of mesh "m1" in cluster "c1" use different keys: a namespace labelled by hand with both would join both meshes`)},
+		},
+		{
+			name: "discovery labels with different keys overlap through a tenant's labels",
+			mutate: func(t *model.Topology) {
+				t.Meshes["m2"].DiscoveryLabel = map[string]string{"team": "m2"}
+				t.Tenants["t1"].Labels = map[string]string{"team": "m2"}
+			},
 			want: []want{w(diag.DiscoveryOverlap, "meshes.m2.discoveryLabel",
 				`discovery selector {team=m2} of mesh "m2" can match the same namespaces as {istio-discovery=m1} of mesh "m1" in cluster "c1"`)},
 		},
@@ -387,7 +396,7 @@ func TestRules(t *testing.T) {
 			mutate: func(t *model.Topology) {
 				addCanary(t)
 				t.Tenants["t1"].ControlPlane = "cp1"
-				t.Meshes["m2"].DiscoveryLabel = map[string]string{"team": "m2"}
+				t.Meshes["m2"].DiscoveryLabel = map[string]string{"istio-discovery": "m1"}
 			},
 			want: []want{w(diag.DiscoveryOverlap, "meshes.m2.discoveryLabel", `of mesh "m1" in cluster "c1"`)},
 		},
@@ -906,6 +915,12 @@ func TestRules(t *testing.T) {
 			got := run(t, topo)
 			assertDiags(t, got, tc.want)
 			assertSorted(t, got)
+			for _, d := range got {
+				// W codes are warnings, E codes errors.
+				if strings.HasPrefix(string(d.Code), "W") != d.IsWarning() {
+					t.Errorf("%s has severity %q", d.Code, d.Severity)
+				}
+			}
 		})
 	}
 }

@@ -3,6 +3,7 @@ package check
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -96,15 +97,69 @@ func (c *checker) cluster(name string) {
 					"control plane %q of mesh %q watches every namespace of cluster %q, which also runs control plane %q of mesh %q",
 					unscoped.Name, unscoped.Mesh, name, other.Name, other.Mesh)
 				c.related(d, other.Path())
-			case selectorsOverlap(ma.DiscoveryLabel, mb.DiscoveryLabel):
+			case c.labelledOverlap(name, ma, mb) || c.labelledOverlap(name, mb, ma):
+				// A namespace meshc itself labels for one mesh is selected
+				// by the other's discovery selector too.
 				d := c.report(diag.DiscoveryOverlap, model.Path{"meshes", b.Mesh, "discoveryLabel"},
 					"use the same label key with different values in both meshes, e.g. istio-discovery: "+b.Mesh,
 					"discovery selector %s of mesh %q can match the same namespaces as %s of mesh %q in cluster %q",
 					renderLabels(mb.DiscoveryLabel), b.Mesh, renderLabels(ma.DiscoveryLabel), a.Mesh, name)
 				c.related(d, model.Path{"meshes", a.Mesh, "discoveryLabel"})
+			case selectorsOverlap(ma.DiscoveryLabel, mb.DiscoveryLabel):
+				// meshc labels each namespace for one mesh only, so only a
+				// namespace someone labels by hand with both can match both.
+				d := c.warn(diag.HandLabelOverlap, model.Path{"meshes", b.Mesh, "discoveryLabel"},
+					"never label a namespace with both, or use the same label key with different values in both meshes, e.g. istio-discovery: "+b.Mesh,
+					"discovery selector %s of mesh %q and %s of mesh %q in cluster %q use different keys: a namespace labelled by hand with both would join both meshes",
+					renderLabels(mb.DiscoveryLabel), b.Mesh, renderLabels(ma.DiscoveryLabel), a.Mesh, name)
+				c.related(d, model.Path{"meshes", a.Mesh, "discoveryLabel"})
 			}
 		}
 	}
+}
+
+// labelledOverlap reports whether a namespace meshc labels for mesh a in
+// cluster (a system or tenant namespace, with its discovery, network and
+// tenant labels) is selected by mesh b's discovery selector.
+func (c *checker) labelledOverlap(cluster string, a, b *model.Mesh) bool {
+	base := maps.Clone(a.DiscoveryLabel)
+	if base == nil {
+		base = map[string]string{}
+	}
+	sets := []map[string]string{base}
+	if cl := c.t.Clusters[cluster]; cl != nil && cl.Network != "" {
+		system := maps.Clone(base)
+		system["topology.istio.io/network"] = cl.Network
+		sets = append(sets, system)
+	}
+	for _, tname := range model.SortedKeys(c.t.Tenants) {
+		tn := c.t.Tenants[tname]
+		if tn.Mesh != a.Name || !slices.Contains(c.t.TenantClusters(tn), cluster) {
+			continue
+		}
+		labels := maps.Clone(tn.Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		maps.Copy(labels, a.DiscoveryLabel)
+		sets = append(sets, labels)
+	}
+	for _, labels := range sets {
+		if selects(b.DiscoveryLabel, labels) {
+			return true
+		}
+	}
+	return false
+}
+
+// selects reports whether a label selector matches a namespace's labels.
+func selects(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // selectorsOverlap reports whether one namespace could match both label

@@ -2,6 +2,7 @@ package check
 
 import (
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -132,6 +133,58 @@ func (c *checker) multicluster() {
 		}
 	}
 	c.cidrs()
+	c.exposeServices()
+}
+
+// exposeServices looks at the Services that carry istiod's address:
+// istiod's own load balancer with nothing saying it is internal is
+// reachable from the internet on most clouds (a risk, not a failure: it
+// may be meant, or the cloud's default may be internal); and control
+// planes sharing a gateway can shape its one Service only one way.
+func (c *checker) exposeServices() {
+	type carrier struct {
+		cp   *model.ControlPlane
+		path model.Path
+	}
+	shapes := map[[2]string]carrier{}
+	for _, cp := range c.t.ControlPlanes() {
+		x := cp.Expose
+		if x == nil || len(cp.Remotes) == 0 {
+			continue
+		}
+		if x.Via == model.ExposeLoadBalancer && (x.Service == nil || len(x.Service.Annotations) == 0 && x.Service.LoadBalancerClass == "") {
+			c.warn(diag.PublicIstiod, cp.Path().Child("expose"),
+				"say how the cloud makes it internal in expose.service.annotations, e.g. service.beta.kubernetes.io/aws-load-balancer-scheme: internal, "+
+					"networking.gke.io/load-balancer-type: Internal, service.beta.kubernetes.io/azure-load-balancer-internal: \"true\" (or a loadBalancerClass)",
+				"istiod of control plane %q is exposed on a LoadBalancer Service with no annotation or class: on most clouds its xDS, CA and webhook ports are then public", cp.Name)
+		}
+		if x.Service == nil {
+			continue
+		}
+		// One Service per gateway: the mesh's east-west gateway in the
+		// cluster, or the hosting cluster's ingress gateway.
+		var key [2]string
+		switch x.Via {
+		case model.ExposeEastWest:
+			key = [2]string{cp.Cluster, "eastWest/" + cp.Mesh}
+		case model.ExposeIngress:
+			key = [2]string{cp.Cluster, "ingress"}
+		default:
+			continue
+		}
+		first, ok := shapes[key]
+		if !ok {
+			shapes[key] = carrier{cp, cp.Path().Child("expose", "service")}
+			continue
+		}
+		if !reflect.DeepEqual(first.cp.Expose.Service, x.Service) {
+			d := c.warn(diag.ExposeServiceClash, cp.Path().Child("expose", "service"),
+				"give both control planes the same expose.service, or remove one",
+				"control planes %q and %q are exposed through one gateway Service in cluster %q; it takes %q's expose.service and ignores this one",
+				first.cp.Name, cp.Name, cp.Cluster, first.cp.Name)
+			c.related(d, first.path)
+		}
+	}
 }
 
 // external checks what an external control plane needs: a config cluster

@@ -9,7 +9,7 @@ import (
 
 // addRemote makes cluster name (created on network n1 with an API server)
 // a remote of control plane cpName of mesh, exposed through a load
-// balancer unless the control plane already says how.
+// balancer (an internal one) unless the control plane already says how.
 func addRemote(t *model.Topology, mesh, cpName, name string) {
 	if _, ok := t.Clusters[name]; !ok {
 		addCluster(t, name)
@@ -17,9 +17,11 @@ func addRemote(t *model.Topology, mesh, cpName, name string) {
 	c := cp(t, mesh, cpName)
 	c.Remotes = append(c.Remotes, name)
 	if c.Expose == nil {
-		c.Expose = &model.Expose{Via: model.ExposeLoadBalancer, Address: "istiod." + c.Cluster + ".example.com"}
+		c.Expose = &model.Expose{Via: model.ExposeLoadBalancer, Address: "istiod." + c.Cluster + ".example.com", Service: internalLB}
 	}
 }
+
+var internalLB = &model.ExposeService{Annotations: map[string]string{"networking.gke.io/load-balancer-type": "Internal"}}
 
 // addPrimary gives mesh a control plane in cluster (created when missing)
 // sharing the mesh's system namespace, which makes the mesh multi-primary.
@@ -651,6 +653,7 @@ func TestPrimaryRemoteBroken(t *testing.T) {
 		{"gateways off", func(t *model.Topology) {
 			t.Meshes["mesh1"].EastWestGateways = ptr(false)
 			t.Meshes["mesh1"].ControlPlanes["primary"].Expose.Via = model.ExposeLoadBalancer
+			t.Meshes["mesh1"].ControlPlanes["primary"].Expose.Service = internalLB
 		}, w(diag.MissingEastWest, "meshes.mesh1.eastWestGateways", "spans networks network1, network2")},
 		{"one network", func(t *model.Topology) { t.Clusters["remote0"].Network = "network1" },
 			w(diag.CIDROverlap, "clusters.remote0.podCIDRs[0]", `10.1.0.0/16 overlaps 10.1.0.0/16 of cluster "main0" on network "network1"`)},
@@ -669,6 +672,50 @@ func TestPrimaryRemoteBroken(t *testing.T) {
 			topo := primaryRemote()
 			tc.mutate(topo)
 			assertDiags(t, run(t, topo), []want{tc.want})
+		})
+	}
+}
+
+// Risks rather than certain failures are warnings, each at its place.
+func TestExposeWarnings(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*model.Topology)
+		want   []want
+	}{
+		{"istiod on a public load balancer", func(t *model.Topology) {
+			t.Meshes["mesh1"].ControlPlanes["primary"].Expose.Via = model.ExposeLoadBalancer
+		}, []want{w(diag.PublicIstiod, "meshes.mesh1.controlPlanes.primary.expose", "no annotation or class")}},
+		{"a load balancer class says enough", func(t *model.Topology) {
+			x := t.Meshes["mesh1"].ControlPlanes["primary"].Expose
+			x.Via, x.Service = model.ExposeLoadBalancer, &model.ExposeService{LoadBalancerClass: "internal.example.com/lb"}
+		}, nil},
+		{"two control planes shape one east-west gateway differently", func(t *model.Topology) {
+			primary := t.Meshes["mesh1"].ControlPlanes["primary"]
+			primary.Expose.Service = internalLB
+			addCluster(t, "remote9")
+			t.Clusters["remote9"].Network = t.Clusters["remote0"].Network
+			t.Clusters["remote9"].PodCIDRs, t.Clusters["remote9"].ServiceCIDRs = nil, nil
+			canary := &model.ControlPlane{Name: "zcanary", Mesh: "mesh1", Cluster: primary.Cluster, Namespace: primary.Namespace,
+				Revision: "canary", Version: primary.Version, Remotes: []string{"remote9"},
+				Expose: &model.Expose{Via: model.ExposeEastWest, Address: "istiod.canary.example.com",
+					Service: &model.ExposeService{LoadBalancerIP: "10.0.0.9"}}}
+			t.Meshes["mesh1"].ControlPlanes["zcanary"] = canary
+			t.Tenants["sample"].ControlPlane = "primary"
+			t.ResolveDefaults()
+		}, []want{w(diag.ExposeServiceClash, "meshes.mesh1.controlPlanes.zcanary.expose.service", `takes "primary"'s expose.service`)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			topo := primaryRemote()
+			tc.mutate(topo)
+			got := run(t, topo)
+			assertDiags(t, got, tc.want)
+			for _, d := range got {
+				if !d.IsWarning() {
+					t.Errorf("%s is an error", d.Code)
+				}
+			}
 		})
 	}
 }

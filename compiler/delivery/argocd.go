@@ -24,11 +24,19 @@ func ignoreDifferences() []any {
 }
 
 // syncPolicy prunes what the topology no longer has and repairs drift;
-// sync waves in the objects order the apply.
+// sync waves in the objects order the apply. A wave may wait on another
+// cluster's earlier waves (a remote secret on the token the remote pushes,
+// a remote's gateways on its primary's istiod), which Argo CD does not
+// order: a sync that fails meanwhile is retried, without limit, or
+// automated sync would never try the same revision again.
 func syncPolicy() map[string]any {
 	return map[string]any{
 		"automated":   map[string]any{"prune": true, "selfHeal": true},
 		"syncOptions": []any{"RespectIgnoreDifferences=true", "ServerSideApply=true"},
+		"retry": map[string]any{
+			"limit":   -1,
+			"backoff": map[string]any{"duration": "30s", "factor": 2, "maxDuration": "5m"},
+		},
 	}
 }
 

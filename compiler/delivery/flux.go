@@ -17,7 +17,8 @@ func flux(t *model.Topology, out *emit.Output) []emit.Document {
 		dir := path.Join(Dir, Flux, c.Name)
 		var files []string
 		prev := ""
-		for _, l := range layersOf(c) {
+		layers := layersOf(c)
+		for i, l := range layers {
 			name := t.Metadata.Name + "-" + l.Dir
 			spec := map[string]any{
 				"interval": cfg.Interval,
@@ -30,6 +31,13 @@ func flux(t *model.Topology, out *emit.Output) []emit.Document {
 			}
 			if prev != "" {
 				spec["dependsOn"] = []any{map[string]any{"name": prev}}
+			}
+			if checks := gatesAfter(c, l, layers[i+1:]); len(checks) > 0 {
+				// The next layer needs objects this one's readiness does
+				// not prove: Flux checks them instead (it ignores
+				// healthChecks when it waits for every object).
+				spec["wait"] = false
+				spec["healthChecks"] = checks
 			}
 			file := "kustomization-" + name + ".yaml"
 			objs = append(objs, emit.Document{Path: path.Join(dir, file), Object: map[string]any{
@@ -44,4 +52,26 @@ func flux(t *model.Topology, out *emit.Output) []emit.Document {
 		objs = append(objs, kustomization(dir, files))
 	}
 	return objs
+}
+
+// gatesAfter lists, as Flux healthChecks, the gates of layers after l that
+// no layer between them holds: l is the last layer applied before them.
+func gatesAfter(c *emit.Cluster, l emit.Layer, rest []emit.Layer) []any {
+	var out []any
+	for _, g := range c.Gates {
+		if g.Before.Wave <= l.Wave {
+			continue
+		}
+		last := true
+		for _, n := range rest {
+			if n.Wave < g.Before.Wave {
+				last = false
+			}
+		}
+		if !last {
+			continue
+		}
+		out = append(out, map[string]any{"apiVersion": g.APIVersion, "kind": g.Kind, "name": g.Name, "namespace": g.Namespace})
+	}
+	return out
 }

@@ -51,6 +51,12 @@ const (
 	BadConfigCluster    Code = "E170" // an external control plane whose config cluster is not among its remotes
 	NoHostingGateway    Code = "E171" // istiod exposed through an ingress gateway no control plane can run
 
+	// Warnings: risks rather than certain failures. Each is printed with
+	// its position and hint, and compilation goes on unless --strict.
+	HandLabelOverlap   Code = "W121" // two meshes' selectors could both match only a namespace labelled by hand
+	PublicIstiod       Code = "W161" // istiod exposed on a load balancer with nothing saying it is internal
+	ExposeServiceClash Code = "W162" // two control planes shape one gateway Service differently
+
 	// Helm values.
 	InvalidValues Code = "E150" // values that Istio does not know or of the wrong type
 	OwnedValues   Code = "E151" // values that set a field meshc computes

@@ -36,9 +36,23 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
 }
 
+// Severity says whether a diagnostic stops compilation.
+type Severity string
+
+const (
+	// Error is a certain failure: nothing is written while one exists.
+	Error Severity = "error"
+	// Warning is a risk rather than a certain failure: it is printed and
+	// compilation goes on, unless --strict makes warnings errors.
+	Warning Severity = "warning"
+)
+
 // Diagnostic is one problem with the user's input.
 type Diagnostic struct {
 	Code Code `json:"code"`
+	// Severity is Error when empty. Warning codes start with W, error
+	// codes with E.
+	Severity Severity `json:"severity"`
 	// Path is the topology path of the offending value, dotted, e.g.
 	// meshes.mesh-1.controlPlanes.cp1.cluster.
 	Path    string `json:"path,omitempty"`
@@ -57,8 +71,34 @@ type Related struct {
 	Pos  Pos    `json:"pos"`
 }
 
+// IsWarning reports whether d is a warning.
+func (d Diagnostic) IsWarning() bool { return d.Severity == Warning }
+
 // List is a set of diagnostics. It implements error so a stage can return it.
 type List []Diagnostic
+
+// Split separates errors from warnings, keeping their order.
+func (l List) Split() (errors, warnings List) {
+	for _, d := range l {
+		if d.IsWarning() {
+			warnings = append(warnings, d)
+		} else {
+			errors = append(errors, d)
+		}
+	}
+	return errors, warnings
+}
+
+// Strict turns warnings into errors (--strict): the same code, position
+// and text, and compilation stops.
+func (l List) Strict() List {
+	out := make(List, len(l))
+	for i, d := range l {
+		d.Severity = Error
+		out[i] = d
+	}
+	return out
+}
 
 func (l List) Error() string {
 	var b strings.Builder
@@ -85,6 +125,8 @@ func (l List) Sort() {
 //
 //	topology.yaml:12:14: error E102: meshes.m.controlPlanes.cp.cluster: cluster "c9" is not defined
 //	    hint: define clusters.c9 or use one of: c1, c2
+//
+// A warning reads "warning W121" where an error reads "error E102".
 func (l List) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, d := range l {
@@ -92,7 +134,7 @@ func (l List) WriteText(w io.Writer) error {
 			b.WriteString(pos)
 			b.WriteString(": ")
 		}
-		fmt.Fprintf(&b, "error %s", d.Code)
+		fmt.Fprintf(&b, "%s %s", d.severity(), d.Code)
 		if d.Path != "" {
 			fmt.Fprintf(&b, " at %s", d.Path)
 		}
@@ -116,12 +158,27 @@ func (l List) WriteText(w io.Writer) error {
 	return err
 }
 
+func (d Diagnostic) severity() Severity {
+	if d.Severity == "" {
+		return Error
+	}
+	return d.Severity
+}
+
+// WithSeverity returns the diagnostics with every severity spelt out, as
+// JSON shows them.
+func (l List) WithSeverity() List {
+	out := make(List, len(l))
+	for i, d := range l {
+		d.Severity = d.severity()
+		out[i] = d
+	}
+	return out
+}
+
 // WriteJSON prints the diagnostics as one JSON document, for editors and CI.
 func (l List) WriteJSON(w io.Writer) error {
-	out := l
-	if out == nil {
-		out = List{}
-	}
+	out := l.WithSeverity()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {

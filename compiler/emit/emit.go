@@ -59,24 +59,43 @@ type Layer struct {
 	Detached bool
 }
 
-// The layers, in apply order: namespaces and prerequisites, then control
-// planes, then gateways (LayerGateways), then mesh configuration that needs
-// istiod's CRDs and webhooks.
+// The layers, in apply order (order.go says which role goes where, and
+// why): namespaces; trust and the reader identity; control planes and
+// remote installs; reader tokens; remote secrets; external control planes;
+// revision tags, locally injected gateways and istiod's exposure; gateways
+// injected from another cluster; mesh configuration.
 var (
-	LayerNamespaces   = Layer{Dir: "namespaces", Wave: 0}
-	LayerControlPlane = Layer{Dir: "control-plane", Wave: 1}
-	LayerMeshConfig   = Layer{Dir: "mesh-config", Wave: 3}
+	LayerNamespaces           = Layer{Dir: "namespaces", Wave: 0}
+	LayerTrust                = Layer{Dir: "trust", Wave: 1}
+	LayerControlPlane         = Layer{Dir: "control-plane", Wave: 2}
+	LayerReaderTokens         = Layer{Dir: "reader-tokens", Wave: 3}
+	LayerRemoteSecrets        = Layer{Dir: "remote-secrets", Wave: 4}
+	LayerExternalControlPlane = Layer{Dir: "external-control-plane", Wave: 5}
+	LayerGateways             = Layer{Dir: "gateways", Wave: 6}
+	LayerRemoteGateways       = Layer{Dir: "remote-gateways", Wave: 7}
+	LayerMeshConfig           = Layer{Dir: "mesh-config", Wave: 8}
 )
 
-// Layers lists every layer in apply order.
-var Layers = []Layer{LayerNamespaces, LayerControlPlane, LayerHelmReleases, LayerGateways, LayerGatewayCharts, LayerMeshConfig}
+// Layers lists every layer in apply order. A helm target's detached layer
+// of HelmReleases follows the layer whose charts it holds for Flux.
+var Layers = []Layer{
+	LayerNamespaces, LayerTrust,
+	LayerControlPlane, LayerHelmReleases,
+	LayerReaderTokens, LayerRemoteSecrets,
+	LayerExternalControlPlane, LayerExternalHelmReleases,
+	LayerGateways, LayerGatewayCharts, LayerGatewayReleases,
+	LayerRemoteGateways, LayerRemoteGatewayCharts, LayerRemoteGatewayReleases,
+	LayerMeshConfig,
+}
 
 // Object is one Kubernetes object in its JSON form.
 type Object = map[string]any
 
-// Resource is an object placed in a layer of a cluster's bundle.
+// Resource is an object placed in a layer of a cluster's bundle, by its
+// role (order.go).
 type Resource struct {
 	Layer  Layer
+	Role   Role
 	Object Object
 }
 
@@ -94,6 +113,16 @@ type Cluster struct {
 	Files     []File
 	// HelmCharts are kustomize helmCharts entries by layer folder.
 	HelmCharts map[string][]any
+	// Gates are objects that must exist before a layer is applied, which
+	// no earlier layer's own readiness proves: the cacerts Secret, whoever
+	// makes it (cert-manager, External Secrets, a person).
+	Gates []Gate
+}
+
+// Gate is an object that must exist before layer Before is applied.
+type Gate struct {
+	Before                            Layer
+	APIVersion, Kind, Namespace, Name string
 }
 
 // Document is an object written to its own path of the output folder,
@@ -158,13 +187,8 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 		}
 		c.Files = files
 	case Helm:
-		rs := releases(pc)
 		c.HelmCharts = map[string][]any{}
-		if len(rs) > 0 {
-			c.HelmCharts[LayerControlPlane.Dir] = helmCharts(rs, opts.HelmRepository)
-			c.Resources = append(c.Resources, helmRepository(opts.HelmRepository, fluxNamespace(opts), fluxInterval(opts), rs[0].source))
-			c.Resources = append(c.Resources, helmReleases(rs, fluxNamespace(opts), fluxInterval(opts))...)
-		}
+		helmInstall(c, releases(pc), opts, true)
 	case Rendered:
 		rs, err := renderedControlPlanes(pc, opts.Charts)
 		if err != nil {
@@ -175,21 +199,35 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
 	mc, gateways := multiclusterResources(pc)
+	c.Resources = append(c.Resources, readerIdentities(pc, target)...)
 	c.Resources = append(c.Resources, mc...)
 	if target == Helm {
 		// The helm target installs gateways with Istio's gateway chart,
 		// after the istiod release that injects them.
-		rs := gatewayReleases(pc, gateways)
-		if len(rs) > 0 {
-			c.HelmCharts[LayerGatewayCharts.Dir] = helmCharts(rs, opts.HelmRepository)
-			c.Resources = append(c.Resources, helmReleases(rs, fluxNamespace(opts), fluxInterval(opts))...)
-		}
+		helmInstall(c, gatewayReleases(pc, gateways), opts, false)
 	} else {
 		for _, g := range gateways {
 			c.Resources = append(c.Resources, g.resources()...)
 		}
 	}
 	c.Resources = append(c.Resources, peerAuthentications(pc)...)
+	for _, x := range pc.CACerts {
+		// istiod reads cacerts once, when it starts: Flux must not apply
+		// the istiod of that namespace before the Secret exists.
+		before := LayerExternalControlPlane
+		for _, cp := range pc.ControlPlanes {
+			if cp.Namespace == x.Namespace && installRole(cp).Layer().Wave < before.Wave {
+				before = installRole(cp).Layer()
+			}
+		}
+		c.Gates = append(c.Gates, Gate{Before: before, APIVersion: "v1", Kind: "Secret", Namespace: x.Namespace, Name: plan.CACertsSecret})
+	}
+	c.Files = append(c.Files, prerequisites(c, pc, target))
+	if target == Istioctl {
+		if f := istioctlReadme(c, pc); f != nil {
+			c.Files = append(c.Files, *f)
+		}
+	}
 	if f := manualSteps(pc); f != nil {
 		c.Files = append(c.Files, *f)
 	}
@@ -226,11 +264,11 @@ func meta(name, namespace string, wave int, source model.Path, labels map[string
 func namespaces(c *plan.Cluster) []Resource {
 	out := make([]Resource, 0, len(c.Namespaces))
 	for _, ns := range c.Namespaces {
-		out = append(out, Resource{Layer: LayerNamespaces, Object: Object{
+		out = append(out, at(RoleNamespace, Object{
 			"apiVersion": "v1",
 			"kind":       "Namespace",
 			"metadata":   nsMeta(ns),
-		}})
+		}))
 	}
 	return out
 }
@@ -241,12 +279,12 @@ func peerAuthentications(c *plan.Cluster) []Resource {
 		// istiod installs the PeerAuthentication CRD, so on a first sync
 		// Argo CD's dry run would not find it yet.
 		m := istioMeta(pa.Name, pa.Namespace, LayerMeshConfig.Wave, pa.Source)
-		out = append(out, Resource{Layer: LayerMeshConfig, Object: Object{
+		out = append(out, at(RoleMeshConfig, Object{
 			"apiVersion": "security.istio.io/v1",
 			"kind":       "PeerAuthentication",
 			"metadata":   m,
 			"spec":       map[string]any{"mtls": map[string]any{"mode": pa.Mode}},
-		}})
+		}))
 	}
 	return out
 }

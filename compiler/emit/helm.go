@@ -9,18 +9,51 @@ import (
 	"meshc.dev/meshc/compiler/plan"
 )
 
-// LayerHelmReleases holds, for the helm target, the Flux form of the
-// cluster's releases (a HelmRepository and HelmReleases). It is detached:
-// the cluster's kustomization does not list it, since Argo CD installs the
-// same charts through the control-plane layer's helmCharts; Flux points its
-// control-plane Kustomization here instead.
-var LayerHelmReleases = Layer{Dir: "helm-releases", Wave: 1, Detached: true}
+// The helm target installs with Istio's charts: for Argo CD, as kustomize
+// helmCharts in a layer of the bundle (the control plane's own layer, or
+// one beside the gateways' layer that holds nothing else); for Flux, as
+// HelmReleases in a detached twin of that layer, which the cluster's
+// kustomization does not list (Argo CD installs the same charts from the
+// helmCharts) and Flux chains in the same place. A layer of helmCharts
+// alone is left out of Flux's chain.
+var (
+	LayerHelmReleases          = Layer{Dir: "helm-releases", Wave: LayerControlPlane.Wave, Detached: true}
+	LayerExternalHelmReleases  = Layer{Dir: "external-helm-releases", Wave: LayerExternalControlPlane.Wave, Detached: true}
+	LayerGatewayCharts         = Layer{Dir: "gateway-charts", Wave: LayerGateways.Wave}
+	LayerGatewayReleases       = Layer{Dir: "gateway-releases", Wave: LayerGateways.Wave, Detached: true}
+	LayerRemoteGatewayCharts   = Layer{Dir: "remote-gateway-charts", Wave: LayerRemoteGateways.Wave}
+	LayerRemoteGatewayReleases = Layer{Dir: "remote-gateway-releases", Wave: LayerRemoteGateways.Wave, Detached: true}
+)
 
-// LayerGatewayCharts holds, for the helm target, the gateway chart's
-// helmCharts for Argo CD, in the gateways' wave. Holding nothing else, it
-// is left out of Flux's chain, which installs the same releases from
-// helm-releases.
-var LayerGatewayCharts = Layer{Dir: "gateway-charts", Wave: LayerGateways.Wave}
+// chartLayers are, by the role of a release, the layer of its helmCharts
+// (Argo CD) and of its HelmRelease (Flux).
+func chartLayers(r Role) (charts, releases Layer) {
+	switch r {
+	case RoleExternalControlPlane:
+		return LayerExternalControlPlane, LayerExternalHelmReleases
+	case RoleLocalGateway:
+		return LayerGatewayCharts, LayerGatewayReleases
+	case RoleRemoteGateway:
+		return LayerRemoteGatewayCharts, LayerRemoteGatewayReleases
+	}
+	return LayerControlPlane, LayerHelmReleases
+}
+
+// helmInstall adds a cluster's releases to c: helmCharts by layer, and the
+// HelmReleases (after the HelmRepository, when withRepository).
+func helmInstall(c *Cluster, rs []release, opts Options, withRepository bool) {
+	if len(rs) == 0 {
+		return
+	}
+	if withRepository {
+		c.Resources = append(c.Resources, helmRepository(opts.HelmRepository, fluxNamespace(opts), fluxInterval(opts), rs[0].source))
+	}
+	for _, r := range rs {
+		layer, _ := chartLayers(r.role)
+		c.HelmCharts[layer.Dir] = append(c.HelmCharts[layer.Dir], helmCharts([]release{r}, opts.HelmRepository)...)
+	}
+	c.Resources = append(c.Resources, helmReleases(rs, fluxNamespace(opts), fluxInterval(opts))...)
+}
 
 // HelmRepository is the name of the Flux HelmRepository of Istio's charts.
 const HelmRepository = "istio"
@@ -46,7 +79,7 @@ func helmCharts(rs []release, repo string) []any {
 
 // helmRepository is the Flux HelmRepository every HelmRelease pulls from.
 func helmRepository(repo, fluxNamespace, interval string, source model.Path) Resource {
-	return Resource{LayerHelmReleases, Object{
+	return Resource{LayerHelmReleases, RoleControlPlane, Object{
 		"apiVersion": "source.toolkit.fluxcd.io/v1",
 		"kind":       "HelmRepository",
 		"metadata":   meta(HelmRepository, fluxNamespace, LayerHelmReleases.Wave, source, nil),
@@ -58,7 +91,6 @@ func helmRepository(repo, fluxNamespace, interval string, source model.Path) Res
 // HelmRepository, each after the release it depends on (base first, so
 // CRDs come first; gateways after the istiod that injects them).
 func helmReleases(rs []release, fluxNamespace, interval string) []Resource {
-	wave := LayerHelmReleases.Wave
 	var out []Resource
 	names := []string{}
 	for _, r := range rs {
@@ -85,10 +117,11 @@ func helmReleases(rs []release, fluxNamespace, interval string) []Resource {
 			name += "-" + r.namespace
 		}
 		names = append(names, name)
-		out = append(out, Resource{LayerHelmReleases, Object{
+		_, layer := chartLayers(r.role)
+		out = append(out, Resource{layer, r.role, Object{
 			"apiVersion": "helm.toolkit.fluxcd.io/v2",
 			"kind":       "HelmRelease",
-			"metadata":   meta(name, fluxNamespace, wave, r.source, nil),
+			"metadata":   meta(name, fluxNamespace, layer.Wave, r.source, nil),
 			"spec":       spec,
 		}})
 	}
@@ -123,12 +156,27 @@ func gatewayReleases(c *plan.Cluster, gateways []injectedGateway) []release {
 		}
 		var ports []any
 		for _, p := range g.ports {
-			ports = append(ports, map[string]any{"name": p.name, "port": p.number, "targetPort": p.number, "protocol": "TCP"})
+			ports = append(ports, map[string]any{"name": p.name, "port": p.number, "targetPort": p.targetPort(), "protocol": "TCP"})
+		}
+		service := map[string]any{"type": "LoadBalancer", "ports": ports}
+		if x := g.service; x != nil {
+			if len(x.Annotations) > 0 {
+				service["annotations"] = anyMap(x.Annotations)
+			}
+			if x.LoadBalancerIP != "" {
+				service["loadBalancerIP"] = x.LoadBalancerIP
+			}
+			if x.LoadBalancerClass != "" {
+				service["loadBalancerClass"] = x.LoadBalancerClass
+			}
+			if len(x.LoadBalancerSourceRanges) > 0 {
+				service["loadBalancerSourceRanges"] = anyList(x.LoadBalancerSourceRanges)
+			}
 		}
 		values := map[string]any{
 			"name":    g.name,
 			"labels":  anyMap(g.labels),
-			"service": map[string]any{"type": "LoadBalancer", "ports": ports},
+			"service": service,
 		}
 		if !cp.IsDefaultRevision() {
 			values["revision"] = cp.Revision
@@ -138,7 +186,7 @@ func gatewayReleases(c *plan.Cluster, gateways []injectedGateway) []release {
 		}
 		out = append(out, release{
 			chart: charts.Gateway, name: g.name, namespace: g.namespace, values: values,
-			version: cp.Version.String(), source: g.source, after: istiod,
+			version: cp.Version.String(), source: g.source, after: istiod, role: g.role,
 		})
 	}
 	return out

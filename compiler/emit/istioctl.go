@@ -64,7 +64,6 @@ func IstioctlFileName(cp *model.ControlPlane) string {
 
 func istioctlFiles(c *plan.Cluster) ([]File, error) {
 	var files []File
-	var steps strings.Builder
 	for _, cp := range c.ControlPlanes {
 		body, err := yaml.Marshal(IstioOperator(c, cp))
 		if err != nil {
@@ -77,25 +76,50 @@ func istioctlFiles(c *plan.Cluster) ([]File, error) {
 		header := fmt.Sprintf("# %s (%s).\n# Install with: istioctl install -y -f %s\n",
 			what, cp.Path(), IstioctlFileName(cp.ControlPlane))
 		files = append(files, File{Path: IstioctlFileName(cp.ControlPlane), Data: append([]byte(header), body...)})
-		fmt.Fprintf(&steps, "istioctl install -y -f %s\n", IstioctlFileName(cp.ControlPlane))
 	}
-	if len(files) == 0 {
-		return nil, nil
+	return files, nil
+}
+
+// istioctlReadme says in which order to apply the bundle's layers and run
+// the istioctl installs: the order of the other targets' sync waves, with
+// each install in its role's place (an external istiod after the
+// kubeconfig it reads its config cluster through).
+func istioctlReadme(c *Cluster, pc *plan.Cluster) *File {
+	if len(pc.ControlPlanes) == 0 {
+		return nil
+	}
+	present := map[string]bool{}
+	for _, r := range c.Resources {
+		present[r.Layer.Dir] = true
+	}
+	var steps strings.Builder
+	for _, l := range Layers {
+		if present[l.Dir] && !l.Detached {
+			fmt.Fprintf(&steps, "kubectl apply -k %s\n", l.Dir)
+		}
+		for _, cp := range pc.ControlPlanes {
+			if installRole(cp).Layer() == l {
+				fmt.Fprintf(&steps, "istioctl install -y -f %s\n", IstioctlFileName(cp.ControlPlane))
+			}
+		}
 	}
 	readme := fmt.Sprintf(`# Installing cluster %s with istioctl
 
-The cluster's bundle (the folder above this one) creates the namespaces and
-the mesh policies; its control planes are installed by istioctl from the
-IstioOperator files here, which the bundle does not apply (no operator in
-the cluster reads them). From the cluster's folder, in order:
+The cluster's bundle (the folder above this one) holds everything but the
+control planes, one folder per step; its control planes are installed by
+istioctl from the IstioOperator files here, which the bundle does not apply
+(no operator in the cluster reads them). See PREREQUISITES.md in the folder
+above first. From the cluster's folder, in order, each step once the one
+before is ready:
 
 `+"```sh"+`
-kubectl apply -k namespaces
-%skubectl apply -k .
-`+"```"+`
+%s`+"```"+`
+
+Steps wait on other clusters: a remote's gateways start only once the
+istiod leading it holds its remote secret, which that cluster builds from
+the token this one pushes in reader-tokens.
 `, c.Name, steps.String())
-	files = append(files, File{Path: path.Join(IstioctlDir, "README.md"), Data: []byte(readme)})
-	return files, nil
+	return &File{Path: path.Join(IstioctlDir, "README.md"), Data: []byte(readme)}
 }
 
 // installerValues adds what the plan leaves to installers that run the

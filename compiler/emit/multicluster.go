@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"strings"
@@ -8,10 +9,6 @@ import (
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
 )
-
-// LayerGateways holds east-west gateways and istiod's exposure: they need
-// istiod (gateway injection) and come before mesh configuration.
-var LayerGateways = Layer{Dir: "gateways", Wave: 2}
 
 // Labels and names of the east-west gateway, as Istio's samples and the
 // Sail operator's docs spell them.
@@ -41,9 +38,13 @@ func eastWestLabels(network string) map[string]string {
 // require it.
 func istioMeta(name, namespace string, wave int, source model.Path) map[string]any {
 	m := meta(name, namespace, wave, source, nil)
-	m["annotations"].(map[string]any)[AnnotationSyncOptions] = "SkipDryRunOnMissingResource=true"
+	m["annotations"].(map[string]any)[AnnotationSyncOptions] = skipDryRun
 	return m
 }
+
+// skipDryRun lets Argo CD apply an object whose CRD an earlier wave of the
+// same sync installs.
+const skipDryRun = "SkipDryRunOnMissingResource=true"
 
 func anyMap(m map[string]string) map[string]any {
 	out := make(map[string]any, len(m))
@@ -64,15 +65,64 @@ type injectedGateway struct {
 	env                       []any
 	ports                     []gatewayPort
 	source                    model.Path
+	// role says who injects it: an istiod of its own cluster, or one
+	// elsewhere through a remote install.
+	role Role
+	// service shapes its Service when it carries istiod's address.
+	service *model.ExposeService
+}
+
+// loadBalancer is a LoadBalancer Service for ports and selector, shaped as
+// the topology says (internal load balancers, reserved addresses).
+func loadBalancer(metadata map[string]any, selector map[string]any, ports []any, shape *model.ExposeService) Object {
+	spec := map[string]any{"type": "LoadBalancer", "selector": selector, "ports": ports}
+	if shape != nil {
+		for k, v := range shape.Annotations {
+			metadata["annotations"].(map[string]any)[k] = v
+		}
+		if shape.LoadBalancerIP != "" {
+			spec["loadBalancerIP"] = shape.LoadBalancerIP
+		}
+		if shape.LoadBalancerClass != "" {
+			spec["loadBalancerClass"] = shape.LoadBalancerClass
+		}
+		if len(shape.LoadBalancerSourceRanges) > 0 {
+			spec["loadBalancerSourceRanges"] = anyList(shape.LoadBalancerSourceRanges)
+		}
+	}
+	return Object{"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
+}
+
+func anyList(l []string) []any {
+	out := make([]any, len(l))
+	for i, s := range l {
+		out[i] = s
+	}
+	return out
 }
 
 type gatewayPort struct {
 	name   string
 	number int
+	// target is the pod's port, when it is not number.
+	target int
 }
 
+func (p gatewayPort) targetPort() int {
+	if p.target != 0 {
+		return p.target
+	}
+	return p.number
+}
+
+// webhookOn443 forwards port 443 to istiod's webhook port on whatever
+// serves a hostname istiod is exposed at: remotes' API servers call the
+// webhooks there (plan.ExternalNameWebhook). The listener behind 15017
+// routes it, so nothing else changes.
+var webhookOn443 = gatewayPort{"tls-webhook-443", 443, 15017}
+
 func (g injectedGateway) resources() []Resource {
-	wave := LayerGateways.Wave
+	wave := g.role.Layer().Wave
 	podLabels := maps.Clone(g.labels)
 	podLabels["sidecar.istio.io/inject"] = "true"
 	podLabels[plan.LabelRev] = g.revision
@@ -82,27 +132,27 @@ func (g injectedGateway) resources() []Resource {
 	}
 	var ports []any
 	for _, p := range g.ports {
-		ports = append(ports, map[string]any{"name": p.name, "port": p.number, "targetPort": p.number, "protocol": "TCP"})
+		ports = append(ports, map[string]any{"name": p.name, "port": p.number, "targetPort": p.targetPort(), "protocol": "TCP"})
 	}
 	return []Resource{
-		{LayerGateways, Object{
+		{g.role.Layer(), g.role, Object{
 			"apiVersion": "v1", "kind": "ServiceAccount",
 			"metadata": meta(g.name, g.namespace, wave, g.source, g.labels),
 		}},
-		{LayerGateways, Object{
+		{g.role.Layer(), g.role, Object{
 			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
 			"metadata": meta(g.name+"-sds", g.namespace, wave, g.source, g.labels),
 			"rules": []any{map[string]any{
 				"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"get", "watch", "list"},
 			}},
 		}},
-		{LayerGateways, Object{
+		{g.role.Layer(), g.role, Object{
 			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
 			"metadata": meta(g.name+"-sds", g.namespace, wave, g.source, g.labels),
 			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": g.name + "-sds"},
 			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": g.name}},
 		}},
-		{LayerGateways, Object{
+		{g.role.Layer(), g.role, Object{
 			"apiVersion": "apps/v1", "kind": "Deployment",
 			"metadata": meta(g.name, g.namespace, wave, g.source, g.labels),
 			"spec": map[string]any{
@@ -119,15 +169,7 @@ func (g injectedGateway) resources() []Resource {
 				},
 			},
 		}},
-		{LayerGateways, Object{
-			"apiVersion": "v1", "kind": "Service",
-			"metadata": meta(g.name, g.namespace, wave, g.source, g.labels),
-			"spec": map[string]any{
-				"type":     "LoadBalancer",
-				"selector": anyMap(g.selector),
-				"ports":    ports,
-			},
-		}},
+		{g.role.Layer(), g.role, loadBalancer(meta(g.name, g.namespace, wave, g.source, g.labels), anyMap(g.selector), ports, g.service)},
 	}
 }
 
@@ -139,8 +181,16 @@ func eastWestGateway(gw *plan.EastWestGateway) injectedGateway {
 		name: eastWestName, namespace: gw.Namespace, revision: gw.Revision,
 		selector: map[string]string{"istio": eastWestSelector, "app": eastWestName},
 		labels:   eastWestLabels(gw.Network),
-		ports:    []gatewayPort{{"status-port", 15021}, {"tls", 15443}, {"tls-istiod", 15012}, {"tls-webhook", 15017}},
+		ports:    []gatewayPort{{"status-port", 15021, 0}, {"tls", 15443, 0}, {"tls-istiod", 15012, 0}, {"tls-webhook", 15017, 0}},
 		source:   gw.Source,
+		role:     RoleLocalGateway,
+	}
+	if gw.WebhookOn443 {
+		g.ports = append(g.ports, webhookOn443)
+	}
+	g.service = gw.Service
+	if gw.Remote {
+		g.role = RoleRemoteGateway
 	}
 	if gw.Network != "" {
 		g.env = []any{map[string]any{"name": "ISTIO_META_REQUESTED_NETWORK_VIEW", "value": gw.Network}}
@@ -155,7 +205,7 @@ func crossNetworkGateway(gw *plan.EastWestGateway) []Resource {
 	if gw.CrossNetwork {
 		// Services of the mesh reachable from other networks, mTLS kept
 		// end to end (the gateway routes by SNI).
-		out = append(out, Resource{LayerGateways, Object{
+		out = append(out, Resource{LayerGateways, RoleExposure, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
 			"metadata": istioMeta(crossNetworkName, gw.Namespace, wave, gw.Source),
 			"spec": map[string]any{
@@ -177,12 +227,17 @@ func crossNetworkGateway(gw *plan.EastWestGateway) []Resource {
 func ingressGateway(gw *plan.IngressGateway) injectedGateway {
 	const name = "istio-ingressgateway"
 	selector := map[string]string{"istio": "ingressgateway", "app": name}
-	return injectedGateway{
+	g := injectedGateway{
 		name: name, namespace: gw.Namespace, revision: gw.Revision,
 		selector: selector, labels: maps.Clone(selector),
-		ports:  []gatewayPort{{"status-port", 15021}, {"tls-xds", 15012}, {"tls-webhook", 15017}},
-		source: gw.Source,
+		ports:  []gatewayPort{{"status-port", 15021, 0}, {"tls-xds", 15012, 0}, {"tls-webhook", 15017, 0}},
+		source: gw.Source, role: RoleLocalGateway,
 	}
+	if gw.WebhookOn443 {
+		g.ports = append(g.ports, webhookOn443)
+	}
+	g.service = gw.Service
+	return g
 }
 
 // externalExposure routes the hosting cluster's ingress gateway to an
@@ -210,7 +265,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 				map[string]any{"match": []any{map[string]any{"port": 15012}}, "route": dest(15012)},
 				map[string]any{"match": []any{map[string]any{"port": 15017}}, "route": dest(443)},
 			}),
-			Resource{LayerGateways, Object{
+			Resource{LayerGateways, RoleExposure, Object{
 				"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
 				"metadata": istioMeta(base+"-dr", cp.Namespace, wave, x.Source),
 				"spec": map[string]any{
@@ -248,7 +303,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 func gatewayRoutes(base string, x *plan.IstiodExposure, servers []any, host, routeKind string, routes []any) []Resource {
 	ns, wave := x.ControlPlane.Namespace, LayerGateways.Wave
 	return []Resource{
-		{LayerGateways, Object{
+		{LayerGateways, RoleExposure, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
 			"metadata": istioMeta(base+"-gw", ns, wave, x.Source),
 			"spec": map[string]any{
@@ -256,7 +311,7 @@ func gatewayRoutes(base string, x *plan.IstiodExposure, servers []any, host, rou
 				"servers":  servers,
 			},
 		}},
-		{LayerGateways, Object{
+		{LayerGateways, RoleExposure, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
 			"metadata": istioMeta(base+"-vs", ns, wave, x.Source),
 			"spec": map[string]any{
@@ -289,18 +344,16 @@ func istiodExposure(x *plan.IstiodExposure, gatewayDone map[string]bool) []Resou
 		return externalExposure(x)
 	}
 	if x.Via == model.ExposeLoadBalancer {
-		return []Resource{{LayerGateways, Object{
-			"apiVersion": "v1", "kind": "Service",
-			"metadata": meta(svc+"-remote", cp.Namespace, wave, x.Source, map[string]string{"app": "istiod", plan.LabelRev: cp.Revision}),
-			"spec": map[string]any{
-				"type":     "LoadBalancer",
-				"selector": map[string]any{"app": "istiod", plan.LabelRev: cp.Revision},
-				"ports": []any{
-					map[string]any{"name": "tls-istiod", "port": 15012, "targetPort": 15012, "protocol": "TCP"},
-					map[string]any{"name": "tls-webhook", "port": 15017, "targetPort": 15017, "protocol": "TCP"},
-				},
-			},
-		}}}
+		ports := []any{
+			map[string]any{"name": "tls-istiod", "port": 15012, "targetPort": 15012, "protocol": "TCP"},
+			map[string]any{"name": "tls-webhook", "port": 15017, "targetPort": 15017, "protocol": "TCP"},
+		}
+		if x.WebhookOn443 {
+			ports = append(ports, map[string]any{"name": webhookOn443.name, "port": webhookOn443.number, "targetPort": webhookOn443.target, "protocol": "TCP"})
+		}
+		return []Resource{at(RoleExposure, loadBalancer(
+			meta(svc+"-remote", cp.Namespace, wave, x.Source, map[string]string{"app": "istiod", plan.LabelRev: cp.Revision}),
+			map[string]any{"app": "istiod", plan.LabelRev: cp.Revision}, ports, cp.Expose.Service))}
 	}
 	var out []Resource
 	if !gatewayDone[cp.Namespace] {
@@ -312,7 +365,7 @@ func istiodExposure(x *plan.IstiodExposure, gatewayDone map[string]bool) []Resou
 				"hosts": []any{"*"},
 			}
 		}
-		out = append(out, Resource{LayerGateways, Object{
+		out = append(out, Resource{LayerGateways, RoleExposure, Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
 			"metadata": istioMeta(istiodGatewayName, cp.Namespace, wave, x.Source),
 			"spec": map[string]any{
@@ -329,7 +382,7 @@ func istiodExposure(x *plan.IstiodExposure, gatewayDone map[string]bool) []Resou
 			}}},
 		}
 	}
-	out = append(out, Resource{LayerGateways, Object{
+	out = append(out, Resource{LayerGateways, RoleExposure, Object{
 		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
 		"metadata": istioMeta(svc+"-vs", cp.Namespace, wave, x.Source),
 		"spec": map[string]any{
@@ -350,44 +403,114 @@ func storeKey(s *model.SecretStore, parts ...string) string {
 	return strings.Join(append([]string{s.KeyPrefix}, parts...), "/")
 }
 
-// readerToken asks Kubernetes for a long-lived token of the reader
-// ServiceAccount that the Istio install creates; with External Secrets, a
-// PushSecret carries it to the store. The token never passes through Git.
+// Properties of a reader token's entry in the store. Every value meshc
+// pushes or reads has an explicit property, on both sides: pushed without
+// one, a value must be a JSON map on some providers (Vault), and read
+// without one, it comes back as the whole map.
+const (
+	TokenProperty = "token"
+	// CAProperty carries the discovered cluster's API server CA, from the
+	// token Secret's ca.crt, for a topology that gives no caBundle.
+	CAProperty = "ca.crt"
+)
+
+// TokenStoreKey is where the token of serviceAccount in cluster is kept in
+// the store (with TokenProperty and CAProperty).
+func TokenStoreKey(s *model.SecretStore, mesh, cluster, serviceAccount string) string {
+	return storeKey(s, mesh, cluster, serviceAccount+"-token")
+}
+
+// readerToken asks Kubernetes for a long-lived token of a ServiceAccount
+// other clusters' istiods read this one with; with External Secrets, a
+// PushSecret carries it, and the API server's CA that Kubernetes puts
+// beside it (ca.crt), to the store. The token never passes through Git.
 func readerToken(r *plan.ReaderToken) []Resource {
-	wave := LayerMeshConfig.Wave
+	wave := LayerReaderTokens.Wave
 	m := meta(plan.TokenSecretName(r.ServiceAccount), r.Namespace, wave, r.Source, nil)
 	m["annotations"].(map[string]any)["kubernetes.io/service-account.name"] = r.ServiceAccount
-	out := []Resource{{LayerMeshConfig, Object{
+	out := []Resource{at(RoleReaderToken, Object{
 		"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
 		"metadata": m,
-	}}}
+	})}
 	if r.Mode == model.SecretsExternalSecret {
-		out = append(out, Resource{LayerMeshConfig, Object{
+		key := TokenStoreKey(r.Store, r.Mesh, r.Cluster, r.ServiceAccount)
+		var data []any
+		for _, p := range []string{TokenProperty, CAProperty} {
+			data = append(data, map[string]any{"match": map[string]any{
+				"secretKey": p,
+				"remoteRef": map[string]any{"remoteKey": key, "property": p},
+			}})
+		}
+		out = append(out, at(RoleReaderToken, Object{
 			"apiVersion": pushSecretAPI, "kind": "PushSecret",
 			"metadata": meta(r.ServiceAccount+"-token", r.Namespace, wave, r.Source, nil),
 			"spec": map[string]any{
 				"refreshInterval": "1h",
 				"secretStoreRefs": []any{storeRef(r.Store)},
 				"selector":        map[string]any{"secret": map[string]any{"name": plan.TokenSecretName(r.ServiceAccount)}},
-				"data": []any{map[string]any{"match": map[string]any{
-					"secretKey": "token",
-					"remoteRef": map[string]any{"remoteKey": storeKey(r.Store, r.Mesh, r.Cluster, r.ServiceAccount+"-token")},
-				}}},
+				"data":            data,
 			},
-		}})
+		}))
+	}
+	return out
+}
+
+// readerOwnedByInstall reports whether target's install of the cluster
+// creates the reader ServiceAccount in namespace: Istio's base chart
+// creates it in its global.istioNamespace, and installers run that chart
+// differently. The Sail operator installs it only for the revision named
+// default; istioctl with every install whose profile enables the base
+// component (all but empty); the helm and rendered targets once per
+// cluster, in the first install's namespace (see releases).
+func readerOwnedByInstall(target Target, c *plan.Cluster, namespace string) bool {
+	switch target {
+	case Helm, Rendered:
+		return len(c.ControlPlanes) > 0 && c.ControlPlanes[0].Namespace == namespace
+	}
+	for _, cp := range c.ControlPlanes {
+		if cp.Namespace != namespace {
+			continue
+		}
+		switch {
+		case target == Sail && cp.IsDefaultRevision():
+			return true
+		case target == Istioctl && istioctlProfile(cp) != "empty":
+			return true
+		}
+	}
+	return false
+}
+
+// readerIdentities creates the reader ServiceAccount where a reader token
+// names it and no install creates it, so that it has one owner. Its
+// ClusterRole and ClusterRoleBinding come with every istiod install,
+// remote profile included, whatever the revision.
+func readerIdentities(c *plan.Cluster, target Target) []Resource {
+	var out []Resource
+	done := map[string]bool{}
+	for _, r := range c.ReaderTokens {
+		if r.ServiceAccount != plan.ReaderServiceAccount || done[r.Namespace] || readerOwnedByInstall(target, c, r.Namespace) {
+			continue
+		}
+		done[r.Namespace] = true
+		out = append(out, at(RoleReaderIdentity, Object{
+			"apiVersion": "v1", "kind": "ServiceAccount",
+			"metadata": meta(r.ServiceAccount, r.Namespace, LayerTrust.Wave, r.Source,
+				map[string]string{"app": "istio-reader", "app.kubernetes.io/name": "istio-reader"}),
+		}))
 	}
 	return out
 }
 
 // Kubeconfig is the kubeconfig of a remote secret, with the token left as
 // a placeholder for whoever fills it (an External Secrets template, or a
-// person).
-func Kubeconfig(cl *model.Cluster, token string) string {
+// person), and so is the CA (base64 PEM) unless the topology gives the
+// cluster's caBundle: without certificate-authority-data, istiod would not
+// trust the API server's certificate.
+func Kubeconfig(cl *model.Cluster, token, caData string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apiVersion: v1\nkind: Config\nclusters:\n- name: %s\n  cluster:\n    server: %s\n", cl.Name, cl.APIServer)
-	if cl.CABundle != "" {
-		fmt.Fprintf(&b, "    certificate-authority-data: %s\n", cl.CABundle)
-	}
+	fmt.Fprintf(&b, "    certificate-authority-data: %s\n", cmp.Or(cl.CABundle, caData))
 	if cl.TLSServerName != "" {
 		fmt.Fprintf(&b, "    tls-server-name: %s\n", cl.TLSServerName)
 	}
@@ -396,18 +519,37 @@ func Kubeconfig(cl *model.Cluster, token string) string {
 	return b.String()
 }
 
+// Template fields of a remote secret's ExternalSecret: the values read
+// from the store, as its template sees them.
+const (
+	tokenField = "token"
+	caField    = "ca"
+)
+
 // remoteSecret is, with External Secrets, the ExternalSecret that builds
-// istiod's remote secret for a discovered cluster from the topology (server
-// and CA) and the store (the token). In manual mode nothing is emitted:
-// MANUAL-STEPS.md says what to create.
+// istiod's remote secret for a discovered cluster from the topology (server,
+// and CA when it gives one) and the store (the token, and the CA the
+// discovered cluster pushed beside it otherwise). In manual mode nothing is
+// emitted: MANUAL-STEPS.md says what to create.
 func remoteSecret(r *plan.RemoteSecret) []Resource {
 	if r.Mode != model.SecretsExternalSecret {
 		return nil
 	}
 	name := r.SecretName()
-	return []Resource{{LayerMeshConfig, Object{
+	key := TokenStoreKey(r.Store, r.Mesh, r.Discovered.Name, r.ServiceAccount)
+	data := []any{map[string]any{
+		"secretKey": tokenField,
+		"remoteRef": map[string]any{"key": key, "property": TokenProperty},
+	}}
+	if r.Discovered.CABundle == "" {
+		data = append(data, map[string]any{
+			"secretKey": caField,
+			"remoteRef": map[string]any{"key": key, "property": CAProperty},
+		})
+	}
+	return []Resource{at(RoleRemoteSecret, Object{
 		"apiVersion": externalSecretsAPI, "kind": "ExternalSecret",
-		"metadata": meta(name, r.Namespace, LayerMeshConfig.Wave, r.Source, nil),
+		"metadata": meta(name, r.Namespace, LayerRemoteSecrets.Wave, r.Source, nil),
 		"spec": map[string]any{
 			"refreshInterval": "1h",
 			"secretStoreRef":  storeRef(r.Store),
@@ -415,20 +557,18 @@ func remoteSecret(r *plan.RemoteSecret) []Resource {
 				"name":           name,
 				"creationPolicy": "Owner",
 				"template": map[string]any{
-					"type": "Opaque",
+					"engineVersion": "v2",
+					"type":          "Opaque",
 					"metadata": map[string]any{
 						"labels":      map[string]any{"istio/multiCluster": "true"},
 						"annotations": map[string]any{"networking.istio.io/cluster": r.Discovered.Name},
 					},
-					"data": map[string]any{r.DataKey(): Kubeconfig(r.Discovered, "{{ .token }}")},
+					"data": map[string]any{r.DataKey(): Kubeconfig(r.Discovered, "{{ ."+tokenField+" }}", "{{ ."+caField+" | b64enc }}")},
 				},
 			},
-			"data": []any{map[string]any{
-				"secretKey": "token",
-				"remoteRef": map[string]any{"key": storeKey(r.Store, r.Mesh, r.Discovered.Name, r.ServiceAccount+"-token")},
-			}},
+			"data": data,
 		},
-	}}}
+	})}
 }
 
 // caCert provides a cluster's intermediate CA before istiod starts: a
@@ -436,10 +576,10 @@ func remoteSecret(r *plan.RemoteSecret) []Resource {
 // tls.crt, tls.key and ca.crt from cacerts), or an ExternalSecret pulling
 // the four plug-in CA files. Manual mode emits nothing.
 func caCert(x *plan.CACert) []Resource {
-	wave := LayerNamespaces.Wave
+	wave := LayerTrust.Wave
 	switch x.Trust.Mode {
 	case model.TrustCertManager:
-		return []Resource{{LayerNamespaces, Object{
+		return []Resource{at(RoleTrust, Object{
 			"apiVersion": certManagerAPI, "kind": "Certificate",
 			"metadata": meta(plan.CACertsSecret, x.Namespace, wave, x.Source, nil),
 			"spec": map[string]any{
@@ -454,7 +594,7 @@ func caCert(x *plan.CACert) []Resource {
 					"name": x.Trust.Issuer.Name, "kind": x.Trust.Issuer.Kind, "group": "cert-manager.io",
 				},
 			},
-		}}}
+		})}
 	case model.TrustExternalSecrets:
 		var data []any
 		for _, key := range []string{"ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"} {
@@ -463,7 +603,7 @@ func caCert(x *plan.CACert) []Resource {
 				"remoteRef": map[string]any{"key": storeKey(x.Trust.SecretStore, x.Mesh, x.Cluster, "cacerts"), "property": key},
 			})
 		}
-		return []Resource{{LayerNamespaces, Object{
+		return []Resource{at(RoleTrust, Object{
 			"apiVersion": externalSecretsAPI, "kind": "ExternalSecret",
 			"metadata": meta(plan.CACertsSecret, x.Namespace, wave, x.Source, nil),
 			"spec": map[string]any{
@@ -472,7 +612,7 @@ func caCert(x *plan.CACert) []Resource {
 				"target":          map[string]any{"name": plan.CACertsSecret, "creationPolicy": "Owner"},
 				"data":            data,
 			},
-		}}}
+		})}
 	}
 	return nil
 }
@@ -524,7 +664,13 @@ func manualSteps(c *plan.Cluster) *File {
 		fmt.Fprintf(&b, "%s there; that cluster's bundle creates the token Secret\n%s. Read it there, then create the secret here:\n\n", r.ServiceAccount, token)
 		fmt.Fprintf(&b, "```sh\nTOKEN=$(kubectl --context %s -n %s get secret %s -o jsonpath='{.data.token}' | base64 -d)\n",
 			r.Discovered.Name, r.ReaderNamespace, token)
-		fmt.Fprintf(&b, "cat > kubeconfig-%s <<EOF\n%sEOF\n", r.Discovered.Name, Kubeconfig(r.Discovered, "${TOKEN}"))
+		if r.Discovered.CABundle == "" {
+			// The API server's CA, as Kubernetes put it beside the token
+			// (already base64).
+			fmt.Fprintf(&b, "CA=$(kubectl --context %s -n %s get secret %s -o jsonpath='{.data.ca\\.crt}')\n",
+				r.Discovered.Name, r.ReaderNamespace, token)
+		}
+		fmt.Fprintf(&b, "cat > kubeconfig-%s <<EOF\n%sEOF\n", r.Discovered.Name, Kubeconfig(r.Discovered, "${TOKEN}", "${CA}"))
 		fmt.Fprintf(&b, "kubectl --context %s -n %s create secret generic %s --from-file=%s=kubeconfig-%s\n",
 			c.Name, r.Namespace, name, r.DataKey(), r.Discovered.Name)
 		fmt.Fprintf(&b, "kubectl --context %s -n %s label secret %s istio/multiCluster=true\n", c.Name, r.Namespace, name)

@@ -40,7 +40,7 @@ func withImage(values map[string]any, version string) map[string]any {
 func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error) {
 	seen := map[string]Object{}
 	var out []Resource
-	add := func(objs []map[string]any, source model.Path) error {
+	add := func(objs []map[string]any, source model.Path, role Role) error {
 		for _, o := range objs {
 			id := objectID(o)
 			if prev, dup := seen[id]; dup {
@@ -56,9 +56,9 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 				ann = map[string]any{}
 				md["annotations"] = ann
 			}
-			ann[AnnotationSyncWave] = fmt.Sprint(LayerControlPlane.Wave)
+			ann[AnnotationSyncWave] = fmt.Sprint(role.Layer().Wave)
 			ann[plan.AnnotationSource] = source.String()
-			out = append(out, Resource{Layer: LayerControlPlane, Object: o})
+			out = append(out, at(role, o))
 		}
 		return nil
 	}
@@ -74,7 +74,7 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 		if err != nil {
 			return nil, fmt.Errorf("release %s: %w", rel.name, err)
 		}
-		if err := add(objs, rel.source); err != nil {
+		if err := add(objs, rel.source, rel.role); err != nil {
 			return nil, err
 		}
 	}
@@ -118,6 +118,8 @@ type release struct {
 	source                 model.Path
 	// after names the release this one must follow (base: CRDs first).
 	after string
+	// role places the release in the apply order.
+	role Role
 }
 
 // Chart names as Istio publishes them in its Helm repository.
@@ -164,7 +166,7 @@ func releases(c *plan.Cluster) []release {
 	}
 	out := []release{{
 		chart: charts.Base, name: "istio-base", namespace: first.Namespace,
-		values: base, version: newest.String(), source: first.Path(),
+		values: base, version: newest.String(), source: first.Path(), role: RoleControlPlane,
 	}}
 	for _, cp := range c.ControlPlanes {
 		values := plan.IstiodChartValues(cp.Values)
@@ -181,7 +183,7 @@ func releases(c *plan.Cluster) []release {
 		installerValues(values, c, cp)
 		out = append(out, release{
 			chart: charts.Istiod, name: name, namespace: cp.Namespace, values: values,
-			version: cp.Version.String(), source: cp.Path(), after: "istio-base",
+			version: cp.Version.String(), source: cp.Path(), after: "istio-base", role: installRole(cp),
 		})
 	}
 	if c.CNI != nil {
@@ -191,7 +193,7 @@ func releases(c *plan.Cluster) []release {
 		}
 		out = append(out, release{
 			chart: charts.CNI, name: "istio-cni", namespace: c.CNI.Namespace, values: map[string]any{"global": g},
-			version: c.CNI.Version.String(), source: c.CNI.Source, after: "istio-base",
+			version: c.CNI.Version.String(), source: c.CNI.Source, after: "istio-base", role: RoleControlPlane,
 		})
 	}
 	return out

@@ -25,20 +25,39 @@ func sailProfile(p string) string {
 // unnamed default revision (istiod without a suffix).
 func SailIstioName(cp *model.ControlPlane) string { return cp.Revision }
 
+// sailMeta is meta for a Sail CR: the operator installs its CRDs, which a
+// first sync's dry run must not require (Argo CD would refuse the whole
+// application when the operator is installed in the same sync).
+func sailMeta(name string, role Role, source model.Path) map[string]any {
+	m := meta(name, "", role.Layer().Wave, source, nil)
+	m["annotations"].(map[string]any)[AnnotationSyncOptions] = skipDryRun
+	return m
+}
+
+// installRole is the role of a control plane's install in a cluster: an
+// external istiod comes after the kubeconfig it reads its config cluster
+// through.
+func installRole(cp *plan.ControlPlane) Role {
+	if cp.External && !cp.Remote {
+		return RoleExternalControlPlane
+	}
+	return RoleControlPlane
+}
+
 func sailControlPlanes(c *plan.Cluster) []Resource {
 	var out []Resource
 	if c.CNI != nil {
 		// Sail requires the one IstioCNI of a cluster to be named default;
 		// on OpenShift it applies the openshift profile by itself.
-		out = append(out, Resource{Layer: LayerControlPlane, Object: Object{
+		out = append(out, at(RoleControlPlane, Object{
 			"apiVersion": sailAPIVersion,
 			"kind":       "IstioCNI",
-			"metadata":   meta("default", "", LayerControlPlane.Wave, c.CNI.Source, nil),
+			"metadata":   sailMeta("default", RoleControlPlane, c.CNI.Source),
 			"spec": map[string]any{
 				"version":   c.CNI.Version.SailVersion(),
 				"namespace": c.CNI.Namespace,
 			},
-		}})
+		}))
 	}
 	for _, cp := range c.ControlPlanes {
 		spec := map[string]any{
@@ -50,23 +69,23 @@ func sailControlPlanes(c *plan.Cluster) []Resource {
 			spec["profile"] = p
 		}
 		name := SailIstioName(cp.ControlPlane)
-		out = append(out, Resource{Layer: LayerControlPlane, Object: Object{
+		out = append(out, at(installRole(cp), Object{
 			"apiVersion": sailAPIVersion,
 			"kind":       "Istio",
-			"metadata":   meta(name, "", LayerControlPlane.Wave, cp.Path(), nil),
+			"metadata":   sailMeta(name, installRole(cp), cp.Path()),
 			"spec":       spec,
-		}})
+		}))
 		for i, tag := range cp.Tags {
 			// Tags follow their Istio: the operator rejects a tag whose
 			// target does not exist yet.
-			out = append(out, Resource{Layer: LayerControlPlane, Object: Object{
+			out = append(out, at(RoleRevisionTag, Object{
 				"apiVersion": sailAPIVersion,
 				"kind":       "IstioRevisionTag",
-				"metadata":   meta(tag, "", LayerControlPlane.Wave+1, cp.Path().Child("tags", i), nil),
+				"metadata":   sailMeta(tag, RoleRevisionTag, cp.Path().Child("tags", i)),
 				"spec": map[string]any{
 					"targetRef": map[string]any{"kind": "Istio", "name": name},
 				},
-			}})
+			}))
 		}
 	}
 	return out

@@ -154,7 +154,7 @@ func TestExplain(t *testing.T) {
 		{"canary-upgrade.cue", "", "prod-eu-1/IstioCNI/default", func(t *testing.T, a *explain.Answer) {
 			o := a.Object
 			cniLine := lineOf(t, "canary-upgrade.cue", "", "cni: true")
-			if o.Layer != "control-plane" || *o.Wave != 1 || !strings.Contains(o.Rule, "CNI") ||
+			if o.Layer != "control-plane" || *o.Wave != 2 || !strings.Contains(o.Rule, "CNI") ||
 				o.Source.Path != "clusters.prod-eu-1.cni" || o.Source.Line != cniLine || o.Source.Text != "cni: true" {
 				t.Errorf("got %+v source %+v", o, o.Source)
 			}
@@ -164,7 +164,7 @@ func TestExplain(t *testing.T) {
 		}},
 		{"canary-upgrade.cue", "", "prod-eu-1/istiorevisiontag/prod", func(t *testing.T, a *explain.Answer) {
 			o := a.Object
-			if *o.Wave != 2 || o.Source.Path != "meshes.payments.controlPlanes.stable.tags[0]" || len(o.About) != 2 ||
+			if o.Layer != "gateways" || *o.Wave != 6 || o.Source.Path != "meshes.payments.controlPlanes.stable.tags[0]" || len(o.About) != 2 ||
 				!strings.Contains(o.About[0].Why, "control plane stable") {
 				t.Errorf("got %+v", o)
 			}
@@ -211,7 +211,7 @@ func TestExplain(t *testing.T) {
 			for _, l := range c.Bundle {
 				layers = append(layers, l.Layer)
 			}
-			if !slices.Equal(layers, []string{"namespaces", "control-plane", "gateways", "mesh-config"}) {
+			if !slices.Equal(layers, []string{"namespaces", "trust", "control-plane", "remote-secrets", "gateways", "mesh-config"}) {
 				t.Errorf("bundle layers %v", layers)
 			}
 		}},
@@ -227,9 +227,9 @@ func TestExplain(t *testing.T) {
 		}},
 		{"primary-remote-two-networks.yaml", "", "remote0/secret/istio-system/istio-reader-service-account-istio-remote-secret-token", func(t *testing.T, a *explain.Answer) {
 			o := a.Object
-			if o.Layer != "mesh-config" || *o.Wave != 3 || o.Source.Path != "meshes.mesh1.remoteSecrets" ||
+			if o.Layer != "reader-tokens" || *o.Wave != 3 || o.Source.Path != "meshes.mesh1.remoteSecrets" ||
 				o.Source.Line != lineOf(t, "primary-remote-two-networks.yaml", "", "remoteSecrets:") || !strings.Contains(o.Rule, "token") ||
-				o.File != "clusters/remote0/mesh-config/istio-system/secret-istio-reader-service-account-istio-remote-secret-token.yaml" {
+				o.File != "clusters/remote0/reader-tokens/istio-system/secret-istio-reader-service-account-istio-remote-secret-token.yaml" {
 				t.Errorf("got %+v", o)
 			}
 			if len(o.About) != 1 || !strings.Contains(o.About[0].Why, "istiod in main0/istio-system watches this cluster") {

@@ -57,7 +57,7 @@ type rule struct {
 var rules = []rule{
 	{kind: "Namespace", why: "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it."},
 	{kind: "Istio", why: "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision."},
-	{kind: "IstioRevisionTag", why: "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied one sync wave after the Istio it points at."},
+	{kind: "IstioRevisionTag", why: "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at."},
 	{kind: "IstioCNI", why: "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent."},
 	{kind: "IstioOperator", why: "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle."},
 	{kind: "PeerAuthentication", source: "meshes.*.mtls", why: "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy."},
@@ -66,7 +66,8 @@ var rules = []rule{
 	{kind: "ExternalSecret", name: plan.CACertsSecret, why: "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts."},
 	{kind: "ExternalSecret", name: plan.ConfigSecret, why: "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster."},
 	{kind: "ExternalSecret", name: "istio-remote-secret-*", why: "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster."},
-	{kind: "Secret", name: "*-istio-remote-secret-token", why: "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install creates here; Kubernetes fills this token Secret, so no token passes through Git."},
+	{kind: "ServiceAccount", name: plan.ReaderServiceAccount, why: "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install."},
+	{kind: "Secret", name: "*-istio-remote-secret-token", why: "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git."},
 	{kind: "PushSecret", why: "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it."},
 	{kind: "Gateway", name: "cross-network-gateway", why: "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end."},
 	{kind: "Gateway", name: "istiod-gateway", why: "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI."},
@@ -249,10 +250,11 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 				out = append(out, x.discoversFact(pc, r))
 			}
 		}
-	case o.Kind == "Secret" || o.Kind == "PushSecret":
+	case o.Kind == "Secret" || o.Kind == "PushSecret" || o.Kind == "ServiceAccount" && o.Name == plan.ReaderServiceAccount:
 		for _, d := range x.discoveredBy(o.Cluster) {
 			r := d.secret
-			if r.ReaderNamespace == o.Namespace && (o.Name == plan.TokenSecretName(r.ServiceAccount) || o.Name == r.ServiceAccount+"-token") {
+			if r.ReaderNamespace == o.Namespace && (o.Name == plan.TokenSecretName(r.ServiceAccount) || o.Name == r.ServiceAccount+"-token" ||
+				o.Kind == "ServiceAccount" && o.Name == r.ServiceAccount) {
 				out = append(out, x.discoveredByFact(o.Cluster, d))
 			}
 		}
@@ -320,7 +322,7 @@ func (x *explainer) file(a *Answer, file string) (*Answer, error) {
 	pc := x.plans[cluster]
 	switch {
 	case rel == "kustomization.yaml":
-		f.Rule = "The cluster's bundle: a kustomization listing its layers in apply order (namespaces, control-plane, gateways, mesh-config), each a kustomization of its own; point one Argo CD Application, or one Flux Kustomization per layer, at it."
+		f.Rule = "The cluster's bundle: a kustomization listing its layers in apply order (namespaces, trust, control-plane, reader-tokens, remote-secrets, external-control-plane, gateways, remote-gateways, mesh-config: each after what it needs), each a kustomization of its own; point one Argo CD Application, or one Flux Kustomization per layer, at it."
 	case len(parts) == 4 && parts[3] == "kustomization.yaml":
 		for _, l := range emit.Layers {
 			if l.Dir == parts[2] {
@@ -328,11 +330,13 @@ func (x *explainer) file(a *Answer, file string) (*Answer, error) {
 			}
 		}
 	case rel == path.Join(emit.IstioctlDir, "README.md"):
-		f.Rule = "With the istioctl target, the order in which to apply the namespaces layer, the IstioOperator files and the rest of the bundle."
+		f.Rule = "With the istioctl target, the order in which to apply the bundle's layers and the IstioOperator files, each install in its place (an external istiod after its istio-kubeconfig)."
 		for _, cp := range pc.ControlPlanes {
 			out := x.controlPlane(cluster, cp).fact()
 			f.About = append(f.About, out)
 		}
+	case rel == emit.PrerequisitesFile:
+		f.Rule = "What must be in place before the cluster's bundle is applied: the operator or tools of its target, the controllers, issuers and stores its objects name, DNS records and credentials its exposure assumes; and its layers' apply order."
 	case rel == emit.ManualStepsFile:
 		f.Rule = "The secrets this cluster needs that the topology leaves to a person (mode manual): meshc never writes a token or a key."
 		for _, r := range pc.RemoteSecrets {

@@ -187,9 +187,19 @@ type SecretStore struct {
 
 // Expose says how remote clusters reach a control plane.
 type Expose struct {
-	Via     string     `json:"via"`
-	Address string     `json:"address"`
-	TLS     *ExposeTLS `json:"tls"`
+	Via     string         `json:"via"`
+	Address string         `json:"address"`
+	TLS     *ExposeTLS     `json:"tls"`
+	Service *ExposeService `json:"service"`
+}
+
+// ExposeService shapes the LoadBalancer Service that carries istiod's
+// address: internal load balancers, reserved addresses, classes.
+type ExposeService struct {
+	Annotations              map[string]string `json:"annotations"`
+	LoadBalancerIP           string            `json:"loadBalancerIP"`
+	LoadBalancerClass        string            `json:"loadBalancerClass"`
+	LoadBalancerSourceRanges []string          `json:"loadBalancerSourceRanges"`
 }
 
 // ExposeTLS terminates TLS for istiod's address at the ingress gateway.

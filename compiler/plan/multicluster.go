@@ -2,6 +2,7 @@ package plan
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 
 	"meshc.dev/meshc/compiler/model"
@@ -17,7 +18,15 @@ type EastWestGateway struct {
 	// CrossNetwork is set when the mesh spans networks: the gateway then
 	// passes service traffic through (cross-network-gateway on 15443).
 	CrossNetwork bool
-	Source       model.Path
+	// Remote is set when the gateway is injected through a remote
+	// install, by an istiod in another cluster.
+	Remote bool
+	// WebhookOn443 is set when remotes call istiod's webhooks through this
+	// gateway on port 443 (see ExternalNameWebhook).
+	WebhookOn443 bool
+	// Service shapes the gateway's Service when it carries istiod's address.
+	Service *model.ExposeService
+	Source  model.Path
 }
 
 // IstiodExposure makes a control plane reachable from its remotes.
@@ -25,7 +34,25 @@ type IstiodExposure struct {
 	ControlPlane *model.ControlPlane
 	Via          string
 	Address      string
+	// WebhookOn443: see ExternalNameWebhook.
+	WebhookOn443 bool
 	Source       model.Path
+}
+
+// ExternalNameWebhook reports whether remotes of cp call its webhooks on
+// port 443 of its address. With a hostname remotePilotAddress (no TLS
+// terminated for it), Istio's chart makes the remote's istiod Service an
+// ExternalName for that hostname and points the webhooks at the Service's
+// port 443; the API server then dials <hostname>:443, whatever the
+// Service's targetPort says. Whatever serves the address must listen
+// there and forward to istiod's webhook port, 15017. With an IP address,
+// the chart writes an EndpointSlice, and Kubernetes maps 443 to 15017.
+func ExternalNameWebhook(cp *model.ControlPlane) bool {
+	if cp.Expose == nil || cp.Expose.TLS != nil || cp.Expose.Address == "" {
+		return false
+	}
+	_, err := netip.ParseAddr(cp.Expose.Address)
+	return err != nil
 }
 
 // IngressGateway exposes external control planes from their hosting
@@ -33,7 +60,12 @@ type IstiodExposure struct {
 type IngressGateway struct {
 	Namespace string
 	Revision  string
-	Source    model.Path
+	// WebhookOn443 is set when remotes call istiod's webhooks through this
+	// gateway on port 443 (see ExternalNameWebhook).
+	WebhookOn443 bool
+	// Service shapes the gateway's Service, which carries istiod's address.
+	Service *model.ExposeService
+	Source  model.Path
 }
 
 // RemoteSecret gives the control planes in Namespace the credentials of
@@ -149,21 +181,33 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 			}
 		}
 		inDataPlane := slices.Contains(mesh.Clusters(), cl.Name)
-		exposesHere := false
+		exposesHere, webhookOn443 := false, false
+		// The first control plane (by name) exposed through the east-west
+		// gateway that shapes its Service wins.
+		var ewService *model.ExposeService
 		for _, cp := range mine {
 			if cp.Cluster == cl.Name && len(cp.Remotes) > 0 && cp.Expose != nil {
+				on443 := ExternalNameWebhook(cp)
 				if cp.Expose.Via == model.ExposeIngress {
-					if host := HostingControlPlane(t, cp); host != nil && !hasIngress(c, host.Namespace) {
-						c.IngressGateways = append(c.IngressGateways, &IngressGateway{
-							Namespace: host.Namespace, Revision: host.Revision, Source: cp.Path().Child("expose"),
-						})
+					if host := HostingControlPlane(t, cp); host != nil {
+						g := ingressIn(c, host.Namespace)
+						if g == nil {
+							g = &IngressGateway{Namespace: host.Namespace, Revision: host.Revision, Source: cp.Path().Child("expose")}
+							c.IngressGateways = append(c.IngressGateways, g)
+						}
+						g.WebhookOn443 = g.WebhookOn443 || on443
+						g.Service = cmp.Or(g.Service, cp.Expose.Service)
 					}
 				}
 				c.IstiodExposures = append(c.IstiodExposures, &IstiodExposure{
-					ControlPlane: cp, Via: cp.Expose.Via, Address: cp.Expose.Address,
+					ControlPlane: cp, Via: cp.Expose.Via, Address: cp.Expose.Address, WebhookOn443: on443,
 					Source: cp.Path().Child("expose"),
 				})
 				exposesHere = exposesHere || cp.Expose.Via == model.ExposeEastWest
+				if cp.Expose.Via == model.ExposeEastWest {
+					webhookOn443 = webhookOn443 || on443
+					ewService = cmp.Or(ewService, cp.Expose.Service)
+				}
 			}
 		}
 		if inDataPlane && t.WantsEastWest(mesh) || exposesHere {
@@ -173,7 +217,8 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 			}
 			c.EastWestGateways = append(c.EastWestGateways, &EastWestGateway{
 				Namespace: gatewayCP.Namespace, Mesh: mname, Network: cl.Network, Revision: gatewayCP.Revision,
-				CrossNetwork: t.MultiNetwork(mesh) && t.WantsEastWest(mesh), Source: source,
+				CrossNetwork: t.MultiNetwork(mesh) && t.WantsEastWest(mesh), Remote: gatewayCP.Cluster != cl.Name,
+				WebhookOn443: webhookOn443, Service: ewService, Source: source,
 			})
 		}
 
@@ -267,11 +312,11 @@ func readerNamespace(t *model.Topology, mesh, cluster string) string {
 	return model.DefaultNamespace
 }
 
-func hasIngress(c *Cluster, namespace string) bool {
+func ingressIn(c *Cluster, namespace string) *IngressGateway {
 	for _, g := range c.IngressGateways {
 		if g.Namespace == namespace {
-			return true
+			return g
 		}
 	}
-	return false
+	return nil
 }

@@ -12,11 +12,11 @@ import (
 )
 
 // build resolves defaults, insists the topology is valid (plan.Build runs
-// on checked input only) and plans it.
+// on checked input only; warnings do not stop it) and plans it.
 func build(t *testing.T, topo *model.Topology) *plan.Plan {
 	t.Helper()
 	topo.ResolveDefaults()
-	if d := check.Topology(topo); len(d) > 0 {
+	if d, _ := check.Topology(topo).Split(); len(d) > 0 {
 		t.Fatalf("topology is invalid:\n%v", d)
 	}
 	return plan.Build(topo)

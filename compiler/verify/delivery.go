@@ -33,6 +33,14 @@ type argoApplicationSpec struct {
 			SelfHeal bool `json:"selfHeal,omitempty"`
 		} `json:"automated,omitempty"`
 		SyncOptions []string `json:"syncOptions,omitempty"`
+		Retry       *struct {
+			Limit   int64 `json:"limit,omitempty"`
+			Backoff *struct {
+				Duration    string `json:"duration,omitempty"`
+				Factor      *int64 `json:"factor,omitempty"`
+				MaxDuration string `json:"maxDuration,omitempty"`
+			} `json:"backoff,omitempty"`
+		} `json:"retry,omitempty"`
 	} `json:"syncPolicy,omitempty"`
 	IgnoreDifferences []struct {
 		Group             string   `json:"group,omitempty"`

@@ -31,8 +31,9 @@ type externalSecret struct {
 			Name           string `json:"name"`
 			CreationPolicy string `json:"creationPolicy,omitempty"`
 			Template       *struct {
-				Type     string `json:"type,omitempty"`
-				Metadata struct {
+				EngineVersion string `json:"engineVersion,omitempty"`
+				Type          string `json:"type,omitempty"`
+				Metadata      struct {
 					Labels      map[string]string `json:"labels,omitempty"`
 					Annotations map[string]string `json:"annotations,omitempty"`
 				} `json:"metadata"`
@@ -69,6 +70,7 @@ type pushSecret struct {
 				SecretKey string `json:"secretKey"`
 				RemoteRef struct {
 					RemoteKey string `json:"remoteKey"`
+					Property  string `json:"property,omitempty"`
 				} `json:"remoteRef"`
 			} `json:"match"`
 		} `json:"data"`

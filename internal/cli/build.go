@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/output"
 )
@@ -20,6 +21,7 @@ type buildFlags struct {
 	verify   bool
 	delivery []string
 	charts   string
+	strict   bool
 }
 
 func newBuildCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -46,6 +48,7 @@ never touches files it did not write, and swaps the new tree in at once.`,
 	cmd.Flags().StringVar(&f.charts, "charts", "", "rendered target: the manifests/ folder of the Istio release to render (default: the charts built into meshc)")
 	cmd.Flags().StringSliceVar(&f.delivery, "delivery", nil, "also emit delivery objects for argocd, flux or both (default: what the topology's delivery configures)")
 	cmd.Flags().BoolVar(&f.verify, "verify", false, "also build every bundle with kustomize and check every object against its API schema before writing")
+	cmd.Flags().BoolVar(&f.strict, "strict", false, "treat warnings as errors: write nothing while any exists")
 	cmd.Flags().BoolVar(&f.check, "check", false, "write nothing; exit 1 and list the differences when OUTPUT is not what the topology compiles to")
 	return cmd
 }
@@ -59,6 +62,8 @@ type buildReport struct {
 	Written  []string `json:"written"`
 	Removed  []string `json:"removed"`
 	UpToDate bool     `json:"upToDate"`
+	// Warnings are the topology's risks that are not errors.
+	Warnings diag.List `json:"warnings"`
 }
 
 func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writer) error {
@@ -70,7 +75,7 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		}
 		target = t
 	}
-	res, err := compiler.Compile(path, compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery, ChartsDir: f.charts})
+	res, err := compiler.Compile(path, compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery, ChartsDir: f.charts, Strict: f.strict})
 	if err != nil {
 		return printDiagnostics(g, stdout, stderr, err)
 	}
@@ -94,6 +99,7 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		Written:  nonNil(summary.Written),
 		Removed:  nonNil(summary.Removed),
 		UpToDate: len(summary.Written) == 0 && len(summary.Removed) == 0,
+		Warnings: res.Warnings.WithSeverity(),
 	}
 	for _, c := range res.Plan.Clusters {
 		report.Clusters = append(report.Clusters, c.Name)
@@ -105,6 +111,7 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 			return err
 		}
 	} else {
+		printWarnings(stderr, res.Warnings)
 		printBuildText(stdout, f, report)
 	}
 	if f.check && !report.UpToDate {

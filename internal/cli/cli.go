@@ -137,6 +137,16 @@ func printDiagnostics(g *globalFlags, stdout, stderr io.Writer, err error) error
 	return err
 }
 
+// printWarnings prints warnings for a terminal, on stderr, with their
+// count; they do not stop anything (--strict makes warnings errors).
+func printWarnings(stderr io.Writer, warnings diag.List) {
+	if len(warnings) == 0 {
+		return
+	}
+	_ = warnings.WriteText(stderr)
+	fmt.Fprintf(stderr, "%s (--strict makes warnings errors)\n", plural(len(warnings), "warning"))
+}
+
 func countErrors(n int) string {
 	if n == 1 {
 		return "1 error; nothing written"

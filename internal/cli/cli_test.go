@@ -144,7 +144,7 @@ func TestEveryCodeHasScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes := regexp.MustCompile(`Code = "(E\d+)"`).FindAllSubmatch(src, -1)
+	codes := regexp.MustCompile(`Code = "([EW]\d+)"`).FindAllSubmatch(src, -1)
 	if len(codes) == 0 {
 		t.Fatal("no codes found in codes.go")
 	}
