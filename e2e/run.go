@@ -132,6 +132,7 @@ func (s *Suite) runFlux(ctx context.Context, k *Kustomizer, b *Bundle, clients [
 		if err != nil {
 			return err
 		}
+		installed := map[string]bool{} // the cluster's HelmReleases so far
 		for _, l := range layers {
 			p, err := b.OutputPath(l.Path)
 			if err != nil {
@@ -145,28 +146,30 @@ func (s *Suite) runFlux(ctx context.Context, k *Kustomizer, b *Bundle, clients [
 				clients[i].Apply(ctx, ServerSide, stage)
 			}
 			res.Objects += len(objects)
-			installed, err := s.installHelmReleases(ctx, k, objects, clients[i])
+			n, err := s.installHelmReleases(ctx, k, objects, clients[i], installed)
 			if err != nil {
-				return err
+				return fmt.Errorf("layer %s: %w", l.Name, err)
 			}
-			res.Objects += installed
+			res.Objects += n
 		}
 	}
 	return nil
 }
 
 // installHelmReleases installs the charts of a layer's HelmReleases in
-// dependsOn order, as Helm 3 creates a release's objects.
-func (s *Suite) installHelmReleases(ctx context.Context, k *Kustomizer, objects []Object, c *Client) (int, error) {
+// dependsOn order, as Helm 3 creates a release's objects. done holds the
+// releases earlier layers installed; a release waiting for one that only a
+// later layer brings never becomes ready (that layer waits for this one),
+// and is reported as such.
+func (s *Suite) installHelmReleases(ctx context.Context, k *Kustomizer, objects []Object, c *Client, done map[string]bool) (int, error) {
 	var releases []Object
 	for _, o := range objects {
 		if o.GetKind() == "HelmRelease" {
 			releases = append(releases, o)
 		}
 	}
-	done := map[string]bool{}
-	n := 0
-	for len(done) < len(releases) {
+	n, left := 0, len(releases)
+	for left > 0 {
 		progressed := false
 		for _, hr := range releases {
 			if done[hr.GetName()] {
@@ -190,9 +193,16 @@ func (s *Suite) installHelmReleases(ctx context.Context, k *Kustomizer, objects 
 			c.Apply(ctx, HelmInstall, rendered)
 			n += len(rendered)
 			done[hr.GetName()], progressed = true, true
+			left--
 		}
 		if !progressed {
-			return n, fmt.Errorf("HelmReleases wait for one another forever")
+			var stuck []string
+			for _, hr := range releases {
+				if !done[hr.GetName()] {
+					stuck = append(stuck, hr.GetName())
+				}
+			}
+			return n, fmt.Errorf("HelmReleases %v wait for releases that are neither installed by an earlier layer nor in this one", stuck)
 		}
 	}
 	return n, nil
