@@ -9,6 +9,7 @@
 package load
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,11 +17,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 	cuejson "cuelang.org/go/encoding/json"
 	cueyaml "cuelang.org/go/encoding/yaml"
@@ -60,13 +64,55 @@ func unwrapPathError(err error) error {
 	return err
 }
 
+// DefaultTimeout is how long loading a topology may take unless Timeout
+// says otherwise: the largest fleet meshc is measured on loads in seconds.
+const DefaultTimeout = time.Minute
+
+// Timeout bounds how long loading one topology may take (zero: no bound),
+// for a CUE topology is a program that may evaluate for ever. The CLI's
+// --eval-timeout sets it.
+//
+// CUE's evaluator cannot be interrupted: on timeout, Bytes returns and the
+// evaluation goes on in the background until it ends. The CLI exits at
+// once; a long-lived caller pays with a goroutine and its memory.
+var Timeout = DefaultTimeout
+
 // Bytes loads a topology from data; filename picks the format by extension
 // and names the file in diagnostics.
 func Bytes(filename string, data []byte) (*model.Topology, error) {
+	limit := Timeout
+	if limit <= 0 {
+		return loadBytes(filename, data)
+	}
+	type result struct {
+		t   *model.Topology
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := loadBytes(filename, data)
+		done <- result{t, err}
+	}()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.t, r.err
+	case <-timer.C:
+		return nil, diag.List{{
+			Code:    diag.EvalTimeout,
+			Pos:     diag.Pos{File: filename, Line: 1, Column: 1},
+			Message: fmt.Sprintf("loading the topology took longer than the time limit of %v", limit),
+			Hint:    "look for a comprehension or disjunction that grows without bound; if the topology is just large, raise --eval-timeout",
+		}}
+	}
+}
+
+func loadBytes(filename string, data []byte) (*model.Topology, error) {
 	ctx := cuecontext.New()
 	input, diags := parse(ctx, filename, data)
 	if diags != nil {
-		return nil, diags
+		return nil, sorted(diags)
 	}
 	sch := ctx.CompileString(schema.Topology, cue.Filename(schemaFile))
 	if err := sch.Err(); err != nil {
@@ -112,6 +158,9 @@ func jsonNormal(v map[string]any) (map[string]any, error) {
 // parse turns the input into a CUE value, keeping positions in filename.
 func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List) {
 	var v cue.Value
+	if d := textDiagnostic(filename, data); d != nil {
+		return v, diag.List{*d}
+	}
 	ext := strings.ToLower(filepath.Ext(filename))
 	// explain re-reads a broken input with a plain parser, whose errors are
 	// clearer than CUE's; nil when that parser finds nothing wrong.
@@ -123,16 +172,32 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 		if err != nil {
 			return v, syntaxDiagnostics(filename, err, explain())
 		}
+		if diags := inspect(f, true); diags != nil {
+			return v, sorted(diags)
+		}
 		v = ctx.BuildFile(f)
 	case ".json":
+		data = bytes.TrimPrefix(data, utf8BOM)
 		explain = func() *diag.Diagnostic { return jsonDiagnostic(filename, data) }
 		expr, err := cuejson.Extract(filename, data)
 		if err != nil {
 			return v, syntaxDiagnostics(filename, err, explain())
 		}
+		if diags := inspect(expr, true); diags != nil {
+			return v, sorted(diags)
+		}
 		v = ctx.BuildExpr(expr, cue.Filename(filename))
 	case ".cue":
-		v = ctx.CompileBytes(data, cue.Filename(filename))
+		data = bytes.TrimPrefix(data, utf8BOM)
+		f, err := parser.ParseFile(filename, data, parser.ParseComments)
+		if err != nil {
+			return v, syntaxDiagnostics(filename, err, nil)
+		}
+		// A field written twice is unification in CUE, not a mistake.
+		if diags := inspect(f, false); diags != nil {
+			return v, sorted(diags)
+		}
+		v = ctx.BuildFile(f)
 	default:
 		return v, diag.List{{
 			Code:    diag.UnsupportedFile,
@@ -142,7 +207,8 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 		}}
 	}
 	if err := v.Err(); err != nil {
-		return v, syntaxDiagnostics(filename, err, explain())
+		src := &source{input: v}
+		return v, evalDiagnostics(filename, err, explain(), src.Pos)
 	}
 	if k := v.IncompleteKind(); k != cue.StructKind {
 		if d := explain(); d != nil {
@@ -167,6 +233,13 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 // syntaxDiagnostics reports a parse error; better, when not nil, is a
 // clearer diagnostic found by re-reading the input with a plain parser.
 func syntaxDiagnostics(filename string, err error, better *diag.Diagnostic) diag.List {
+	return evalDiagnostics(filename, err, better, nil)
+}
+
+// evalDiagnostics is syntaxDiagnostics for an error of evaluating a value:
+// at, when not nil, finds the position of a topology path in the value, for
+// errors CUE ties to a path but no position (a structural cycle).
+func evalDiagnostics(filename string, err error, better *diag.Diagnostic, at func(model.Path) diag.Pos) diag.List {
 	if better != nil {
 		return diag.List{*better}
 	}
@@ -180,13 +253,34 @@ func syntaxDiagnostics(filename string, err error, better *diag.Diagnostic) diag
 		if msg == "" {
 			msg = e.Error()
 		}
+		if p.Line == 0 {
+			// Some parsers put the position in the message only.
+			if at, rest, ok := posPrefix(filename, msg); ok {
+				p, msg = at, rest
+			}
+		}
 		code, hint := diag.Syntax, "fix the syntax at the position shown"
-		if strings.Contains(msg, "conflicting values") {
+		switch {
+		case strings.Contains(msg, "conflicting values"):
 			// CUE reads a key given twice as two values for one field.
 			code, hint = diag.InvalidValue, "give the field one value; a key written twice must agree"
+		case strings.Contains(msg, "structural cycle"):
+			code, hint = diag.InvalidValue, "break the cycle: a value cannot contain itself, directly or through references"
+		case strings.Contains(msg, "field not allowed"):
+			code, hint = diag.UnknownField, "the definition it unifies with is closed: remove the field, or add it to the definition (or embed ... to open it)"
+		case strings.Contains(msg, "aliases expand"):
+			code, hint = diag.InputLimit, "expand fewer YAML aliases: write the repeated values out, or use a CUE topology with references"
+		}
+		path := model.Path{}
+		for _, sel := range e.Path() {
+			path = append(path, sel)
+		}
+		if p.Line == 0 && at != nil {
+			p = at(path)
 		}
 		out = append(out, diag.Diagnostic{
 			Code:    code,
+			Path:    path.String(),
 			Pos:     p,
 			Message: "cannot read topology: " + msg,
 			Hint:    hint,
@@ -195,8 +289,22 @@ func syntaxDiagnostics(filename string, err error, better *diag.Diagnostic) diag
 	if out == nil {
 		out = diag.List{{Code: diag.Syntax, Pos: diag.Pos{File: filename}, Message: "cannot parse topology: " + err.Error()}}
 	}
-	out.Sort()
-	return out
+	return sorted(out)
+}
+
+// sorted sorts diagnostics, first giving a position to each that has none:
+// the start of the file, for a problem with the file as a whole (empty, or
+// an evaluation error CUE ties to no line). A file meshc cannot read at all
+// keeps none.
+func sorted(l diag.List) diag.List {
+	for i := range l {
+		// A file that cannot be read at all has no line to point at.
+		if l[i].Pos.Line == 0 && l[i].Code != diag.UnsupportedFile {
+			l[i].Pos.Line, l[i].Pos.Column = 1, 1
+		}
+	}
+	l.Sort()
+	return l
 }
 
 func posOf(p token.Pos) diag.Pos {
@@ -269,8 +377,12 @@ func (s *source) schemaDiagnostics(filename string, err error) diag.List {
 			for _, sel := range e.Path() {
 				path = append(path, sel)
 			}
+			pos := firstUserPos(e, filename)
+			if pos.Line == 0 {
+				pos = s.Pos(path) // the value's own, or its nearest written ancestor's
+			}
 			out = append(out, diag.Diagnostic{
-				Code: diag.InvalidValue, Path: path.String(), Pos: firstUserPos(e, filename),
+				Code: diag.InvalidValue, Path: path.String(), Pos: pos,
 				Message: message(e),
 			})
 		}
@@ -280,8 +392,7 @@ func (s *source) schemaDiagnostics(filename string, err error) diag.List {
 			out[i].Pos.File = filename
 		}
 	}
-	out.Sort()
-	return out
+	return sorted(out)
 }
 
 // walk checks the input value in against the schema constraint sch at path.
@@ -346,8 +457,17 @@ func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
 		if err != nil {
 			return
 		}
-		for i := 0; items.Next(); i++ {
-			s.walk(path.Child(i), items.Value(), elemSch, out)
+		before, n := len(*out), 0
+		for ; items.Next(); n++ {
+			s.walk(path.Child(n), items.Value(), elemSch, out)
+		}
+		// Every element is fine, yet the list may not be: too short.
+		if len(*out) == before && sch.Unify(in).Validate(cue.Concrete(true)) != nil {
+			d := s.invalid(path, in, sch)
+			if n == 0 {
+				d.Message, d.Hint = "the list is empty", "give at least one value"
+			}
+			*out = append(*out, d)
 		}
 	default:
 		if err := sch.Unify(in).Validate(cue.Concrete(true)); err != nil {
@@ -398,6 +518,12 @@ func render(v cue.Value) string {
 		return "(a mapping)"
 	case cue.ListKind:
 		return "(a list)"
+	}
+	if s, err := v.String(); err == nil {
+		if n := utf8.RuneCountInString(s); n > 63 {
+			return fmt.Sprintf("%s (%d characters)", diag.Quote(s), n)
+		}
+		return diag.Quote(s)
 	}
 	if v.IsConcrete() {
 		return fmt.Sprint(v)
