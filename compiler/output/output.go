@@ -171,10 +171,34 @@ func usable(shown, dir string) error {
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		return &FolderError{Dir: shown, Reason: "is a file, not a folder", Hint: "choose another --output folder"}
 	}
+	// A file where a parent folder must be: nothing could be created below.
+	for up := filepath.Dir(abs); up != filepath.Dir(up); up = filepath.Dir(up) {
+		if fi, err := os.Stat(up); err == nil {
+			if !fi.IsDir() {
+				return &FolderError{Dir: shown, Reason: "would be below " + displayed(shown, up) + ", which is a file, not a folder",
+					Hint: "choose another --output folder"}
+			}
+			break // the nearest existing ancestor is a folder
+		}
+	}
 	if filepath.Dir(abs) == abs {
 		return &FolderError{Dir: shown, Reason: "is the root of the filesystem", Hint: "choose a folder of its own"}
 	}
 	return nil
+}
+
+// displayed shows the absolute path p as the user would write it: relative
+// when they named the output folder relative to where they stand.
+func displayed(shown, p string) string {
+	if filepath.IsAbs(shown) {
+		return p
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, p); err == nil {
+			return rel
+		}
+	}
+	return p
 }
 
 // existingPaths lists what dir holds, by slash-separated relative path,
