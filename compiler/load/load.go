@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -334,6 +335,13 @@ func message(e cueerrors.Error) string {
 type source struct {
 	input  cue.Value
 	schema cue.Value
+
+	// index maps every path the user wrote (model.Path.String()) to its
+	// position, built once on the first lookup: CUE finds a field by a
+	// linear scan of its struct, so a lookup per diagnostic or sort key
+	// made checking quadratic in the number of tenants.
+	indexOnce sync.Once
+	index     map[string]diag.Pos
 }
 
 func cuePath(p model.Path) cue.Path {
@@ -352,15 +360,40 @@ func cuePath(p model.Path) cue.Path {
 // Pos returns the position of path in the user's file, or of its nearest
 // ancestor the user wrote when the value came from a default.
 func (s *source) Pos(p model.Path) diag.Pos {
+	s.indexOnce.Do(func() {
+		s.index = map[string]diag.Pos{}
+		indexPositions(model.Path{}, s.input, s.index)
+	})
 	for n := len(p); n >= 0; n-- {
-		v := s.input.LookupPath(cuePath(p[:n]))
-		if v.Exists() {
-			if pos := posOf(v.Pos()); pos.Line != 0 {
-				return pos
-			}
+		if pos, ok := s.index[p[:n].String()]; ok && pos.Line != 0 {
+			return pos
 		}
 	}
 	return diag.Pos{}
+}
+
+// indexPositions records the position of v at path and of everything
+// below it.
+func indexPositions(path model.Path, v cue.Value, index map[string]diag.Pos) {
+	index[path.String()] = posOf(v.Pos())
+	switch v.IncompleteKind() {
+	case cue.StructKind:
+		fields, err := v.Fields()
+		if err != nil {
+			return
+		}
+		for fields.Next() {
+			indexPositions(path.Child(fields.Selector().Unquoted()), fields.Value(), index)
+		}
+	case cue.ListKind:
+		items, err := v.List()
+		if err != nil {
+			return
+		}
+		for i := 0; items.Next(); i++ {
+			indexPositions(path.Child(i), items.Value(), index)
+		}
+	}
 }
 
 // schemaDiagnostics turns a failed schema validation into diagnostics with
