@@ -111,7 +111,7 @@ func Bytes(filename string, data []byte) (*model.Topology, error) {
 
 func loadBytes(filename string, data []byte) (*model.Topology, error) {
 	ctx := cuecontext.New()
-	input, diags := parse(ctx, filename, data)
+	input, shards, diags := parse(ctx, filename, data)
 	if diags != nil {
 		return nil, sorted(diags)
 	}
@@ -120,13 +120,20 @@ func loadBytes(filename string, data []byte) (*model.Topology, error) {
 		return nil, fmt.Errorf("compiling embedded schema: %w", err)
 	}
 	unified := sch.Unify(input)
-	src := &source{input: input, schema: sch}
+	src := &source{input: input, schema: sch, shards: shards}
 	if err := unified.Validate(cue.Concrete(true)); err != nil {
-		return nil, src.schemaDiagnostics(filename, err)
+		diags = src.diagnose(filename, model.Path{}, input, sch, err)
+	}
+	diags = append(diags, src.validateShards(filename, shards)...)
+	if len(diags) > 0 {
+		return nil, sorted(diags)
 	}
 	topo := new(model.Topology)
 	if err := unified.Decode(topo); err != nil {
 		return nil, fmt.Errorf("decoding validated topology: %w", err)
+	}
+	if err := decodeShards(src, topo, shards); err != nil {
+		return nil, err
 	}
 	topo.Source = src
 	for _, m := range topo.Meshes {
@@ -157,10 +164,25 @@ func jsonNormal(v map[string]any) (map[string]any, error) {
 }
 
 // parse turns the input into a CUE value, keeping positions in filename.
-func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List) {
+//
+// A YAML or JSON document comes back with its growing entity maps built
+// apart, entity by entity (see shard.go).
+func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, []shard, diag.List) {
+	v, cut, diags := parseWhole(ctx, filename, data)
+	if diags != nil || len(cut) == 0 {
+		return v, nil, diags
+	}
+	shards, diags := buildShards(ctx, filename, cut)
+	return v, shards, diags
+}
+
+// parseWhole is parse before the entities are built: they come back as
+// syntax, cut out of the document.
+func parseWhole(ctx *cue.Context, filename string, data []byte) (cue.Value, []*ast.Field, diag.List) {
 	var v cue.Value
+	var cut []*ast.Field
 	if d := textDiagnostic(filename, data); d != nil {
-		return v, diag.List{*d}
+		return v, nil, diag.List{*d}
 	}
 	ext := strings.ToLower(filepath.Ext(filename))
 	// explain re-reads a broken input with a plain parser, whose errors are
@@ -171,36 +193,40 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 		explain = func() *diag.Diagnostic { return yamlDiagnostic(filename, data) }
 		f, err := cueyaml.Extract(filename, data)
 		if err != nil {
-			return v, syntaxDiagnostics(filename, err, explain())
+			return v, nil, syntaxDiagnostics(filename, err, explain())
 		}
 		if diags := inspect(f, true); diags != nil {
-			return v, sorted(diags)
+			return v, nil, sorted(diags)
 		}
+		cut = cutShards(f.Decls)
 		v = ctx.BuildFile(f)
 	case ".json":
 		data = bytes.TrimPrefix(data, utf8BOM)
 		explain = func() *diag.Diagnostic { return jsonDiagnostic(filename, data) }
 		expr, err := cuejson.Extract(filename, data)
 		if err != nil {
-			return v, syntaxDiagnostics(filename, err, explain())
+			return v, nil, syntaxDiagnostics(filename, err, explain())
 		}
 		if diags := inspect(expr, true); diags != nil {
-			return v, sorted(diags)
+			return v, nil, sorted(diags)
+		}
+		if lit, ok := expr.(*ast.StructLit); ok {
+			cut = cutShards(lit.Elts)
 		}
 		v = ctx.BuildExpr(expr, cue.Filename(filename))
 	case ".cue":
 		data = bytes.TrimPrefix(data, utf8BOM)
 		f, err := parser.ParseFile(filename, data, parser.ParseComments)
 		if err != nil {
-			return v, syntaxDiagnostics(filename, err, nil)
+			return v, nil, syntaxDiagnostics(filename, err, nil)
 		}
 		// A field written twice is unification in CUE, not a mistake.
 		if diags := inspect(f, false); diags != nil {
-			return v, sorted(diags)
+			return v, nil, sorted(diags)
 		}
 		v = ctx.BuildFile(f)
 	default:
-		return v, diag.List{{
+		return v, nil, diag.List{{
 			Code:    diag.UnsupportedFile,
 			Pos:     diag.Pos{File: filename},
 			Message: fmt.Sprintf("unsupported topology format %q", ext),
@@ -209,11 +235,11 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 	}
 	if err := v.Err(); err != nil {
 		src := &source{input: v}
-		return v, evalDiagnostics(filename, err, explain(), src.Pos)
+		return v, nil, evalDiagnostics(filename, err, explain(), nil, src.Pos)
 	}
 	if k := v.IncompleteKind(); k != cue.StructKind {
 		if d := explain(); d != nil {
-			return v, diag.List{*d}
+			return v, nil, diag.List{*d}
 		}
 		p := posOf(v.Pos())
 		p.File = filename
@@ -221,26 +247,27 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 		if k == cue.TopKind {
 			msg = "the file is empty"
 		}
-		return v, diag.List{{
+		return v, nil, diag.List{{
 			Code:    diag.InvalidValue,
 			Pos:     p,
 			Message: msg,
 			Hint:    "start the file with apiVersion: meshc.dev/v1alpha1 and kind: Topology",
 		}}
 	}
-	return v, nil
+	return v, cut, nil
 }
 
 // syntaxDiagnostics reports a parse error; better, when not nil, is a
 // clearer diagnostic found by re-reading the input with a plain parser.
 func syntaxDiagnostics(filename string, err error, better *diag.Diagnostic) diag.List {
-	return evalDiagnostics(filename, err, better, nil)
+	return evalDiagnostics(filename, err, better, nil, nil)
 }
 
-// evalDiagnostics is syntaxDiagnostics for an error of evaluating a value:
-// at, when not nil, finds the position of a topology path in the value, for
-// errors CUE ties to a path but no position (a structural cycle).
-func evalDiagnostics(filename string, err error, better *diag.Diagnostic, at func(model.Path) diag.Pos) diag.List {
+// evalDiagnostics is syntaxDiagnostics for an error of evaluating a value
+// found at topology path prefix: at, when not nil, finds the position of a
+// path in the value, for errors CUE ties to a path but no position (a
+// structural cycle).
+func evalDiagnostics(filename string, err error, better *diag.Diagnostic, prefix model.Path, at func(model.Path) diag.Pos) diag.List {
 	if better != nil {
 		return diag.List{*better}
 	}
@@ -272,13 +299,14 @@ func evalDiagnostics(filename string, err error, better *diag.Diagnostic, at fun
 		case strings.Contains(msg, "aliases expand"):
 			code, hint = diag.InputLimit, "expand fewer YAML aliases: write the repeated values out, or use a CUE topology with references"
 		}
-		path := model.Path{}
+		rel := model.Path{}
 		for _, sel := range e.Path() {
-			path = append(path, sel)
+			rel = append(rel, sel)
 		}
 		if p.Line == 0 && at != nil {
-			p = at(path)
+			p = at(rel)
 		}
+		path := prefix.Child(rel...)
 		out = append(out, diag.Diagnostic{
 			Code:    code,
 			Path:    path.String(),
@@ -335,6 +363,8 @@ func message(e cueerrors.Error) string {
 type source struct {
 	input  cue.Value
 	schema cue.Value
+	// shards are the entities built apart from input (see shard.go).
+	shards []shard
 
 	// index maps every path the user wrote (model.Path.String()) to its
 	// position, built once on the first lookup: CUE finds a field by a
@@ -363,10 +393,24 @@ func (s *source) Pos(p model.Path) diag.Pos {
 	s.indexOnce.Do(func() {
 		s.index = map[string]diag.Pos{}
 		indexPositions(model.Path{}, s.input, s.index)
+		for _, sh := range s.shards {
+			indexPositions(sh.path, sh.value, s.index)
+			s.index[sh.path.String()] = sh.at
+		}
 	})
+	// A value CUE could not evaluate (a cycle) has no fields to index, but
+	// may still point at its parts: look them up one by one.
+	broken := s.input.Err() != nil
 	for n := len(p); n >= 0; n-- {
 		if pos, ok := s.index[p[:n].String()]; ok && pos.Line != 0 {
 			return pos
+		}
+		if broken {
+			if v := s.input.LookupPath(cuePath(p[:n])); v.Exists() {
+				if pos := posOf(v.Pos()); pos.Line != 0 {
+					return pos
+				}
+			}
 		}
 	}
 	return diag.Pos{}
@@ -402,20 +446,26 @@ func indexPositions(path model.Path, v cue.Value, index map[string]diag.Pos) {
 // walks the user's input against the schema and checks every value on its
 // own: the user sees all problems at once. CUE's own errors are the fallback.
 func (s *source) schemaDiagnostics(filename string, err error) diag.List {
+	return sorted(s.diagnose(filename, model.Path{}, s.input, s.schema, err))
+}
+
+// diagnose is schemaDiagnostics for the value in at path, which failed
+// validation against sch with err.
+func (s *source) diagnose(filename string, path model.Path, in, sch cue.Value, err error) diag.List {
 	var out diag.List
-	s.walk(model.Path{}, s.input, s.schema, &out)
+	s.walk(path, in, sch, &out)
 	if len(out) == 0 {
 		for _, e := range cueerrors.Errors(err) {
-			path := model.Path{}
+			at := path
 			for _, sel := range e.Path() {
-				path = append(path, sel)
+				at = at.Child(sel)
 			}
 			pos := firstUserPos(e, filename)
 			if pos.Line == 0 {
-				pos = s.Pos(path) // the value's own, or its nearest written ancestor's
+				pos = s.Pos(at) // the value's own, or its nearest written ancestor's
 			}
 			out = append(out, diag.Diagnostic{
-				Code: diag.InvalidValue, Path: path.String(), Pos: pos,
+				Code: diag.InvalidValue, Path: at.String(), Pos: pos,
 				Message: message(e),
 			})
 		}
@@ -425,7 +475,7 @@ func (s *source) schemaDiagnostics(filename string, err error) diag.List {
 			out[i].Pos.File = filename
 		}
 	}
-	return sorted(out)
+	return out
 }
 
 // walk checks the input value in against the schema constraint sch at path.
@@ -475,7 +525,7 @@ func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
 			*out = append(*out, diag.Diagnostic{
 				Code:    diag.MissingField,
 				Path:    child.String(),
-				Pos:     posOf(in.Pos()),
+				Pos:     s.Pos(path),
 				Message: fmt.Sprintf("required field %q is missing", key),
 				Hint:    "add " + child.String() + ":" + describeExpected(fields.Value()),
 			})
