@@ -27,6 +27,8 @@ type shard struct {
 	// at is where the entity's key is written: its position, as CUE gives
 	// a field's when the entity is built within its map.
 	at diag.Pos
+	// unified is value unified with its schema, once validated.
+	unified cue.Value
 }
 
 // cutShards removes the entities of shardedMaps from the top-level fields
@@ -95,12 +97,19 @@ func buildShards(ctx *cue.Context, filename string, fields []*ast.Field) ([]shar
 // whole-document walk does.
 func (s *source) validateShards(filename string, shards []shard) diag.List {
 	var out diag.List
-	for _, sh := range shards {
-		sch := s.schemaAt(sh.path)
+	schemas := map[string]cue.Value{} // one schema per map: #Tenant, ...
+	for i := range shards {
+		sh := &shards[i]
+		sch, ok := schemas[sh.path[0].(string)]
+		if !ok {
+			sch = s.schemaAt(sh.path)
+			schemas[sh.path[0].(string)] = sch
+		}
 		if !sch.Exists() {
 			continue // the map itself is unknown: reported on the document
 		}
-		if err := sch.Unify(sh.value).Validate(cue.Concrete(true)); err != nil {
+		sh.unified = sch.Unify(sh.value)
+		if err := sh.unified.Validate(cue.Concrete(true)); err != nil {
 			out = append(out, s.diagnose(filename, sh.path, sh.value, sch, err)...)
 		}
 	}
@@ -110,7 +119,7 @@ func (s *source) validateShards(filename string, shards []shard) diag.List {
 // decodeShards fills topo's maps with the entities.
 func decodeShards(s *source, topo *model.Topology, shards []shard) error {
 	for _, sh := range shards {
-		v := s.schemaAt(sh.path).Unify(sh.value)
+		v := sh.unified
 		key := sh.path[1].(string)
 		var err error
 		switch sh.path[0] {
