@@ -33,6 +33,7 @@ bench:
 	$(GO) test ./compiler -run '^$$' -bench Fleet -benchmem -benchtime 3x
 
 fuzz:
+	$(GO) test ./compiler -run '^$$' -fuzz FuzzCompile -fuzztime 120s -fuzzminimizetime 5s
 	$(GO) test ./compiler/load -run '^$$' -fuzz FuzzLoad -fuzztime 60s
 	$(GO) test ./compiler/render -run '^$$' -fuzz FuzzMarshalYAML -fuzztime 60s
 

@@ -13,6 +13,7 @@
 package compiler
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 
@@ -25,6 +26,7 @@ import (
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
 	"meshc.dev/meshc/compiler/render"
+	"meshc.dev/meshc/compiler/secret"
 	"meshc.dev/meshc/compiler/verify"
 )
 
@@ -159,12 +161,38 @@ func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
 	if r.Tree, err = render.Render(r.Output); err != nil {
 		return nil, err
 	}
+	if diags := noSecrets(r.Tree); len(diags) > 0 {
+		return nil, diags
+	}
 	if opts.Verify {
 		if err := verify.Tree(r.Tree); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
+}
+
+// noSecrets scans every byte of the tree for private key material before
+// anything can be written: the last line of defence behind the loader and
+// the checks, which refuse keys in what the user wrote. A key can still be
+// computed (a CUE expression joining strings), or come from meshc itself.
+// The position is where in the output the key would have landed.
+func noSecrets(tree render.Tree) diag.List {
+	var out diag.List
+	for _, p := range tree.Paths() {
+		data := tree[p]
+		if f, ok := secret.Find(data); ok {
+			line := 1 + bytes.Count(data[:f.Offset], []byte("\n"))
+			col := f.Offset - bytes.LastIndexByte(data[:f.Offset], '\n')
+			out = append(out, diag.Diagnostic{
+				Code:    diag.Secret,
+				Pos:     diag.Pos{File: p, Line: line, Column: col},
+				Message: fmt.Sprintf("the output file %s would hold %s; the output is committed to Git, so nothing was written", p, f.What),
+				Hint:    "find the value that computes the key (a CUE expression, Helm values) and remove it; keep keys in a secret store",
+			})
+		}
+	}
+	return out
 }
 
 // loadCharts loads the charts the rendered target renders.

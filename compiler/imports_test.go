@@ -18,8 +18,9 @@ var allowedImports = map[string][]string{
 	"compiler/istio":     {},
 	"compiler/model":     {"compiler/diag"},
 	"compiler/crdschema": {"schema"},
-	"compiler/load":      {"compiler/diag", "compiler/model", "schema"},
-	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/istio", "compiler/model"},
+	"compiler/load":      {"compiler/diag", "compiler/model", "compiler/secret", "schema"},
+	"compiler/secret":    {},
+	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/istio", "compiler/model", "compiler/secret"},
 	"compiler/plan":      {"compiler/istio", "compiler/model"},
 	"compiler/charts":    {},
 	"compiler/emit":      {"compiler/charts", "compiler/istio", "compiler/model", "compiler/plan"},
@@ -31,7 +32,7 @@ var allowedImports = map[string][]string{
 	"compiler/explain":   {"compiler/diag", "compiler/emit", "compiler/model", "compiler/plan", "compiler/render"},
 	"compiler/graph":     {"compiler/model", "compiler/plan"},
 	"compiler": {"compiler/charts", "compiler/check", "compiler/delivery", "compiler/diag", "compiler/emit", "compiler/load",
-		"compiler/model", "compiler/plan", "compiler/render", "compiler/verify"},
+		"compiler/model", "compiler/plan", "compiler/render", "compiler/secret", "compiler/verify"},
 }
 
 // heavyImports may only be imported by the packages listed.

@@ -28,6 +28,7 @@ func Topology(t *model.Topology) diag.List {
 	c.versions()
 	c.profiles()
 	c.labels()
+	c.inputs()
 	for _, name := range model.SortedKeys(t.Clusters) {
 		c.cluster(name)
 	}
@@ -80,7 +81,7 @@ func (c *checker) names() {
 			if errs := validation.IsDNS1123Label(k); len(errs) > 0 {
 				c.report(diag.InvalidName, model.Path(prefix).Child(k),
 					"use lower case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
-					"%s name %q is not a DNS-1123 label", kind, k)
+					"%s name %s is not a DNS-1123 label", kind, diag.Quote(k))
 			}
 		}
 	}
@@ -281,10 +282,10 @@ func (c *checker) labels() {
 	check := func(labels map[string]string, path model.Path) {
 		for _, k := range model.SortedKeys(labels) {
 			for _, e := range validation.IsQualifiedName(k) {
-				c.report(diag.InvalidValue, path.Child(k), "label keys are [prefix/]name, e.g. example.com/team", "invalid label key %q: %s", k, firstSentence(e))
+				c.report(diag.InvalidValue, path.Child(k), "label keys are [prefix/]name, e.g. example.com/team", "invalid label key %s: %s", diag.Quote(k), firstSentence(e))
 			}
 			for _, e := range validation.IsValidLabelValue(labels[k]) {
-				c.report(diag.InvalidValue, path.Child(k), "label values are at most 63 characters of letters, digits, '-', '_' and '.'", "invalid label value %q: %s", labels[k], firstSentence(e))
+				c.report(diag.InvalidValue, path.Child(k), "label values are at most 63 characters of letters, digits, '-', '_' and '.'", "invalid label value %s: %s", diag.Quote(labels[k]), firstSentence(e))
 			}
 		}
 	}

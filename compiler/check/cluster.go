@@ -361,11 +361,7 @@ func indexOf(list []string, s string) int {
 // inFileOrder sorts control planes by where they are written (by name when
 // the topology has no source), without changing the shared slice.
 func (c *checker) inFileOrder(cps []*model.ControlPlane) []*model.ControlPlane {
-	out := slices.Clone(cps)
-	slices.SortStableFunc(out, func(a, b *model.ControlPlane) int {
-		return comparePos(c.t.Pos(a.Path()), c.t.Pos(b.Path()))
-	})
-	return out
+	return byPosition(c, cps, (*model.ControlPlane).Path)
 }
 
 // tenantsInFileOrder returns the tenants in the order they are written.
@@ -374,9 +370,26 @@ func (c *checker) tenantsInFileOrder() []*model.Tenant {
 	for _, name := range model.SortedKeys(c.t.Tenants) {
 		out = append(out, c.t.Tenants[name])
 	}
-	slices.SortStableFunc(out, func(a, b *model.Tenant) int {
-		return comparePos(c.t.Pos(model.Path{"tenants", a.Name}), c.t.Pos(model.Path{"tenants", b.Name}))
-	})
+	return byPosition(c, out, func(tn *model.Tenant) model.Path { return model.Path{"tenants", tn.Name} })
+}
+
+// byPosition sorts xs stably by the position of each one's path, looking
+// each position up once: a lookup per comparison made checking quadratic
+// in the number of tenants.
+func byPosition[T any](c *checker, xs []T, path func(T) model.Path) []T {
+	type placed struct {
+		x   T
+		pos diag.Pos
+	}
+	ps := make([]placed, len(xs))
+	for i, x := range xs {
+		ps[i] = placed{x, c.t.Pos(path(x))}
+	}
+	slices.SortStableFunc(ps, func(a, b placed) int { return comparePos(a.pos, b.pos) })
+	out := make([]T, len(ps))
+	for i, p := range ps {
+		out[i] = p.x
+	}
 	return out
 }
 

@@ -590,8 +590,8 @@ func multiPrimary() *model.Topology {
 		Defaults:   model.Defaults{Istio: model.IstioDefaults{Version: "1.28.2"}},
 		Networks:   map[string]model.Network{"east": {}, "west": {}},
 		Clusters: map[string]*model.Cluster{
-			"cluster1": {Network: "east", APIServer: "https://cluster1.example.com:6443", CABundle: "Q0E="},
-			"cluster2": {Network: "west", APIServer: "https://cluster2.example.com:6443", CABundle: "Q0E="},
+			"cluster1": {Network: "east", APIServer: "https://cluster1.example.com:6443", CABundle: exampleCA},
+			"cluster2": {Network: "west", APIServer: "https://cluster2.example.com:6443", CABundle: exampleCA},
 		},
 		Meshes: map[string]*model.Mesh{
 			"mesh1": {

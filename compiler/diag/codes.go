@@ -10,6 +10,9 @@ const (
 	InvalidValue    Code = "E003" // a value of the wrong type, enum or format
 	MissingField    Code = "E004" // a required field is absent
 	UnsupportedFile Code = "E005" // an input that is not .cue, .yaml, .yml or .json
+	InputLimit      Code = "E006" // input beyond meshc's limits: nesting depth, alias expansion
+	DuplicateKey    Code = "E007" // a key written twice in one YAML or JSON mapping
+	EvalTimeout     Code = "E008" // a CUE topology that evaluates for longer than the time limit
 
 	// References.
 	UndefinedNetwork      Code = "E101"
@@ -50,6 +53,9 @@ const (
 	ExternalInDataPlane Code = "E169" // an external control plane hosted in a cluster of its own data plane
 	BadConfigCluster    Code = "E170" // an external control plane whose config cluster is not among its remotes
 	NoHostingGateway    Code = "E171" // istiod exposed through an ingress gateway no control plane can run
+
+	// Secrets.
+	Secret Code = "E180" // a private key or credential where only public data may go (input or output)
 
 	// Warnings: risks rather than certain failures. Each is printed with
 	// its position and hint, and compilation goes on unless --strict.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Code is a stable diagnostic code. Codes never change meaning; new rules get
@@ -129,7 +130,7 @@ func (l List) Sort() {
 // A warning reads "warning W121" where an error reads "error E102".
 func (l List) WriteText(w io.Writer) error {
 	var b strings.Builder
-	for _, d := range l {
+	for _, d := range l.clipped() {
 		if pos := d.Pos.String(); pos != "" {
 			b.WriteString(pos)
 			b.WriteString(": ")
@@ -178,12 +179,59 @@ func (l List) WithSeverity() List {
 
 // WriteJSON prints the diagnostics as one JSON document, for editors and CI.
 func (l List) WriteJSON(w io.Writer) error {
-	out := l.WithSeverity()
+	out := l.clipped().WithSeverity()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
 		Diagnostics List `json:"diagnostics"`
 	}{out})
+}
+
+// MaxQuoted is how much of a user's value a message quotes: enough to
+// recognise it, never a 50 MB label value echoed whole.
+const MaxQuoted = 80
+
+// Quote quotes a user's value for a message, as %q does, cut to MaxQuoted
+// bytes with the length of what was left out.
+func Quote(s string) string {
+	if len(s) <= MaxQuoted {
+		return fmt.Sprintf("%q", s)
+	}
+	cut := MaxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (%d bytes in all)", s[:cut], len(s))
+}
+
+// maxMessage bounds a message or hint as printed, whatever a rule put in
+// it: a safety net behind Quote.
+const maxMessage = 1000
+
+// clip cuts s in its middle when longer than maxMessage, keeping its
+// start (what) and its end (usually why).
+func clip(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	head, tail := maxMessage/2, maxMessage/4
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	from := len(s) - tail
+	for from < len(s) && !utf8.RuneStart(s[from]) {
+		from++
+	}
+	return fmt.Sprintf("%s… (%d bytes cut) …%s", s[:head], from-head, s[from:])
+}
+
+// clipped is l with every path, message and hint within maxMessage.
+func (l List) clipped() List {
+	out := slices.Clone(l)
+	for i := range out {
+		out[i].Path, out[i].Message, out[i].Hint = clip(out[i].Path), clip(out[i].Message), clip(out[i].Hint)
+	}
+	return out
 }
 
 // EditDistance is the Levenshtein distance between a and b, in bytes: how

@@ -9,6 +9,7 @@
 package load
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,11 +17,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 	cuejson "cuelang.org/go/encoding/json"
 	cueyaml "cuelang.org/go/encoding/yaml"
@@ -60,26 +65,75 @@ func unwrapPathError(err error) error {
 	return err
 }
 
+// DefaultTimeout is how long loading a topology may take unless Timeout
+// says otherwise: the largest fleet meshc is measured on loads in seconds.
+const DefaultTimeout = time.Minute
+
+// Timeout bounds how long loading one topology may take (zero: no bound),
+// for a CUE topology is a program that may evaluate for ever. The CLI's
+// --eval-timeout sets it.
+//
+// CUE's evaluator cannot be interrupted: on timeout, Bytes returns and the
+// evaluation goes on in the background until it ends. The CLI exits at
+// once; a long-lived caller pays with a goroutine and its memory.
+var Timeout = DefaultTimeout
+
 // Bytes loads a topology from data; filename picks the format by extension
 // and names the file in diagnostics.
 func Bytes(filename string, data []byte) (*model.Topology, error) {
+	limit := Timeout
+	if limit <= 0 {
+		return loadBytes(filename, data)
+	}
+	type result struct {
+		t   *model.Topology
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := loadBytes(filename, data)
+		done <- result{t, err}
+	}()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.t, r.err
+	case <-timer.C:
+		return nil, diag.List{{
+			Code:    diag.EvalTimeout,
+			Pos:     diag.Pos{File: filename, Line: 1, Column: 1},
+			Message: fmt.Sprintf("loading the topology took longer than the time limit of %v", limit),
+			Hint:    "look for a comprehension or disjunction that grows without bound; if the topology is just large, raise --eval-timeout",
+		}}
+	}
+}
+
+func loadBytes(filename string, data []byte) (*model.Topology, error) {
 	ctx := cuecontext.New()
-	input, diags := parse(ctx, filename, data)
+	input, shards, diags := parse(ctx, filename, data)
 	if diags != nil {
-		return nil, diags
+		return nil, sorted(diags)
 	}
 	sch := ctx.CompileString(schema.Topology, cue.Filename(schemaFile))
 	if err := sch.Err(); err != nil {
 		return nil, fmt.Errorf("compiling embedded schema: %w", err)
 	}
 	unified := sch.Unify(input)
-	src := &source{input: input, schema: sch}
+	src := &source{input: input, schema: sch, shards: shards}
 	if err := unified.Validate(cue.Concrete(true)); err != nil {
-		return nil, src.schemaDiagnostics(filename, err)
+		diags = src.diagnose(filename, model.Path{}, input, sch, err)
+	}
+	diags = append(diags, src.validateShards(filename, shards)...)
+	if len(diags) > 0 {
+		return nil, sorted(diags)
 	}
 	topo := new(model.Topology)
 	if err := unified.Decode(topo); err != nil {
 		return nil, fmt.Errorf("decoding validated topology: %w", err)
+	}
+	if err := decodeShards(src, topo, shards); err != nil {
+		return nil, err
 	}
 	topo.Source = src
 	for _, m := range topo.Meshes {
@@ -110,8 +164,26 @@ func jsonNormal(v map[string]any) (map[string]any, error) {
 }
 
 // parse turns the input into a CUE value, keeping positions in filename.
-func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List) {
+//
+// A YAML or JSON document comes back with its growing entity maps built
+// apart, entity by entity (see shard.go).
+func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, []shard, diag.List) {
+	v, cut, diags := parseWhole(ctx, filename, data)
+	if diags != nil || len(cut) == 0 {
+		return v, nil, diags
+	}
+	shards, diags := buildShards(ctx, filename, cut)
+	return v, shards, diags
+}
+
+// parseWhole is parse before the entities are built: they come back as
+// syntax, cut out of the document.
+func parseWhole(ctx *cue.Context, filename string, data []byte) (cue.Value, []*ast.Field, diag.List) {
 	var v cue.Value
+	var cut []*ast.Field
+	if d := textDiagnostic(filename, data); d != nil {
+		return v, nil, diag.List{*d}
+	}
 	ext := strings.ToLower(filepath.Ext(filename))
 	// explain re-reads a broken input with a plain parser, whose errors are
 	// clearer than CUE's; nil when that parser finds nothing wrong.
@@ -121,20 +193,40 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 		explain = func() *diag.Diagnostic { return yamlDiagnostic(filename, data) }
 		f, err := cueyaml.Extract(filename, data)
 		if err != nil {
-			return v, syntaxDiagnostics(filename, err, explain())
+			return v, nil, syntaxDiagnostics(filename, err, explain())
 		}
+		if diags := inspect(f, true); diags != nil {
+			return v, nil, sorted(diags)
+		}
+		cut = cutShards(f.Decls)
 		v = ctx.BuildFile(f)
 	case ".json":
+		data = bytes.TrimPrefix(data, utf8BOM)
 		explain = func() *diag.Diagnostic { return jsonDiagnostic(filename, data) }
 		expr, err := cuejson.Extract(filename, data)
 		if err != nil {
-			return v, syntaxDiagnostics(filename, err, explain())
+			return v, nil, syntaxDiagnostics(filename, err, explain())
+		}
+		if diags := inspect(expr, true); diags != nil {
+			return v, nil, sorted(diags)
+		}
+		if lit, ok := expr.(*ast.StructLit); ok {
+			cut = cutShards(lit.Elts)
 		}
 		v = ctx.BuildExpr(expr, cue.Filename(filename))
 	case ".cue":
-		v = ctx.CompileBytes(data, cue.Filename(filename))
+		data = bytes.TrimPrefix(data, utf8BOM)
+		f, err := parser.ParseFile(filename, data, parser.ParseComments)
+		if err != nil {
+			return v, nil, syntaxDiagnostics(filename, err, nil)
+		}
+		// A field written twice is unification in CUE, not a mistake.
+		if diags := inspect(f, false); diags != nil {
+			return v, nil, sorted(diags)
+		}
+		v = ctx.BuildFile(f)
 	default:
-		return v, diag.List{{
+		return v, nil, diag.List{{
 			Code:    diag.UnsupportedFile,
 			Pos:     diag.Pos{File: filename},
 			Message: fmt.Sprintf("unsupported topology format %q", ext),
@@ -142,11 +234,12 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 		}}
 	}
 	if err := v.Err(); err != nil {
-		return v, syntaxDiagnostics(filename, err, explain())
+		src := &source{input: v}
+		return v, nil, evalDiagnostics(filename, err, explain(), nil, src.Pos)
 	}
 	if k := v.IncompleteKind(); k != cue.StructKind {
 		if d := explain(); d != nil {
-			return v, diag.List{*d}
+			return v, nil, diag.List{*d}
 		}
 		p := posOf(v.Pos())
 		p.File = filename
@@ -154,19 +247,27 @@ func parse(ctx *cue.Context, filename string, data []byte) (cue.Value, diag.List
 		if k == cue.TopKind {
 			msg = "the file is empty"
 		}
-		return v, diag.List{{
+		return v, nil, diag.List{{
 			Code:    diag.InvalidValue,
 			Pos:     p,
 			Message: msg,
 			Hint:    "start the file with apiVersion: meshc.dev/v1alpha1 and kind: Topology",
 		}}
 	}
-	return v, nil
+	return v, cut, nil
 }
 
 // syntaxDiagnostics reports a parse error; better, when not nil, is a
 // clearer diagnostic found by re-reading the input with a plain parser.
 func syntaxDiagnostics(filename string, err error, better *diag.Diagnostic) diag.List {
+	return evalDiagnostics(filename, err, better, nil, nil)
+}
+
+// evalDiagnostics is syntaxDiagnostics for an error of evaluating a value
+// found at topology path prefix: at, when not nil, finds the position of a
+// path in the value, for errors CUE ties to a path but no position (a
+// structural cycle).
+func evalDiagnostics(filename string, err error, better *diag.Diagnostic, prefix model.Path, at func(model.Path) diag.Pos) diag.List {
 	if better != nil {
 		return diag.List{*better}
 	}
@@ -180,13 +281,35 @@ func syntaxDiagnostics(filename string, err error, better *diag.Diagnostic) diag
 		if msg == "" {
 			msg = e.Error()
 		}
+		if p.Line == 0 {
+			// Some parsers put the position in the message only.
+			if at, rest, ok := posPrefix(filename, msg); ok {
+				p, msg = at, rest
+			}
+		}
 		code, hint := diag.Syntax, "fix the syntax at the position shown"
-		if strings.Contains(msg, "conflicting values") {
+		switch {
+		case strings.Contains(msg, "conflicting values"):
 			// CUE reads a key given twice as two values for one field.
 			code, hint = diag.InvalidValue, "give the field one value; a key written twice must agree"
+		case strings.Contains(msg, "structural cycle"):
+			code, hint = diag.InvalidValue, "break the cycle: a value cannot contain itself, directly or through references"
+		case strings.Contains(msg, "field not allowed"):
+			code, hint = diag.UnknownField, "the definition it unifies with is closed: remove the field, or add it to the definition (or embed ... to open it)"
+		case strings.Contains(msg, "aliases expand"):
+			code, hint = diag.InputLimit, "expand fewer YAML aliases: write the repeated values out, or use a CUE topology with references"
 		}
+		rel := model.Path{}
+		for _, sel := range e.Path() {
+			rel = append(rel, sel)
+		}
+		if p.Line == 0 && at != nil {
+			p = at(rel)
+		}
+		path := prefix.Child(rel...)
 		out = append(out, diag.Diagnostic{
 			Code:    code,
+			Path:    path.String(),
 			Pos:     p,
 			Message: "cannot read topology: " + msg,
 			Hint:    hint,
@@ -195,8 +318,22 @@ func syntaxDiagnostics(filename string, err error, better *diag.Diagnostic) diag
 	if out == nil {
 		out = diag.List{{Code: diag.Syntax, Pos: diag.Pos{File: filename}, Message: "cannot parse topology: " + err.Error()}}
 	}
-	out.Sort()
-	return out
+	return sorted(out)
+}
+
+// sorted sorts diagnostics, first giving a position to each that has none:
+// the start of the file, for a problem with the file as a whole (empty, or
+// an evaluation error CUE ties to no line). A file meshc cannot read at all
+// keeps none.
+func sorted(l diag.List) diag.List {
+	for i := range l {
+		// A file that cannot be read at all has no line to point at.
+		if l[i].Pos.Line == 0 && l[i].Code != diag.UnsupportedFile {
+			l[i].Pos.Line, l[i].Pos.Column = 1, 1
+		}
+	}
+	l.Sort()
+	return l
 }
 
 func posOf(p token.Pos) diag.Pos {
@@ -226,6 +363,15 @@ func message(e cueerrors.Error) string {
 type source struct {
 	input  cue.Value
 	schema cue.Value
+	// shards are the entities built apart from input (see shard.go).
+	shards []shard
+
+	// index maps every path the user wrote (model.Path.String()) to its
+	// position, built once on the first lookup: CUE finds a field by a
+	// linear scan of its struct, so a lookup per diagnostic or sort key
+	// made checking quadratic in the number of tenants.
+	indexOnce sync.Once
+	index     map[string]diag.Pos
 }
 
 func cuePath(p model.Path) cue.Path {
@@ -244,15 +390,54 @@ func cuePath(p model.Path) cue.Path {
 // Pos returns the position of path in the user's file, or of its nearest
 // ancestor the user wrote when the value came from a default.
 func (s *source) Pos(p model.Path) diag.Pos {
+	s.indexOnce.Do(func() {
+		s.index = map[string]diag.Pos{}
+		indexPositions(model.Path{}, s.input, s.index)
+		for _, sh := range s.shards {
+			indexPositions(sh.path, sh.value, s.index)
+			s.index[sh.path.String()] = sh.at
+		}
+	})
+	// A value CUE could not evaluate (a cycle) has no fields to index, but
+	// may still point at its parts: look them up one by one.
+	broken := s.input.Err() != nil
 	for n := len(p); n >= 0; n-- {
-		v := s.input.LookupPath(cuePath(p[:n]))
-		if v.Exists() {
-			if pos := posOf(v.Pos()); pos.Line != 0 {
-				return pos
+		if pos, ok := s.index[p[:n].String()]; ok && pos.Line != 0 {
+			return pos
+		}
+		if broken {
+			if v := s.input.LookupPath(cuePath(p[:n])); v.Exists() {
+				if pos := posOf(v.Pos()); pos.Line != 0 {
+					return pos
+				}
 			}
 		}
 	}
 	return diag.Pos{}
+}
+
+// indexPositions records the position of v at path and of everything
+// below it.
+func indexPositions(path model.Path, v cue.Value, index map[string]diag.Pos) {
+	index[path.String()] = posOf(v.Pos())
+	switch v.IncompleteKind() {
+	case cue.StructKind:
+		fields, err := v.Fields()
+		if err != nil {
+			return
+		}
+		for fields.Next() {
+			indexPositions(path.Child(fields.Selector().Unquoted()), fields.Value(), index)
+		}
+	case cue.ListKind:
+		items, err := v.List()
+		if err != nil {
+			return
+		}
+		for i := 0; items.Next(); i++ {
+			indexPositions(path.Child(i), items.Value(), index)
+		}
+	}
 }
 
 // schemaDiagnostics turns a failed schema validation into diagnostics with
@@ -261,16 +446,26 @@ func (s *source) Pos(p model.Path) diag.Pos {
 // walks the user's input against the schema and checks every value on its
 // own: the user sees all problems at once. CUE's own errors are the fallback.
 func (s *source) schemaDiagnostics(filename string, err error) diag.List {
+	return sorted(s.diagnose(filename, model.Path{}, s.input, s.schema, err))
+}
+
+// diagnose is schemaDiagnostics for the value in at path, which failed
+// validation against sch with err.
+func (s *source) diagnose(filename string, path model.Path, in, sch cue.Value, err error) diag.List {
 	var out diag.List
-	s.walk(model.Path{}, s.input, s.schema, &out)
+	s.walk(path, in, sch, &out)
 	if len(out) == 0 {
 		for _, e := range cueerrors.Errors(err) {
-			path := model.Path{}
+			at := path
 			for _, sel := range e.Path() {
-				path = append(path, sel)
+				at = at.Child(sel)
+			}
+			pos := firstUserPos(e, filename)
+			if pos.Line == 0 {
+				pos = s.Pos(at) // the value's own, or its nearest written ancestor's
 			}
 			out = append(out, diag.Diagnostic{
-				Code: diag.InvalidValue, Path: path.String(), Pos: firstUserPos(e, filename),
+				Code: diag.InvalidValue, Path: at.String(), Pos: pos,
 				Message: message(e),
 			})
 		}
@@ -280,7 +475,6 @@ func (s *source) schemaDiagnostics(filename string, err error) diag.List {
 			out[i].Pos.File = filename
 		}
 	}
-	out.Sort()
 	return out
 }
 
@@ -331,7 +525,7 @@ func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
 			*out = append(*out, diag.Diagnostic{
 				Code:    diag.MissingField,
 				Path:    child.String(),
-				Pos:     posOf(in.Pos()),
+				Pos:     s.Pos(path),
 				Message: fmt.Sprintf("required field %q is missing", key),
 				Hint:    "add " + child.String() + ":" + describeExpected(fields.Value()),
 			})
@@ -346,8 +540,17 @@ func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
 		if err != nil {
 			return
 		}
-		for i := 0; items.Next(); i++ {
-			s.walk(path.Child(i), items.Value(), elemSch, out)
+		before, n := len(*out), 0
+		for ; items.Next(); n++ {
+			s.walk(path.Child(n), items.Value(), elemSch, out)
+		}
+		// Every element is fine, yet the list may not be: too short.
+		if len(*out) == before && sch.Unify(in).Validate(cue.Concrete(true)) != nil {
+			d := s.invalid(path, in, sch)
+			if n == 0 {
+				d.Message, d.Hint = "the list is empty", "give at least one value"
+			}
+			*out = append(*out, d)
 		}
 	default:
 		if err := sch.Unify(in).Validate(cue.Concrete(true)); err != nil {
@@ -398,6 +601,12 @@ func render(v cue.Value) string {
 		return "(a mapping)"
 	case cue.ListKind:
 		return "(a list)"
+	}
+	if s, err := v.String(); err == nil {
+		if n := utf8.RuneCountInString(s); n > 63 {
+			return fmt.Sprintf("%s (%d characters)", diag.Quote(s), n)
+		}
+		return diag.Quote(s)
 	}
 	if v.IsConcrete() {
 		return fmt.Sprint(v)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"meshc.dev/meshc/compiler/check"
 	"meshc.dev/meshc/compiler/diag"
@@ -131,7 +132,7 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("non-diagnostic error for user input: %v", err)
 			}
 			for _, d := range diags {
-				if d.Code == "" || d.Message == "" || d.Pos.File != name {
+				if d.Code == "" || d.Message == "" || d.Pos.File != name || d.Pos.Line == 0 && d.Code != diag.UnsupportedFile {
 					t.Fatalf("incomplete diagnostic: %+v", d)
 				}
 			}
@@ -143,4 +144,92 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEveryDiagnosticHasAPosition feeds inputs that used to come back
+// without a line (the line was inside the message, or nowhere), or not as
+// a diagnostic at all: each must give diagnostics pointing into the file.
+func TestEveryDiagnosticHasAPosition(t *testing.T) {
+	deep := strings.Replace(minimal, "        cluster: c1\n",
+		"        cluster: c1\n        values:\n          pilot: "+strings.Repeat("[", 10000)+strings.Repeat("]", 10000)+"\n", 1)
+	bomb := minimal + "x: &a [x, x, x, x, x, x, x, x, x]\n"
+	for _, c := range "bcdef" {
+		prev := string(c - 1)
+		if c == 'b' {
+			prev = "a"
+		}
+		bomb += string(c) + ": &" + string(c) + " [" + strings.Repeat("*"+prev+", ", 8) + "*" + prev + "]\n"
+	}
+	cases := []struct {
+		name, file, data string
+		code             diag.Code
+	}{
+		{"empty yaml", "t.yaml", "", diag.Syntax},
+		{"blank yaml", "t.yaml", "\n\n", diag.Syntax},
+		{"empty json", "t.json", "", diag.Syntax},
+		{"empty cue", "t.cue", "", diag.MissingField},
+		{"NUL byte", "t.yaml", "apiVersion: meshc.dev/v1alpha1\nkind: To\x00pology\n", diag.Syntax},
+		{"NUL byte in JSON", "t.json", "{\"a\": \"\x00\"}", diag.Syntax},
+		{"structural cycle", "t.cue", "a: b: a\n", diag.InvalidValue},
+		{"closed definition", "t.cue", "#D: {x: int}\na: #D & {y: 1}\n", diag.UnknownField},
+		{"empty namespaces", "t.yaml", strings.Replace(minimal, "[a, b]", "[]", 1), diag.InvalidValue},
+		{"alias bomb", "t.yaml", bomb, diag.InputLimit},
+		{"values 10,000 deep", "t.yaml", deep, diag.InputLimit},
+		{"duplicate key in YAML", "t.yaml", minimal + "tenants: {}\n", diag.DuplicateKey},
+		{"duplicate key in JSON", "t.json", `{"kind": "Topology", "kind": "Topology"}`, diag.DuplicateKey},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := load.Bytes(c.file, []byte(c.data))
+			var diags diag.List
+			if !errors.As(err, &diags) {
+				t.Fatalf("got %v, want diagnostics", err)
+			}
+			if diags[0].Code != c.code {
+				t.Errorf("first code %s, want %s: %v", diags[0].Code, c.code, diags)
+			}
+			for _, d := range diags {
+				if d.Pos.File != c.file || d.Pos.Line == 0 || d.Pos.Column == 0 {
+					t.Errorf("no position: %+v", d)
+				}
+				if strings.Contains(d.Message, c.file+":") {
+					t.Errorf("position inside the message: %q", d.Message)
+				}
+			}
+		})
+	}
+}
+
+// TestByteOrderMark reads JSON and CUE with a UTF-8 byte-order mark as
+// YAML is read with one: the mark is not part of the topology.
+func TestByteOrderMark(t *testing.T) {
+	bom := "\xef\xbb\xbf"
+	for name, data := range map[string]string{
+		"t.yaml": bom + minimal,
+		"t.json": bom + `{"apiVersion": "meshc.dev/v1alpha1", "kind": "Topology", "metadata": {"name": "t"}, "clusters": {"c1": {}}, "meshes": {"m1": {"controlPlanes": {"cp1": {"cluster": "c1"}}}}}`,
+		"t.cue":  bom + `apiVersion: "meshc.dev/v1alpha1", kind: "Topology", metadata: name: "t", clusters: c1: {}, meshes: m1: controlPlanes: cp1: cluster: "c1"`,
+	} {
+		if _, err := load.Bytes(name, []byte(data)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestTimeLimit stops a CUE topology that would evaluate for ever.
+func TestTimeLimit(t *testing.T) {
+	defer func(old time.Duration) { load.Timeout = old }(load.Timeout)
+	load.Timeout = 200 * time.Millisecond
+	slow := "import \"list\"\n_spin: [for i in list.Range(0, 100000, 1) for j in list.Range(0, 100000, 1) if i*j < 0 {i}]\n"
+	start := time.Now()
+	_, err := load.Bytes("t.cue", []byte(slow))
+	var diags diag.List
+	if !errors.As(err, &diags) || diags[0].Code != diag.EvalTimeout {
+		t.Fatalf("got %v, want %s", err, diag.EvalTimeout)
+	}
+	if d := diags[0]; d.Pos.Line != 1 || !strings.Contains(d.Hint, "--eval-timeout") {
+		t.Errorf("diagnostic %+v", d)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("returned after %v", elapsed)
+	}
 }

@@ -19,7 +19,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -60,8 +63,15 @@ type Summary struct {
 	Unchanged bool
 }
 
-// ReadManifest returns the files meshc wrote in dir, or none.
+// ReadManifest returns the files meshc wrote in dir, or none. A manifest
+// naming a path outside dir (absolute, with "..", or the manifest itself)
+// was not written by meshc: it is refused as tampered with.
 func ReadManifest(dir string) ([]string, error) {
+	return readManifest(dir, dir)
+}
+
+// readManifest is ReadManifest on dir, which the user named shown.
+func readManifest(shown, dir string) ([]string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -69,11 +79,21 @@ func ReadManifest(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	var out, bad []string
 	for _, line := range strings.Split(string(data), "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			if !fs.ValidPath(line) || line == ManifestName || strings.Contains(line, "\\") {
+				bad = append(bad, strconv.Quote(line))
+				continue
+			}
 			out = append(out, line)
 		}
+	}
+	if len(bad) > 0 {
+		return nil, &FolderError{Dir: shown,
+			Reason: fmt.Sprintf("has a %s that lists paths outside the folder (%s), which meshc never writes: it was edited or replaced",
+				ManifestName, strings.Join(bad, ", ")),
+			Hint: "restore " + ManifestName + " from Git, or delete it (meshc then owns no file there and refuses to overwrite any)"}
 	}
 	return out, nil
 }
@@ -99,7 +119,7 @@ func plan(shown, dir string, tree render.Tree) (Summary, error) {
 	if err := usable(shown, dir); err != nil {
 		return Summary{}, err
 	}
-	owned, err := ReadManifest(dir)
+	owned, err := readManifest(shown, dir)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -171,10 +191,34 @@ func usable(shown, dir string) error {
 	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
 		return &FolderError{Dir: shown, Reason: "is a file, not a folder", Hint: "choose another --output folder"}
 	}
+	// A file where a parent folder must be: nothing could be created below.
+	for up := filepath.Dir(abs); up != filepath.Dir(up); up = filepath.Dir(up) {
+		if fi, err := os.Stat(up); err == nil {
+			if !fi.IsDir() {
+				return &FolderError{Dir: shown, Reason: "would be below " + displayed(shown, up) + ", which is a file, not a folder",
+					Hint: "choose another --output folder"}
+			}
+			break // the nearest existing ancestor is a folder
+		}
+	}
 	if filepath.Dir(abs) == abs {
 		return &FolderError{Dir: shown, Reason: "is the root of the filesystem", Hint: "choose a folder of its own"}
 	}
 	return nil
+}
+
+// displayed shows the absolute path p as the user would write it: relative
+// when they named the output folder relative to where they stand.
+func displayed(shown, p string) string {
+	if filepath.IsAbs(shown) {
+		return p
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, p); err == nil {
+			return rel
+		}
+	}
+	return p
 }
 
 // existingPaths lists what dir holds, by slash-separated relative path,
@@ -189,6 +233,9 @@ func existingPaths(dir string) (map[string]bool, error) {
 			return err
 		}
 		if rel, err := filepath.Rel(dir, p); err == nil && rel != "." {
+			if d.IsDir() && isStaging(rel) {
+				return filepath.SkipDir // a build's, not the user's
+			}
 			out[filepath.ToSlash(rel)] = d.IsDir()
 		}
 		return nil
@@ -210,11 +257,23 @@ func fileAncestor(p string, existing map[string]bool) string {
 	return ""
 }
 
+// LockWait is how long Write waits for another meshc build writing next to
+// the same folder before giving up with a FolderError.
+var LockWait = 2 * time.Minute
+
+// stagingPrefix starts the name of the folder a build stages its tree in,
+// inside the output folder when the tree is swapped in place.
+const stagingPrefix = ".meshc-staging-"
+
 // Write makes dir hold tree: meshc's files exactly as in tree, every other
 // file as it was.
+//
+// Builds into one folder are serialised by a lock on its parent folder
+// (flock, released when the process ends however it ends), and the
+// staging folders of builds killed midway are removed under that lock.
 func Write(dir string, tree render.Tree) (Summary, error) {
 	for _, p := range tree.Paths() {
-		if !fs.ValidPath(p) || p == ManifestName {
+		if !fs.ValidPath(p) || p == ManifestName || strings.HasPrefix(p, stagingPrefix) {
 			return Summary{}, fmt.Errorf("invalid output path %q", p)
 		}
 	}
@@ -228,39 +287,139 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	if err := usable(shown, dir); err != nil {
+		return Summary{}, err
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return Summary{}, &FolderError{Dir: shown, Reason: "cannot be created: " + unwrapPathError(err).Error(),
+			Hint: "create it yourself, or choose another --output folder"}
+	}
+	unlock, ok, err := lockFolder(parent, LockWait)
+	if err != nil {
+		return Summary{}, err
+	}
+	if !ok {
+		return Summary{}, &FolderError{Dir: shown, Reason: fmt.Sprintf("is being written by another meshc build (waited %v)", LockWait),
+			Hint: "let that build finish and run this one again; the lock goes when its process ends"}
+	}
+	defer unlock()
+	if err := removeStale(parent, dir); err != nil {
+		return Summary{}, err
+	}
+
 	s, err := plan(shown, dir, tree)
 	if err != nil || s.Unchanged {
 		return s, err
 	}
-	owned, err := ReadManifest(dir)
+	owned, err := readManifest(shown, dir)
 	if err != nil {
 		return Summary{}, err
 	}
-
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := permitted(shown, dir, s); err != nil {
 		return Summary{}, err
 	}
+	exists := true
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		exists = false
+		if !writable(parent) {
+			return Summary{}, &FolderError{Dir: shown, Reason: "cannot be created: " + displayed(shown, parent) + " is read-only",
+				Hint: "create the folder yourself, or choose another --output folder"}
+		}
+	}
+	if exists {
+		if inPlaceReason(dir, parent) != "" {
+			return s, writeInPlace(dir, tree, owned)
+		}
+	}
+	return s, writeSwapped(dir, parent, tree, owned)
+}
+
+// inPlaceReason says why the output folder itself cannot be swapped for a
+// staged one, or "" when it can. Then the tree is staged inside the folder
+// and swapped in one top-level entry at a time (see writeInPlace).
+func inPlaceReason(dir, parent string) string {
+	switch {
+	case !sameDevice(dir, parent):
+		return "it is a mount point" // a container volume, say: it cannot be renamed
+	case !writable(parent):
+		return "its parent folder is read-only"
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(dir, wd); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			// -o . or a folder above where meshc stands: swapping it would
+			// leave this process (and the shell that ran it) in a removed
+			// folder.
+			return "it holds the working directory"
+		}
+	}
+	return ""
+}
+
+// writeSwapped stages the whole tree beside dir and swaps it in at once.
+func writeSwapped(dir, parent string, tree render.Tree, owned []string) error {
 	staging, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".meshc-")
 	if err != nil {
-		return Summary{}, err
+		return err
 	}
-	defer os.RemoveAll(staging) // the new tree on failure, the old one on success
+	// The new tree on failure, the old one on success.
+	defer removeTree(staging)
 
 	if err := writeTree(staging, tree); err != nil {
-		return Summary{}, err
+		return err
+	}
+	if err := writeManifest(staging, tree); err != nil {
+		return err
 	}
 	if err := keepForeign(dir, staging, owned); err != nil {
-		return Summary{}, err
+		return err
 	}
 	// MkdirTemp makes the folder 0700: give it the output folder's mode.
 	if err := os.Chmod(staging, dirMode(dir)); err != nil {
-		return Summary{}, err
+		return err
 	}
-	if err := swap(staging, dir); err != nil {
-		return Summary{}, err
+	return swap(staging, dir)
+}
+
+// permitted refuses to change folders the user made read-only: meshc
+// could replace them anyway (it writes a new tree beside the old one), but
+// a read-only folder says "do not change this".
+func permitted(shown, dir string, s Summary) error {
+	checked := map[string]bool{}
+	var refused []string
+	// The folder itself first: meshc replaces it as a whole.
+	if _, err := os.Stat(dir); err == nil && !writable(dir) {
+		refused = append(refused, ".")
 	}
-	return s, nil
+	checked[dir] = true
+	for _, p := range slices.Concat(s.Written, s.Removed) {
+		// The deepest existing folder on the way to p is what changes.
+		folder := filepath.Dir(filepath.Join(dir, filepath.FromSlash(p)))
+		for {
+			if fi, err := os.Stat(folder); err == nil && fi.IsDir() || folder == dir {
+				break
+			}
+			folder = filepath.Dir(folder)
+		}
+		if checked[folder] {
+			continue
+		}
+		checked[folder] = true
+		if _, err := os.Stat(folder); err == nil && !writable(folder) {
+			rel, _ := filepath.Rel(dir, folder)
+			refused = append(refused, filepath.ToSlash(rel))
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	slices.Sort(refused)
+	what := "is read-only"
+	if !slices.Equal(refused, []string{"."}) {
+		what = "has read-only folders where meshc must write: " + strings.Join(refused, ", ")
+	}
+	return &FolderError{Dir: shown, Reason: what + "; meshc does not change a folder you made read-only",
+		Hint: "make it writable (chmod -R u+w " + shown + ") to build into it, or choose another --output folder"}
 }
 
 func writeTree(root string, tree render.Tree) error {
@@ -287,10 +446,11 @@ func writeTree(root string, tree render.Tree) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(root, ManifestName), manifest(tree), 0o644); err != nil {
-		return err
-	}
 	return syncDir(root)
+}
+
+func writeManifest(root string, tree render.Tree) error {
+	return os.WriteFile(filepath.Join(root, ManifestName), manifest(tree), 0o644)
 }
 
 // dirMode is the mode of folder dir, or the usual 0755 when it does not
@@ -328,6 +488,8 @@ func keepForeign(dir, staging string, owned []string) error {
 		slash := filepath.ToSlash(rel)
 		target := filepath.Join(staging, rel)
 		switch {
+		case d.IsDir() && isStaging(rel):
+			return filepath.SkipDir
 		case d.IsDir():
 			if err := os.MkdirAll(target, 0o755); err != nil {
 				return err

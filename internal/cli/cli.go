@@ -11,10 +11,12 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/load"
 	"meshc.dev/meshc/compiler/output"
 )
 
@@ -39,7 +41,8 @@ func userError(err error) error { return &exitError{code: ExitUserError, err: er
 
 // globalFlags apply to every command.
 type globalFlags struct {
-	format string // text or json
+	format      string        // text or json
+	evalTimeout time.Duration // how long loading a topology may take
 }
 
 // Main runs meshc with os.Args and returns the exit code.
@@ -101,6 +104,10 @@ and Flux.`,
 			if g.format != "text" && g.format != "json" && !(g.format == "markdown" && cmd.Name() == "diff") {
 				return userError(fmt.Errorf("--format must be text or json, not %q", g.format))
 			}
+			if g.evalTimeout < 0 {
+				return userError(fmt.Errorf("--eval-timeout must not be negative, not %v", g.evalTimeout))
+			}
+			load.Timeout = g.evalTimeout
 			return nil
 		},
 	}
@@ -110,6 +117,7 @@ and Flux.`,
 		return userError(fmt.Errorf("%w\nrun '%s --help' for usage", err, cmd.CommandPath()))
 	})
 	root.PersistentFlags().StringVar(&g.format, "format", "text", "how to print diagnostics and results: text or json (diff: also markdown)")
+	root.PersistentFlags().DurationVar(&g.evalTimeout, "eval-timeout", load.DefaultTimeout, "stop loading a topology (CUE evaluation) after this long, with error E008; 0 means no limit")
 	root.AddCommand(
 		newBuildCommand(g, stdout, stderr),
 		newValidateCommand(g, stdout, stderr),

@@ -1,6 +1,11 @@
 package cli_test
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -59,6 +65,7 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode": cmdExitCode,
 			"treestat": cmdTreeStat,
+			"withkey":  cmdWithKey,
 		},
 	})
 }
@@ -135,6 +142,37 @@ func cmdTreeStat(ts *testscript.TestScript, neg bool, args []string) {
 		})
 		ts.Check(err)
 	}
+}
+
+// cmdWithKey copies TEMPLATE to OUT with a private key made on the spot in
+// place of its placeholders, so that no key, not even a test's, is ever
+// committed to the repository:
+//
+//	@KEY_PEM@      the PEM, quoted as a YAML, JSON or CUE string
+//	@KEY_B64@      the PEM, base64-encoded
+//	@KEY_PIECES@   the PEM cut in pieces of 8 bytes, as a list of strings
+//
+//	withkey t.yaml.in t.yaml
+func cmdWithKey(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: withkey TEMPLATE OUT")
+	}
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	ts.Check(err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	ts.Check(err)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	b64 := base64.StdEncoding.EncodeToString(keyPEM)
+	var pieces []string
+	for rest := string(keyPEM); rest != ""; rest = rest[min(8, len(rest)):] {
+		pieces = append(pieces, strconv.Quote(rest[:min(8, len(rest))]))
+	}
+	text := strings.NewReplacer(
+		"@KEY_PEM@", strconv.Quote(string(keyPEM)),
+		"@KEY_B64@", b64,
+		"@KEY_PIECES@", "["+strings.Join(pieces, ", ")+"]",
+	).Replace(ts.ReadFile(args[0]))
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(text), 0o644))
 }
 
 // TestEveryCodeHasScript keeps the promise of compiler/diag/codes.go: every

@@ -1,0 +1,155 @@
+package load
+
+import (
+	"fmt"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// CUE's evaluator finds a field by scanning its struct's fields one by one,
+// so a struct of n fields costs n² to build, unify and decode: 40,000
+// tenants took a minute. In YAML and JSON nothing refers to anything, so
+// the entity maps that grow with a fleet (shardedMaps) are cut out of the
+// syntax tree and each entity is built, validated against its schema and
+// decoded on its own: linear in the number of entities. A CUE topology is
+// a program whose entities may refer to one another; it is evaluated whole.
+var shardedMaps = []string{"clusters", "networks", "tenants"}
+
+// shard is one entity cut out of the input: its topology path (map and
+// key) and its value, built on its own.
+type shard struct {
+	path  model.Path
+	value cue.Value
+	// at is where the entity's key is written: its position, as CUE gives
+	// a field's when the entity is built within its map.
+	at diag.Pos
+	// unified is value unified with its schema, once validated.
+	unified cue.Value
+}
+
+// cutShards removes the entities of shardedMaps from the top-level fields
+// of a YAML or JSON document, leaving each map empty (so that the document
+// still has it), and returns them.
+func cutShards(decls []ast.Decl) []*ast.Field {
+	var out []*ast.Field
+	for _, d := range decls {
+		f, ok := d.(*ast.Field)
+		if !ok {
+			continue
+		}
+		name, _, err := ast.LabelName(f.Label)
+		if err != nil || !isSharded(name) {
+			continue
+		}
+		lit, ok := f.Value.(*ast.StructLit)
+		if !ok {
+			continue // not a map: the schema says so, on the whole document
+		}
+		var rest []ast.Decl
+		for _, e := range lit.Elts {
+			if ef, ok := e.(*ast.Field); ok {
+				if _, _, err := ast.LabelName(ef.Label); err == nil {
+					out = append(out, &ast.Field{Label: &ast.Ident{Name: name}, Value: &ast.StructLit{Elts: []ast.Decl{ef}}})
+					continue
+				}
+			}
+			rest = append(rest, e)
+		}
+		f.Value = &ast.StructLit{Lbrace: lit.Lbrace, Elts: rest, Rbrace: lit.Rbrace}
+	}
+	return out
+}
+
+func isSharded(name string) bool {
+	for _, m := range shardedMaps {
+		if m == name {
+			return true
+		}
+	}
+	return false
+}
+
+// buildShards builds each entity cut out by cutShards on its own.
+func buildShards(ctx *cue.Context, filename string, fields []*ast.Field) ([]shard, diag.List) {
+	out := make([]shard, 0, len(fields))
+	var diags diag.List
+	for _, f := range fields {
+		mapName, _, _ := ast.LabelName(f.Label)
+		entity := f.Value.(*ast.StructLit).Elts[0].(*ast.Field)
+		key, _, _ := ast.LabelName(entity.Label)
+		v := ctx.BuildExpr(entity.Value, cue.Filename(filename))
+		path := model.Path{mapName, key}
+		if err := v.Err(); err != nil {
+			src := &source{input: v}
+			diags = append(diags, evalDiagnostics(filename, err, nil, path, src.Pos)...)
+			continue
+		}
+		out = append(out, shard{path: path, value: v, at: posOf(entity.Pos())})
+	}
+	return out, diags
+}
+
+// validateShards checks each entity against its schema, reporting as the
+// whole-document walk does.
+func (s *source) validateShards(filename string, shards []shard) diag.List {
+	var out diag.List
+	schemas := map[string]cue.Value{} // one schema per map: #Tenant, ...
+	for i := range shards {
+		sh := &shards[i]
+		sch, ok := schemas[sh.path[0].(string)]
+		if !ok {
+			sch = s.schemaAt(sh.path)
+			schemas[sh.path[0].(string)] = sch
+		}
+		if !sch.Exists() {
+			continue // the map itself is unknown: reported on the document
+		}
+		sh.unified = sch.Unify(sh.value)
+		if err := sh.unified.Validate(cue.Concrete(true)); err != nil {
+			out = append(out, s.diagnose(filename, sh.path, sh.value, sch, err)...)
+		}
+	}
+	return out
+}
+
+// decodeShards fills topo's maps with the entities.
+func decodeShards(s *source, topo *model.Topology, shards []shard) error {
+	for _, sh := range shards {
+		v := sh.unified
+		key := sh.path[1].(string)
+		var err error
+		switch sh.path[0] {
+		case "clusters":
+			c := new(model.Cluster)
+			err = v.Decode(c)
+			if topo.Clusters == nil {
+				topo.Clusters = map[string]*model.Cluster{}
+			}
+			topo.Clusters[key] = c
+		case "networks":
+			var n model.Network
+			err = v.Decode(&n)
+			if topo.Networks == nil {
+				topo.Networks = map[string]model.Network{}
+			}
+			topo.Networks[key] = n
+		case "tenants":
+			tn := new(model.Tenant)
+			err = v.Decode(tn)
+			if topo.Tenants == nil {
+				topo.Tenants = map[string]*model.Tenant{}
+			}
+			topo.Tenants[key] = tn
+		default:
+			err = fmt.Errorf("no model map for %s", sh.path[0])
+		}
+		if err != nil {
+			return fmt.Errorf("decoding %s: %w", sh.path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package output
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"meshc.dev/meshc/compiler/render"
+)
+
+// writeInPlace makes dir hold tree without replacing dir itself, for an
+// output folder that cannot be swapped: a mount point (a container
+// volume), a folder in a read-only parent, or the folder meshc runs in
+// (-o .).
+//
+// The new tree is staged inside dir, in .meshc-staging-*, so every rename
+// stays on dir's filesystem; then each top-level entry meshc owns
+// (clusters/, delivery/, ...) is exchanged for its staged version in one
+// atomic renameat2(RENAME_EXCHANGE), and the manifest is renamed over last.
+// A reader sees each top-level folder whole, old or new, but for the
+// moment between two exchanges one folder may be new and another old: the
+// guarantee narrows from the whole tree to each top-level entry. A crash
+// leaves every entry old or new, and the next build removes the staging
+// folder and finishes the job.
+func writeInPlace(dir string, tree render.Tree, owned []string) error {
+	staging, err := os.MkdirTemp(dir, stagingPrefix)
+	if err != nil {
+		return err
+	}
+	defer removeTree(staging)
+
+	tops := map[string]bool{}
+	for _, p := range slices.Concat(tree.Paths(), owned) {
+		tops[topOf(p)] = true
+	}
+	names := make([]string, 0, len(tops))
+	for t := range tops {
+		names = append(names, t)
+	}
+	slices.Sort(names)
+
+	staged := map[string]bool{} // top-level entries with something staged
+	for _, top := range names {
+		sub := render.Tree{}
+		var subOwned []string
+		for p, b := range tree {
+			if p == top {
+				sub[p] = b
+			} else if rest, ok := strings.CutPrefix(p, top+"/"); ok {
+				sub[rest] = b
+			}
+		}
+		for _, p := range owned {
+			if rest, ok := strings.CutPrefix(p, top+"/"); ok {
+				subOwned = append(subOwned, rest)
+			}
+		}
+		if b, ok := sub[top]; ok { // a file at the top
+			if err := os.WriteFile(filepath.Join(staging, top), b, 0o644); err != nil {
+				return err
+			}
+			staged[top] = true
+			continue
+		}
+		target := filepath.Join(staging, top)
+		if err := os.Mkdir(target, 0o755); err != nil {
+			return err
+		}
+		if err := writeTree(target, sub); err != nil {
+			return err
+		}
+		old := filepath.Join(dir, top)
+		if fi, err := os.Lstat(old); err == nil && fi.IsDir() {
+			if err := keepForeign(old, target, subOwned); err != nil {
+				return err
+			}
+			if err := os.Chmod(target, dirMode(old)); err != nil {
+				return err
+			}
+		}
+		if entries, err := os.ReadDir(target); err != nil {
+			return err
+		} else if len(entries) > 0 {
+			staged[top] = true
+		}
+	}
+	if err := writeManifest(staging, tree); err != nil {
+		return err
+	}
+	if err := syncDir(staging); err != nil {
+		return err
+	}
+
+	for _, top := range names {
+		live, next := filepath.Join(dir, top), filepath.Join(staging, top)
+		_, err := os.Lstat(live)
+		liveExists := err == nil
+		switch {
+		case staged[top] && liveExists:
+			if err := swap(next, live); err != nil {
+				return err
+			}
+		case staged[top]:
+			if err := os.Rename(next, live); err != nil {
+				return err
+			}
+		case liveExists:
+			// Nothing of meshc's is left there, nor anything of the user's:
+			// move it out, to go with the staging folder.
+			if err := os.Rename(live, filepath.Join(staging, ".gone-"+top)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.Rename(filepath.Join(staging, ManifestName), filepath.Join(dir, ManifestName)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// topOf is the first element of a slash path.
+func topOf(p string) string {
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// isStaging tells whether rel (relative to the output folder) is a
+// staging folder of a build writing in place.
+func isStaging(rel string) bool {
+	return stagingInside.MatchString(rel)
+}
+
+// stagingInside matches the staging folders of builds writing in place:
+// .meshc-staging- and the digits os.MkdirTemp adds.
+var stagingInside = regexp.MustCompile(`^` + regexp.QuoteMeta(stagingPrefix) + `[0-9]+$`)
+
+// removeStale removes what builds killed midway left behind: staging
+// folders beside dir (.<dir>.meshc-<digits>, and .old ones of the
+// two-rename swap) and inside it (.meshc-staging-<digits>). It runs under
+// the lock, so no live build owns them; only folders with exactly those
+// names are touched, never a symlink or a file.
+func removeStale(parent, dir string) error {
+	beside := regexp.MustCompile(`^` + regexp.QuoteMeta("."+filepath.Base(dir)+".meshc-") + `[0-9]+(\.old)?$`)
+	for _, place := range []struct {
+		folder  string
+		pattern *regexp.Regexp
+	}{{parent, beside}, {dir, stagingInside}} {
+		entries, err := os.ReadDir(place.folder)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if !e.IsDir() || e.Type()&fs.ModeSymlink != 0 || !place.pattern.MatchString(e.Name()) {
+				continue
+			}
+			if err := removeTree(filepath.Join(place.folder, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeTree removes a tree meshc staged or swapped out, read-only folders
+// included: those carry the modes of the user's folders, and RemoveAll
+// cannot empty a folder it may not write.
+func removeTree(root string) error {
+	err := os.RemoveAll(root)
+	if err == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Type()&fs.ModeSymlink == 0 {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(root)
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
