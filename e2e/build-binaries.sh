@@ -55,38 +55,35 @@ GO
   )
 }
 
-build_etcd() {
-  local out="$bindir/etcd-$ETCD_VERSION"
+# build_from_module NAME MODULE VERSION PACKAGE [LDFLAGS] builds PACKAGE of
+# MODULE at VERSION in a throw-away module (meshc's go.sum is left alone)
+# into $bindir/NAME-VERSION.
+build_from_module() {
+  local name=$1 module=$2 version=$3 pkg=$4 ldflags=${5:-}
+  local out="$bindir/$name-$version"
   [ -x "$out" ] && return
-  local mod="$cache/mod-etcd-$ETCD_VERSION"
+  local mod="$cache/mod-$name-$version"
   rm -rf "$mod" && mkdir -p "$mod"
   (
     cd "$mod"
-    go mod init meshc.dev/e2e-etcd >/dev/null 2>&1
-    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1
-    go build -trimpath -o "$out.tmp" -ldflags "-s -w" go.etcd.io/etcd/server/v3
+    go mod init "meshc.dev/e2e-$name" >/dev/null 2>&1
+    go get "$module@$version"
+    go build -trimpath -o "$out.tmp" -ldflags "-s -w $ldflags" "$pkg"
     mv "$out.tmp" "$out"
   )
 }
 
-# Helm 3 at the version meshc's own module pins (kustomize's --enable-helm
-# refuses any other major version), built in a throw-away module so that
-# meshc's go.sum is left alone.
+build_etcd() {
+  build_from_module etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+}
+
+# Helm 3 at the version meshc's own module pins: kustomize's --enable-helm
+# refuses any other major version.
 build_helm() {
   local v
   v=$(cd "$repo" && go list -m -f '{{.Version}}' helm.sh/helm/v3)
-  local out="$bindir/helm-$v"
-  [ -x "$out" ] && return
-  local mod="$cache/mod-helm-$v"
-  rm -rf "$mod" && mkdir -p "$mod"
-  (
-    cd "$mod"
-    go mod init meshc.dev/e2e-helm >/dev/null 2>&1
-    go get "helm.sh/helm/v3@$v" >/dev/null 2>&1
-    go build -trimpath -o "$out.tmp" -ldflags "-s -w \
-      -X helm.sh/helm/v3/internal/version.version=$v" helm.sh/helm/v3/cmd/helm
-    mv "$out.tmp" "$out"
-  )
+  build_from_module helm helm.sh/helm/v3 "$v" helm.sh/helm/v3/cmd/helm \
+    "-X helm.sh/helm/v3/internal/version.version=$v"
 }
 
 what=${1:-all}
