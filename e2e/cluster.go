@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -70,7 +71,7 @@ func StartEtcd(bin, dir string) (*Etcd, error) {
 	e := &Etcd{URL: url, cmd: cmd}
 	if err := waitHTTP(url+"/health", nil, 60*time.Second); err != nil {
 		e.Stop()
-		return nil, fmt.Errorf("etcd did not become healthy (log: %s): %w", log.Name(), err)
+		return nil, fmt.Errorf("etcd did not become healthy: %w\nlast lines of %s:\n%s", err, log.Name(), tail(log.Name(), 20))
 	}
 	return e, nil
 }
@@ -241,7 +242,7 @@ func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials) (*API
 	}
 	if err := waitHTTP(s.URL+"/readyz", s.Config, 180*time.Second); err != nil {
 		s.Stop()
-		return nil, fmt.Errorf("kube-apiserver %s not ready (log: %s): %w", name, logPath, err)
+		return nil, fmt.Errorf("kube-apiserver %s not ready: %w\nlast lines of %s:\n%s", name, err, logPath, tail(logPath, 20))
 	}
 	return s, nil
 }
@@ -297,6 +298,19 @@ func waitHTTP(url string, cfg *rest.Config, within time.Duration) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// tail returns the last n lines of a log, for an error that a log explains.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func freePort() (int, error) {
