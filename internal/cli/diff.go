@@ -43,15 +43,18 @@ names, ordering and formatting never show up, and Secret data is masked.
 pull-request comment), or json. Exit codes: 0 no changes, 1 changes, 2 error.`,
 		Example: `  meshc diff topology.yaml --against deploy/mesh
   meshc diff topology.yaml --base main --format markdown > comment.md`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeTopology,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDiff(g, f, args[0], stdout, stderr)
 		},
 	}
-	cmd.Flags().StringVar(&f.against, "against", "", "folder of committed output to compare with (default out)")
+	cmd.Flags().StringVar(&f.against, "against", "", "folder of committed output to compare with (default: the topology's delivery.path, else out)")
 	cmd.Flags().StringVar(&f.base, "base", "", "Git revision whose version of the topology file to compare with")
 	cmd.Flags().BoolVar(&f.graph, "graph", false, "markdown: include the topology's Mermaid graph")
 	cmd.Flags().StringVar(&f.target, "target", "", "installer target (default: the topology's defaults.installer, else sail)")
+	_ = cmd.RegisterFlagCompletionFunc("target", completeTargets)
+	_ = cmd.RegisterFlagCompletionFunc("against", completeDirs)
 	return cmd
 }
 
@@ -97,10 +100,7 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 		}
 		old, title = baseRes.Tree, fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, f.base)
 	} else {
-		dir := f.against
-		if dir == "" {
-			dir = "out"
-		}
+		dir := outputDir(f.against, res.Topology)
 		if old, err = readOutput(dir); err != nil {
 			return &exitError{code: ExitFailure, err: err}
 		}
@@ -138,12 +138,7 @@ func useColor(w io.Writer) bool {
 	if _, set := os.LookupEnv("NO_COLOR"); set {
 		return false
 	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return isTerminal(w)
 }
 
 // readOutput reads a folder of committed output: the files meshc's
