@@ -78,6 +78,9 @@ func runInit(f *initFlags, stdout, stderr io.Writer) error {
 	if f.model == "" {
 		return userError(fmt.Errorf("--model is required: one of %s", strings.Join(initModels, ", ")))
 	}
+	if !slices.Contains(initModels, f.model) {
+		return userError(fmt.Errorf("--model %q is not a model meshc knows: use one of %s", f.model, strings.Join(initModels, ", ")))
+	}
 	name := f.name
 	if name == "" {
 		name = f.model
