@@ -83,7 +83,7 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 		return failed(err)
 	}
 	var old render.Tree
-	var title string
+	var title, rerun string
 	if f.base != "" {
 		data, name, err := gitShow(path, f.base)
 		if err != nil {
@@ -99,12 +99,14 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 			return failed(err)
 		}
 		old, title = baseRes.Tree, fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, f.base)
+		rerun = fmt.Sprintf("meshc diff %s --base %s --target %s", shellQuote(path), shellQuote(f.base), res.Target)
 	} else {
 		dir := outputDir(f.against, res.Topology)
 		if old, err = readOutput(dir); err != nil {
 			return &exitError{code: ExitFailure, err: err}
 		}
 		title = fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, dir)
+		rerun = fmt.Sprintf("meshc diff %s --against %s --target %s", shellQuote(path), shellQuote(dir), res.Target)
 	}
 	d, err := diff.Trees(old, res.Tree)
 	if err != nil {
@@ -120,7 +122,9 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 		if f.graph {
 			drawing = graph.Build(res.Topology, res.Plan).Mermaid()
 		}
-		err = d.Markdown(stdout, title, drawing)
+		err = d.Markdown(stdout, diff.MarkdownOptions{
+			Title: title, Marker: MarkdownMarker(res.Topology.Metadata.Name), Graph: drawing, Rerun: rerun,
+		})
 	default:
 		err = d.Text(stdout, useColor(stdout))
 	}
@@ -131,6 +135,12 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 		return &exitError{code: ExitUserError, err: errors.New("")}
 	}
 	return nil
+}
+
+// MarkdownMarker is the first line of diff's Markdown for a topology: a
+// CI bot finds the comment it posted earlier by it, and updates it.
+func MarkdownMarker(topology string) string {
+	return "<!-- meshc-diff: " + topology + " -->"
 }
 
 // useColor reports whether w is a terminal and NO_COLOR is unset.
