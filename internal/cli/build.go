@@ -159,8 +159,12 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		printBuildText(stdout, f, report, summary)
 	}
 	if f.check && !report.UpToDate {
-		return &exitError{code: ExitUserError, err: fmt.Errorf("%s is stale: run %s\n    hint: meshc diff %s --against %s shows the changes object by object",
-			dir, rebuildCommand(f, path, dir), path, dir)}
+		review := fmt.Sprintf("meshc diff %s --against %s", shellQuote(path), shellQuote(dir))
+		if f.target != "" {
+			review += " --target " + shellQuote(f.target)
+		}
+		return &exitError{code: ExitUserError, err: fmt.Errorf("%s is stale: run %s\n    hint: %s shows the changes object by object",
+			dir, rebuildCommand(f, path, dir), review)}
 	}
 	return nil
 }
