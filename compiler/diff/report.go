@@ -108,7 +108,7 @@ func (g *group) title(code func(string) string) string {
 	case len(g.clusters) == 1:
 		return code(g.clusters[0])
 	}
-	return fmt.Sprintf("%s and %d more clusters with the same changes", code(g.clusters[0]), len(g.clusters)-1)
+	return fmt.Sprintf("%s and %s with the same changes", code(g.clusters[0]), pluralize(len(g.clusters)-1, "more cluster"))
 }
 
 func backticks(s string) string { return "`" + s + "`" }
