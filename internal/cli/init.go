@@ -88,7 +88,7 @@ func runInit(f *initFlags, stdout, stderr io.Writer) error {
 	if !dnsLabel.MatchString(name) || len(name) > 63 {
 		return userError(fmt.Errorf("--name %q is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters", name))
 	}
-	data, err := InitTopology(f.model, name, f.schema, f.output)
+	data, err := initTopology(f.model, name, f.schema, f.output)
 	if err != nil {
 		return userError(err)
 	}
@@ -108,10 +108,10 @@ func runInit(f *initFlags, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// InitTopology returns the starting topology of model, named name, whose
+// initTopology returns the starting topology of model, named name, whose
 // modeline points at schemaRef; file is where it will be written ("" for
 // standard output), quoted in its comments.
-func InitTopology(model, name, schemaRef, file string) ([]byte, error) {
+func initTopology(model, name, schemaRef, file string) ([]byte, error) {
 	if !slices.Contains(initModels, model) {
 		return nil, fmt.Errorf("--model %q is not a model meshc knows: use one of %s", model, strings.Join(initModels, ", "))
 	}
