@@ -354,7 +354,9 @@ func objectDiff(o Object) string {
 				}
 				for _, l := range c.Lines {
 					if l.Op == "@" {
-						fmt.Fprintf(&b, "@%s%s\n", indent[1:], l.Text)
+						// Unindented, so that the block highlights it as
+						// a hunk header.
+						fmt.Fprintf(&b, "%s\n", l.Text)
 						continue
 					}
 					fmt.Fprintf(&b, "%s%s%s\n", l.Op, indent, strings.ReplaceAll(l.Text, "```", "` ` `"))

@@ -88,7 +88,7 @@ func TestMultilineStringLineByLine(t *testing.T) {
 	if err := d.Markdown(&md, MarkdownOptions{Title: "t"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"!   data[\"values.yaml\"]:\n", "-        tag: 1.28.2\n", "+        tag: 1.28.3\n", "         hub: docker.io/istio\n"} {
+	for _, want := range []string{"!   data[\"values.yaml\"]:\n@@ -1,5 +1,5 @@\n", "-        tag: 1.28.2\n", "+        tag: 1.28.3\n", "         hub: docker.io/istio\n"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
