@@ -87,14 +87,37 @@ func completeExplain(target *string) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError | cobra.ShellCompDirectiveNoFileComp
 		}
-		var out []string
-		for _, name := range explain.Names(explain.Input{Topology: res.Topology, Plan: res.Plan, Output: res.Output, Tree: res.Tree}) {
-			if strings.HasPrefix(name, toComplete) {
-				out = append(out, name)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
+		return completePath(explain.Names(explain.Input{Topology: res.Topology, Plan: res.Plan, Output: res.Output, Tree: res.Tree}), toComplete)
 	}
+}
+
+// completePath completes toComplete among slash-separated names one
+// segment at a time, as shells complete file paths: a fleet has tens of
+// thousands of objects, and "c-0042/" is what to offer before them.
+// Names that go on after the segment end in "/" and take no space after.
+func completePath(names []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	seen := map[string]bool{}
+	partial := false
+	for _, name := range names {
+		rest, ok := strings.CutPrefix(name, toComplete)
+		if !ok {
+			continue
+		}
+		if i := strings.Index(rest, "/"); i >= 0 {
+			name = toComplete + rest[:i+1]
+			partial = true
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	directive := cobra.ShellCompDirectiveNoFileComp
+	if partial {
+		directive |= cobra.ShellCompDirectiveNoSpace
+	}
+	return out, directive
 }
 
 // completeTopologies completes every argument to a topology file.

@@ -229,15 +229,22 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("complete %v = %q, want %q", tt.args, got, tt.want)
 		}
 	}
-	// Objects: every one of remote0's, and nothing of main0's.
-	objs := complete(t, "explain", example, "remote0/")
-	if len(objs) < 5 || !slices.Contains(objs, "remote0/istio/default") {
-		t.Errorf("complete explain remote0/ = %q, want remote0's objects (remote0/istio/default among them)", objs)
+	// One segment at a time, as paths: first the forms and clusters, then
+	// a cluster's kinds, then their objects.
+	if got, want := complete(t, "explain", example, ""), []string{"cluster/", "namespace/", "main0/", "remote0/"}; !slices.Equal(got, want) {
+		t.Errorf("complete explain '' = %q, want %q", got, want)
 	}
-	for _, o := range objs {
-		if !strings.HasPrefix(o, "remote0/") {
-			t.Errorf("complete explain remote0/ offers %q", o)
+	kinds := complete(t, "explain", example, "remote0/")
+	if len(kinds) < 5 || !slices.Contains(kinds, "remote0/istio/") {
+		t.Errorf("complete explain remote0/ = %q, want remote0's kinds (remote0/istio/ among them)", kinds)
+	}
+	for _, k := range kinds {
+		if !strings.HasPrefix(k, "remote0/") || !strings.HasSuffix(k, "/") {
+			t.Errorf("complete explain remote0/ offers %q", k)
 		}
+	}
+	if got := complete(t, "explain", example, "remote0/istio/"); !slices.Equal(got, []string{"remote0/istio/default"}) {
+		t.Errorf("complete explain remote0/istio/ = %q, want remote0/istio/default", got)
 	}
 	if got := complete(t, "explain", example, "namespace/main0/"); !slices.Contains(got, "namespace/main0/sample") {
 		t.Errorf("complete explain namespace/main0/ = %q, want namespace/main0/sample among them", got)
