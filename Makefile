@@ -1,10 +1,36 @@
 # meshc's developer tasks. `make test` is what CI runs (see .ci/run).
 GO ?= go
 
-.PHONY: build test e2e e2e-binaries example golden scripts bench fuzz vet clean
+.PHONY: build install release schema test e2e e2e-binaries example golden scripts bench fuzz vet clean
+
+# The version stamped into binaries: the tag of HEAD, else its commit.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -s -w -X meshc.dev/meshc/internal/cli.Version=$(VERSION)
+# The platforms of a release: static binaries, no cgo.
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
 build:
-	$(GO) build -o bin/meshc ./cmd/meshc
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/meshc ./cmd/meshc
+
+install:
+	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/meshc
+
+# dist/meshc-<version>-<os>-<arch> for every platform, and SHA256SUMS.
+release:
+	rm -rf dist && mkdir -p dist
+	set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; \
+		echo "building $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+			-o dist/meshc-$(VERSION)-$$os-$$arch ./cmd/meshc; \
+	done
+	cd dist && sha256sum meshc-* > SHA256SUMS
+	cat dist/SHA256SUMS
+
+# Rewrite schema/topology.schema.json (the examples' modelines point at it)
+# from the CUE schema.
+schema:
+	$(GO) run ./cmd/meshc schema -o schema/topology.schema.json
 
 test:
 	$(GO) test ./...
@@ -42,4 +68,4 @@ vet:
 	test -z "$$(gofmt -l .)"
 
 clean:
-	rm -rf bin out
+	rm -rf bin dist out

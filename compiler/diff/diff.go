@@ -9,6 +9,7 @@
 package diff
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"path"
@@ -35,21 +36,30 @@ const (
 // Masked replaces secret values in output.
 const Masked = "(masked)"
 
-// Change is one changed field of an object.
+// Change is one changed field of an object: its old and new values, or,
+// for a multi-line string (and a text file, whose Path is empty), the
+// lines that changed, in order, with some context.
 type Change struct {
-	Path string `json:"path"`
-	Old  any    `json:"old,omitempty"`
-	New  any    `json:"new,omitempty"`
+	Path  string `json:"path"`
+	Old   any    `json:"old,omitempty"`
+	New   any    `json:"new,omitempty"`
+	Lines []Line `json:"lines,omitempty"`
 }
 
 // Object is one object's difference.
 type Object struct {
 	// ID is kind[/namespace]/name, or the file for a file that is not an
 	// object (a README).
-	ID      string   `json:"id"`
-	File    string   `json:"file"`
-	Status  Status   `json:"status"`
-	Changes []Change `json:"changes,omitempty"`
+	ID string `json:"id"`
+	// Group, Kind, Namespace and Name identify an object for tools (the
+	// core group is ""); a text file has none of them.
+	Group     string   `json:"group,omitempty"`
+	Kind      string   `json:"kind,omitempty"`
+	Namespace string   `json:"namespace,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	File      string   `json:"file"`
+	Status    Status   `json:"status"`
+	Changes   []Change `json:"changes,omitempty"`
 }
 
 // Cluster is one cluster's differences, objects ordered by ID.
@@ -82,12 +92,24 @@ func (r *Result) Empty() bool { return len(r.Clusters) == 0 && len(r.Other) == 0
 type entry struct {
 	cluster string
 	id      string
+	ref     objectRef
 	file    string
 	value   any // the decoded object, or the file's text
 }
 
+// objectRef is an object's API identity.
+type objectRef struct{ group, kind, namespace, name string }
+
+func (e entry) object(s Status) Object {
+	return Object{ID: e.id, Group: e.ref.group, Kind: e.ref.kind, Namespace: e.ref.namespace, Name: e.ref.name, File: e.file, Status: s}
+}
+
 // Trees compares the old tree with the new one.
 func Trees(old, new render.Tree) (*Result, error) {
+	// A file with the same bytes at the same path holds the same object:
+	// leave it out rather than decode it twice (a fleet's version bump
+	// changes a few files of tens of thousands).
+	old, new = withoutSame(old, new)
 	oldEntries, err := entries(old)
 	if err != nil {
 		return nil, fmt.Errorf("old tree: %w", err)
@@ -101,26 +123,30 @@ func Trees(old, new render.Tree) (*Result, error) {
 		o, ok := oldEntries[key]
 		switch {
 		case !ok:
-			byCluster[n.cluster] = append(byCluster[n.cluster], Object{ID: n.id, File: n.file, Status: Added})
+			byCluster[n.cluster] = append(byCluster[n.cluster], n.object(Added))
 		default:
 			var changes []Change
-			if oldText, ok := o.value.(string); ok {
-				if newText, ok := n.value.(string); ok {
-					changes = lineChanges(oldText, newText)
+			oldText, oldIsText := o.value.(string)
+			newText, newIsText := n.value.(string)
+			if oldIsText && newIsText {
+				// A text file: its lines, in order (reordered steps of an
+				// install README are a change).
+				if lines := lineDiff(oldText, newText); len(lines) > 0 {
+					changes = []Change{{Lines: lines}}
 				}
-			}
-			compare("", o.value, n.value, secretMask(n.value), &changes)
-			if _, text := n.value.(string); text {
-				changes = slices.DeleteFunc(changes, func(c Change) bool { return c.Path == "" })
+			} else {
+				compare("", o.value, n.value, secretMask(n.value), &changes)
 			}
 			if len(changes) > 0 {
-				byCluster[n.cluster] = append(byCluster[n.cluster], Object{ID: n.id, File: n.file, Status: Changed, Changes: changes})
+				obj := n.object(Changed)
+				obj.Changes = changes
+				byCluster[n.cluster] = append(byCluster[n.cluster], obj)
 			}
 		}
 	}
 	for key, o := range oldEntries {
 		if _, ok := newEntries[key]; !ok {
-			byCluster[o.cluster] = append(byCluster[o.cluster], Object{ID: o.id, File: o.file, Status: Removed})
+			byCluster[o.cluster] = append(byCluster[o.cluster], o.object(Removed))
 		}
 	}
 	res := &Result{}
@@ -139,6 +165,22 @@ func Trees(old, new render.Tree) (*Result, error) {
 		res.Clusters = append(res.Clusters, Cluster{Name: name, Objects: objs})
 	}
 	return res, nil
+}
+
+// withoutSame returns the trees without the files they hold alike.
+func withoutSame(old, new render.Tree) (render.Tree, render.Tree) {
+	o, n := render.Tree{}, render.Tree{}
+	for p, data := range old {
+		if other, ok := new[p]; !ok || !bytes.Equal(data, other) {
+			o[p] = data
+		}
+	}
+	for p, data := range new {
+		if other, ok := old[p]; !ok || !bytes.Equal(data, other) {
+			n[p] = data
+		}
+	}
+	return o, n
 }
 
 // entries decodes every file of a tree, keyed by cluster and identity.
@@ -161,7 +203,7 @@ func entries(tree render.Tree) (map[string]entry, error) {
 				return nil, fmt.Errorf("%s: %w", p, err)
 			}
 			if id := identity(obj); id != "" {
-				e.id, e.value = id, obj
+				e.id, e.value, e.ref = id, obj, refOf(obj)
 				if cluster == "" {
 					// Outside the bundles, a folder is one cluster's or one
 					// system's (delivery/flux/<cluster>): objects of the
@@ -195,6 +237,19 @@ func identity(obj map[string]any) string {
 		return kind + "/" + ns + "/" + name
 	}
 	return kind + "/" + name
+}
+
+// refOf is an object's group, kind, namespace and name.
+func refOf(obj map[string]any) objectRef {
+	var r objectRef
+	if av, _ := obj["apiVersion"].(string); strings.Contains(av, "/") {
+		r.group = strings.SplitN(av, "/", 2)[0]
+	}
+	r.kind, _ = obj["kind"].(string)
+	md, _ := obj["metadata"].(map[string]any)
+	r.namespace, _ = md["namespace"].(string)
+	r.name, _ = md["name"].(string)
+	return r
 }
 
 // secretMask reports which top-level fields of an object hold secret
@@ -253,9 +308,18 @@ func compare(p string, a, b any, mask map[string]bool, out *[]Change) {
 		compareLists(p, al, bl, mask, out)
 		return
 	}
-	if !reflect.DeepEqual(a, b) {
-		*out = append(*out, Change{Path: p, Old: a, New: b})
+	if reflect.DeepEqual(a, b) {
+		return
 	}
+	as, aText := a.(string)
+	bs, bText := b.(string)
+	if aText && bText && (strings.Contains(as, "\n") || strings.Contains(bs, "\n")) {
+		// A multi-line string (a values file, a script): the lines that
+		// changed, not two whole blobs.
+		*out = append(*out, Change{Path: p, Lines: lineDiff(as, bs)})
+		return
+	}
+	*out = append(*out, Change{Path: p, Old: a, New: b})
 }
 
 // compareLists matches list items by name when every item has one (ports,
@@ -322,29 +386,4 @@ func join(p, k string) string {
 		return k
 	}
 	return p + "." + k
-}
-
-// lineChanges reports the lines of a text file that went and came, in
-// order: enough for notes and READMEs, which meshc writes whole.
-func lineChanges(old, new string) []Change {
-	oldLines, newLines := strings.Split(old, "\n"), strings.Split(new, "\n")
-	inOld, inNew := map[string]int{}, map[string]int{}
-	for _, l := range oldLines {
-		inOld[l]++
-	}
-	for _, l := range newLines {
-		inNew[l]++
-	}
-	var out []Change
-	for i, l := range oldLines {
-		if inNew[l] == 0 {
-			out = append(out, Change{Path: "line " + strconv.Itoa(i+1), Old: l})
-		}
-	}
-	for i, l := range newLines {
-		if inOld[l] == 0 {
-			out = append(out, Change{Path: "line " + strconv.Itoa(i+1), New: l})
-		}
-	}
-	return out
 }

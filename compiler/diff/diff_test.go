@@ -88,7 +88,7 @@ func TestSecretDataMasked(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	_ = d.Markdown(&out, "t", nil)
+	_ = d.Markdown(&out, MarkdownOptions{Title: "t"})
 	if strings.Contains(out.String(), "c2VjcmV0") {
 		t.Fatalf("secret leaked:\n%s", out.String())
 	}
@@ -116,10 +116,10 @@ func TestMarkdownAndText(t *testing.T) {
 		t.Fatal(err)
 	}
 	var md bytes.Buffer
-	if err := d.Markdown(&md, "meshc diff", []byte("flowchart LR\n  a --> b\n")); err != nil {
+	if err := d.Markdown(&md, MarkdownOptions{Title: "meshc diff", Marker: "<!-- meshc-diff: t -->", Graph: []byte("flowchart LR\n  a --> b\n")}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"### meshc diff", "| `c1` | 0 | 0 | 1 |", "<details><summary><code>c1</code>", "```diff\n- Namespace/app", "```mermaid\nflowchart LR"} {
+	for _, want := range []string{"<!-- meshc-diff: t -->\n### meshc diff", "| `c1` | 0 | 0 | 1 |", "<details><summary><code>c1</code>", "```diff\n- Namespace/app", "```mermaid\nflowchart LR"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}

@@ -125,6 +125,9 @@ type Node struct {
 	Name string
 	// Cluster is the cluster the node is drawn in; empty for the legend.
 	Cluster string
+	// Members are the tenants a tenant node draws, which its cluster's
+	// control plane serves alike.
+	Members []string
 }
 
 // Edge is one arrow.
@@ -422,11 +425,13 @@ func (b *builder) multiPrimary() {
 	}
 }
 
-// tenants draws a node per tenant in each cluster where the plan creates
-// its namespaces, with an edge to the control plane serving them labelled
-// with their istio.io/rev value. Namespaces created only to hold a
-// tenant's mTLS override (where istiod reads policy) carry no revision and
-// get no edge.
+// tenants draws, in each cluster where the plan creates tenant namespaces,
+// a node per group of tenants served alike (by the same control plane,
+// with the same istio.io/rev values), with one edge to that control plane
+// labelled with the value: a fleet's tenants would otherwise draw an edge
+// each, all saying the same. Namespaces created only to hold a tenant's
+// mTLS override (where istiod reads policy) carry no revision and get no
+// edge.
 func (b *builder) tenants() {
 	for _, c := range b.p.Clusters {
 		byTenant := map[string][]*plan.Namespace{}
@@ -437,43 +442,63 @@ func (b *builder) tenants() {
 			name, _ := ns.Source[1].(string)
 			byTenant[name] = append(byTenant[name], ns)
 		}
+		type tenantGroup struct {
+			mesh, to   string // the serving control plane's node, if any
+			revs       []string
+			tenants    []string
+			namespaces []string
+		}
+		var groups []*tenantGroup
+		byKey := map[string]*tenantGroup{}
 		for _, name := range model.SortedKeys(byTenant) {
 			tn := b.t.Tenants[name]
 			if tn == nil {
 				continue
 			}
-			namespaces := byTenant[name]
 			var nsNames, revs []string
-			for _, ns := range namespaces {
+			for _, ns := range byTenant[name] {
 				nsNames = append(nsNames, ns.Name)
 				if rev, ok := ns.Labels[plan.LabelRev]; ok {
 					revs = append(revs, rev)
 				}
 			}
-			slices.Sort(nsNames)
 			slices.Sort(revs)
 			revs = slices.Compact(revs)
-			label := []string{"tenant " + name, "namespaces " + strings.Join(nsNames, ", ")}
-			if len(revs) == 0 {
+			to := ""
+			if len(revs) > 0 {
+				if placement, _ := b.t.PlaceTenant(tn, c.Name); placement.ControlPlane != nil {
+					to = b.cpNode[[2]string{placement.ControlPlane.Mesh, placement.ControlPlane.Name}]
+				}
+			}
+			key := tn.Mesh + "\x00" + to + "\x00" + strings.Join(revs, ",")
+			g, ok := byKey[key]
+			if !ok {
+				g = &tenantGroup{mesh: tn.Mesh, to: to, revs: revs}
+				byKey[key] = g
+				groups = append(groups, g)
+			}
+			g.tenants = append(g.tenants, name)
+			g.namespaces = append(g.namespaces, nsNames...)
+		}
+		for _, g := range groups {
+			slices.Sort(g.namespaces)
+			noun := "tenant "
+			if len(g.tenants) > 1 {
+				noun = "tenants "
+			}
+			label := []string{noun + strings.Join(g.tenants, ", "), "namespaces " + strings.Join(g.namespaces, ", ")}
+			if len(g.revs) == 0 {
 				label = append(label, "mTLS policy only")
 			}
 			id := b.node(&Node{
-				ID: b.ids.id("tn", c.Name, name), Kind: KindTenant, Group: b.clusterGroup[c.Name],
-				Mesh: tn.Mesh, Name: name, Cluster: c.Name, Label: label,
+				ID: b.ids.id("tn", c.Name, g.tenants[0]), Kind: KindTenant, Group: b.clusterGroup[c.Name],
+				Mesh: g.mesh, Name: strings.Join(g.tenants, ", "), Members: g.tenants, Cluster: c.Name, Label: label,
 			})
-			if len(revs) == 0 {
+			if g.to == "" {
 				continue
 			}
-			placement, _ := b.t.PlaceTenant(tn, c.Name)
-			if placement.ControlPlane == nil {
-				continue
-			}
-			to, ok := b.cpNode[[2]string{placement.ControlPlane.Mesh, placement.ControlPlane.Name}]
-			if !ok {
-				continue
-			}
-			for _, rev := range revs {
-				b.edge(&Edge{From: id, To: to, Label: plan.LabelRev + "=" + rev, Kind: EdgeTenant, Style: StyleSolid, Mesh: tn.Mesh})
+			for _, rev := range g.revs {
+				b.edge(&Edge{From: id, To: g.to, Label: plan.LabelRev + "=" + rev, Kind: EdgeTenant, Style: StyleSolid, Mesh: g.mesh})
 			}
 		}
 	}

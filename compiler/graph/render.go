@@ -242,7 +242,7 @@ func dotShape(k Kind) string {
 func (g *Graph) DOT() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "digraph %s {\n", dotString(g.Name))
-	fmt.Fprintf(&b, "\tgraph [rankdir=LR, compound=true, fontname=\"Helvetica\", fontsize=16, label=%s, labelloc=t];\n", dotString("topology "+g.Name))
+	fmt.Fprintf(&b, "\tgraph [rankdir=LR, compound=true, fontname=\"Helvetica\", fontsize=16, label=%s, labelloc=t, forcelabels=true];\n", dotString("topology "+g.Name))
 	fmt.Fprintf(&b, "\tnode [fontname=\"Helvetica\", fontsize=11, style=filled, fontcolor=%s];\n", dotString(textColour))
 	fmt.Fprintf(&b, "\tedge [fontname=\"Helvetica\", fontsize=9];\n")
 	var walk func(parent, indent string)
@@ -281,7 +281,10 @@ func (g *Graph) DOT() []byte {
 		if e.Mesh != "" {
 			stroke = g.meshColour(e.Mesh).stroke
 		}
-		attrs := []string{"label=" + dotString(e.Label), "color=" + dotString(stroke), "fontcolor=" + dotString(stroke)}
+		// xlabel, placed beside its edge once the layout is done: a label
+		// takes part in the layout as a node of its own, which dot lines
+		// up in a rank far from the edge once a fleet has a few of them.
+		attrs := []string{"xlabel=" + dotString(e.Label), "color=" + dotString(stroke), "fontcolor=" + dotString(stroke)}
 		switch e.Style {
 		case StyleDashed:
 			attrs = append(attrs, "style=dashed")

@@ -5,14 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/output"
 )
+
+// defaultOutput is the output folder when neither -o nor the topology's
+// delivery.path names one.
+const defaultOutput = "out"
 
 type buildFlags struct {
 	output   string
@@ -22,6 +29,8 @@ type buildFlags struct {
 	delivery []string
 	charts   string
 	strict   bool
+	verbose  bool
+	quiet    bool
 }
 
 func newBuildCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -33,35 +42,58 @@ func newBuildCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 one Kustomize bundle per cluster. Nothing is written unless the whole topology
 is valid (and, with --verify, every bundle builds and every object passes its
 API schema). meshc removes files it wrote earlier and no longer generates,
-never touches files it did not write, and swaps the new tree in at once.`,
+never touches files it did not write, and swaps the new tree in at once.
+
+OUTPUT is -o, else the topology's delivery.path (relative to the current
+folder: run meshc from the repository's root), else out. build prints one
+summary line; -v adds the files written and removed per cluster, --quiet
+prints nothing but errors. On a terminal it shows which stage a long build
+is in.`,
 		Example: `  meshc build topologies/multiple-control-planes.yaml -o out/
   meshc build topology.cue --target istioctl -o deploy/mesh
   meshc build topology.yaml --target rendered --charts istio-1.28.2/manifests -o deploy/mesh
   meshc build topology.yaml -o deploy/mesh --check   # in CI: fail when deploy/mesh is stale`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeTopology,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("output") {
+				f.output = ""
+			}
+			if f.verbose && f.quiet {
+				return userError(errors.New("give -v or --quiet, not both"))
+			}
 			return runBuild(g, f, args[0], stdout, stderr)
 		},
 	}
-	cmd.Flags().StringVarP(&f.output, "output", "o", "out", "folder to write the bundles to")
+	cmd.Flags().StringVarP(&f.output, "output", "o", defaultOutput, "folder to write the bundles to (default: the topology's delivery.path, else out)")
 	cmd.Flags().StringVar(&f.target, "target", "", "installer target: sail, istioctl, helm or rendered (default: the topology's defaults.installer, else sail)")
 	cmd.Flags().StringVar(&f.charts, "charts", "", "rendered target: the manifests/ folder of the Istio release to render (default: the charts built into meshc)")
 	cmd.Flags().StringSliceVar(&f.delivery, "delivery", nil, "also emit delivery objects for argocd, flux or both (default: what the topology's delivery configures)")
 	cmd.Flags().BoolVar(&f.verify, "verify", false, "also build every bundle with kustomize and check every object against its API schema before writing")
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "treat warnings as errors: write nothing while any exists")
-	cmd.Flags().BoolVar(&f.check, "check", false, "write nothing; exit 1 and list the differences when OUTPUT is not what the topology compiles to")
+	cmd.Flags().BoolVar(&f.check, "check", false, "write nothing; exit 1 when OUTPUT is not what the topology compiles to")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "also list the files written and removed, per cluster")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
+	_ = cmd.RegisterFlagCompletionFunc("target", completeTargets)
+	_ = cmd.RegisterFlagCompletionFunc("delivery", completeDelivery)
+	_ = cmd.RegisterFlagCompletionFunc("charts", completeDirs)
+	_ = cmd.RegisterFlagCompletionFunc("output", completeDirs)
 	return cmd
 }
 
-// buildReport is what build prints with --format json.
+// buildReport is what build prints with --format json. Under --check the
+// lists are what a build would write and remove (wouldWrite, wouldRemove):
+// nothing was written.
 type buildReport struct {
-	Topology string   `json:"topology"`
-	Target   string   `json:"target"`
-	Output   string   `json:"output"`
-	Clusters []string `json:"clusters"`
-	Written  []string `json:"written"`
-	Removed  []string `json:"removed"`
-	UpToDate bool     `json:"upToDate"`
+	Topology    string    `json:"topology"`
+	Target      string    `json:"target"`
+	Output      string    `json:"output"`
+	Clusters    []string  `json:"clusters"`
+	Written     *[]string `json:"written,omitempty"`
+	Removed     *[]string `json:"removed,omitempty"`
+	WouldWrite  *[]string `json:"wouldWrite,omitempty"`
+	WouldRemove *[]string `json:"wouldRemove,omitempty"`
+	UpToDate    bool      `json:"upToDate"`
 	// Warnings are the topology's risks that are not errors.
 	Warnings diag.List `json:"warnings"`
 }
@@ -75,70 +107,206 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		}
 		target = t
 	}
-	res, err := compiler.Compile(path, compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery, ChartsDir: f.charts, Strict: f.strict})
+	prog := startProgress(stderr, !f.quiet && g.format == "text")
+	defer prog.stop()
+	prog.stage("checking " + path)
+	topo, warnings, err := compiler.Check(path, f.strict)
 	if err != nil {
-		return printDiagnostics(g, stdout, stderr, err)
+		prog.stop()
+		return printBuildDiagnostics(g, stdout, stderr, err)
 	}
+	prog.stage(fmt.Sprintf("compiling %s", plural(len(topo.Clusters), "cluster")))
+	res, err := compiler.CompileTopology(topo, compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery, ChartsDir: f.charts, Strict: f.strict})
+	if err != nil {
+		prog.stop()
+		return printBuildDiagnostics(g, stdout, stderr, err)
+	}
+	dir := outputDir(f.output, res.Topology)
 	var summary output.Summary
 	if f.check {
-		summary, err = output.Plan(f.output, res.Tree)
+		prog.stage("comparing with " + dir)
+		summary, err = output.Plan(dir, res.Tree)
 	} else {
-		summary, err = output.Write(f.output, res.Tree)
+		prog.stage(fmt.Sprintf("writing %d files to %s", len(res.Tree), dir))
+		summary, err = output.Write(dir, res.Tree)
 	}
+	prog.stop()
 	var conflict *output.ConflictError
 	var folder *output.FolderError
 	if errors.As(err, &conflict) || errors.As(err, &folder) {
 		return err
 	} else if err != nil {
-		return fmt.Errorf("writing %s: %w", f.output, err)
+		return fmt.Errorf("writing %s: %w", dir, err)
 	}
 	report := buildReport{
 		Topology: res.Topology.Metadata.Name,
 		Target:   string(res.Target),
-		Output:   f.output,
-		Written:  nonNil(summary.Written),
-		Removed:  nonNil(summary.Removed),
+		Output:   dir,
+		Clusters: []string{},
 		UpToDate: len(summary.Written) == 0 && len(summary.Removed) == 0,
-		Warnings: res.Warnings.WithSeverity(),
+		Warnings: warnings.WithSeverity(),
+	}
+	if f.check {
+		report.WouldWrite, report.WouldRemove = ptr(nonNil(summary.Written)), ptr(nonNil(summary.Removed))
+	} else {
+		report.Written, report.Removed = ptr(nonNil(summary.Written)), ptr(nonNil(summary.Removed))
 	}
 	for _, c := range res.Plan.Clusters {
 		report.Clusters = append(report.Clusters, c.Name)
 	}
-	if g.format == "json" {
+	switch {
+	case g.format == "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(report); err != nil {
 			return err
 		}
-	} else {
-		printWarnings(stderr, res.Warnings)
-		printBuildText(stdout, f, report)
+	case !f.quiet:
+		printWarnings(stderr, warnings)
+		printBuildText(stdout, f, report, summary)
 	}
 	if f.check && !report.UpToDate {
-		return &exitError{code: ExitUserError, err: fmt.Errorf("%s is stale: run meshc build %s -o %s", f.output, path, f.output)}
+		review := fmt.Sprintf("meshc diff %s --against %s", shellQuote(path), shellQuote(dir))
+		if f.target != "" {
+			review += " --target " + shellQuote(f.target)
+		}
+		return &exitError{code: ExitUserError, err: fmt.Errorf("%s is stale: run %s\n    hint: %s shows the changes object by object",
+			dir, rebuildCommand(f, path, dir), review)}
 	}
 	return nil
 }
 
-func printBuildText(w io.Writer, f *buildFlags, r buildReport) {
-	verb, removed := "wrote", "removed"
+// outputDir is the folder build writes to and diff reads: the one asked
+// for, else the topology's delivery.path, else out.
+func outputDir(asked string, t *model.Topology) string {
+	switch {
+	case asked != "":
+		return asked
+	case t.Delivery != nil && t.Delivery.Path != "":
+		return t.Delivery.Path
+	}
+	return defaultOutput
+}
+
+// rebuildCommand is the build that brings dir up to date: the same flags
+// that choose what is compiled, so the hint can be pasted as it is.
+func rebuildCommand(f *buildFlags, path, dir string) string {
+	args := []string{"meshc", "build", path, "-o", dir}
+	if f.target != "" {
+		args = append(args, "--target", f.target)
+	}
+	if len(f.delivery) > 0 {
+		args = append(args, "--delivery", strings.Join(f.delivery, ","))
+	}
+	if f.charts != "" {
+		args = append(args, "--charts", f.charts)
+	}
+	if f.verify {
+		args = append(args, "--verify")
+	}
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func printBuildText(w io.Writer, f *buildFlags, r buildReport, s output.Summary) {
+	written, removed := "wrote", "removed"
 	if f.check {
-		verb, removed = "would write", "would remove"
+		written, removed = "would write", "would remove"
 	}
-	for _, p := range r.Written {
-		fmt.Fprintf(w, "%s %s\n", verb, p)
+	if f.verbose {
+		for _, c := range byCluster(s) {
+			fmt.Fprintf(w, "%s: %s\n", c.title, countFiles(f.check, len(c.written), len(c.removed)))
+			for _, p := range c.written {
+				fmt.Fprintf(w, "  %s %s\n", written, p)
+			}
+			for _, p := range c.removed {
+				fmt.Fprintf(w, "  %s %s\n", removed, p)
+			}
+		}
 	}
-	for _, p := range r.Removed {
-		fmt.Fprintf(w, "%s %s\n", removed, p)
-	}
-	state := fmt.Sprintf("%d written, %d removed", len(r.Written), len(r.Removed))
-	if f.check {
-		state = fmt.Sprintf("%d to write, %d to remove", len(r.Written), len(r.Removed))
-	}
+	state := countFiles(f.check, len(s.Written), len(s.Removed))
 	if r.UpToDate {
 		state = "up to date"
+	} else if n := touchedBundles(s); n < len(r.Clusters) {
+		state += fmt.Sprintf(" (%d of %d cluster bundles)", n, len(r.Clusters))
 	}
-	fmt.Fprintf(w, "%s (%s): %s in %s, %s\n", r.Topology, r.Target, plural(len(r.Clusters), "cluster"), f.output, state)
+	fmt.Fprintf(w, "%s (%s): %s in %s, %s\n", r.Topology, r.Target, plural(len(r.Clusters), "cluster"), r.Output, state)
+}
+
+func countFiles(check bool, written, removed int) string {
+	if check {
+		return fmt.Sprintf("%s to write, %d to remove", plural(written, "file"), removed)
+	}
+	return fmt.Sprintf("%s written, %d removed", plural(written, "file"), removed)
+}
+
+// touchedBundles counts the cluster bundles a summary writes or removes
+// files in.
+func touchedBundles(s output.Summary) int {
+	n := 0
+	for _, c := range byCluster(s) {
+		if strings.HasPrefix(c.title, "cluster ") {
+			n++
+		}
+	}
+	return n
+}
+
+// clusterFiles are one cluster's files in a summary.
+type clusterFiles struct {
+	title            string
+	written, removed []string
+}
+
+// byCluster groups a summary's files by cluster bundle, in the order of
+// their paths; files outside every bundle (delivery/) come last.
+func byCluster(s output.Summary) []clusterFiles {
+	var out []clusterFiles
+	index := map[string]int{}
+	add := func(p string, removed bool) {
+		title := "outside the cluster bundles"
+		if parts := strings.SplitN(p, "/", 3); len(parts) == 3 && parts[0] == "clusters" {
+			title = "cluster " + parts[1]
+		}
+		i, ok := index[title]
+		if !ok {
+			i = len(out)
+			index[title] = i
+			out = append(out, clusterFiles{title: title})
+		}
+		if removed {
+			out[i].removed = append(out[i].removed, p)
+		} else {
+			out[i].written = append(out[i].written, p)
+		}
+	}
+	for _, p := range s.Written {
+		add(p, false)
+	}
+	for _, p := range s.Removed {
+		add(p, true)
+	}
+	slices.SortStableFunc(out, func(a, b clusterFiles) int {
+		ao, bo := !strings.HasPrefix(a.title, "cluster "), !strings.HasPrefix(b.title, "cluster ")
+		switch {
+		case ao != bo && ao:
+			return 1
+		case ao != bo:
+			return -1
+		}
+		return strings.Compare(a.title, b.title)
+	})
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -147,3 +315,5 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+func ptr[T any](v T) *T { return &v }

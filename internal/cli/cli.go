@@ -97,6 +97,7 @@ One topology file describes clusters, networks, Istio meshes, their control
 planes and tenants. meshc validates it and compiles it, offline and
 deterministically, into one Kustomize bundle per cluster for Git, Argo CD
 and Flux.`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -111,6 +112,7 @@ and Flux.`,
 			return nil
 		},
 	}
+	root.SetVersionTemplate("meshc {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
@@ -118,7 +120,10 @@ and Flux.`,
 	})
 	root.PersistentFlags().StringVar(&g.format, "format", "text", "how to print diagnostics and results: text or json (diff: also markdown)")
 	root.PersistentFlags().DurationVar(&g.evalTimeout, "eval-timeout", load.DefaultTimeout, "stop loading a topology (CUE evaluation) after this long, with error E008; 0 means no limit")
+	_ = root.RegisterFlagCompletionFunc("format", completeFormat)
 	root.AddCommand(
+		newInitCommand(stdout, stderr),
+		newSchemaCommand(stdout),
 		newBuildCommand(g, stdout, stderr),
 		newValidateCommand(g, stdout, stderr),
 		newGraphCommand(g, stdout, stderr),
@@ -132,6 +137,16 @@ and Flux.`,
 // printDiagnostics prints a user error's diagnostics once, in the chosen
 // format: text on stderr, JSON on stdout (for tools to parse).
 func printDiagnostics(g *globalFlags, stdout, stderr io.Writer, err error) error {
+	return printDiagnosticsOf(g, stdout, stderr, err, false)
+}
+
+// printBuildDiagnostics is printDiagnostics for a command that would have
+// written output: its count says that nothing was.
+func printBuildDiagnostics(g *globalFlags, stdout, stderr io.Writer, err error) error {
+	return printDiagnosticsOf(g, stdout, stderr, err, true)
+}
+
+func printDiagnosticsOf(g *globalFlags, stdout, stderr io.Writer, err error, writes bool) error {
 	var diags diag.List
 	if !errors.As(err, &diags) {
 		return err
@@ -140,7 +155,7 @@ func printDiagnostics(g *globalFlags, stdout, stderr io.Writer, err error) error
 		_ = diags.WriteJSON(stdout)
 	} else {
 		_ = diags.WriteText(stderr)
-		fmt.Fprintf(stderr, "%s\n", countErrors(len(diags)))
+		fmt.Fprintf(stderr, "%s\n", countErrors(len(diags), writes))
 	}
 	return err
 }
@@ -155,11 +170,12 @@ func printWarnings(stderr io.Writer, warnings diag.List) {
 	fmt.Fprintf(stderr, "%s (--strict makes warnings errors)\n", plural(len(warnings), "warning"))
 }
 
-func countErrors(n int) string {
-	if n == 1 {
-		return "1 error; nothing written"
+func countErrors(n int, writes bool) string {
+	count := plural(n, "error")
+	if writes {
+		count += "; nothing written"
 	}
-	return fmt.Sprintf("%d errors; nothing written", n)
+	return count
 }
 
 // isUsageError recognises cobra's own errors about the command line (wrong

@@ -43,15 +43,18 @@ names, ordering and formatting never show up, and Secret data is masked.
 pull-request comment), or json. Exit codes: 0 no changes, 1 changes, 2 error.`,
 		Example: `  meshc diff topology.yaml --against deploy/mesh
   meshc diff topology.yaml --base main --format markdown > comment.md`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeTopology,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDiff(g, f, args[0], stdout, stderr)
 		},
 	}
-	cmd.Flags().StringVar(&f.against, "against", "", "folder of committed output to compare with (default out)")
+	cmd.Flags().StringVar(&f.against, "against", "", "folder of committed output to compare with (default: the topology's delivery.path, else out)")
 	cmd.Flags().StringVar(&f.base, "base", "", "Git revision whose version of the topology file to compare with")
 	cmd.Flags().BoolVar(&f.graph, "graph", false, "markdown: include the topology's Mermaid graph")
 	cmd.Flags().StringVar(&f.target, "target", "", "installer target (default: the topology's defaults.installer, else sail)")
+	_ = cmd.RegisterFlagCompletionFunc("target", completeTargets)
+	_ = cmd.RegisterFlagCompletionFunc("against", completeDirs)
 	return cmd
 }
 
@@ -80,7 +83,7 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 		return failed(err)
 	}
 	var old render.Tree
-	var title string
+	var title, rerun string
 	if f.base != "" {
 		data, name, err := gitShow(path, f.base)
 		if err != nil {
@@ -96,15 +99,14 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 			return failed(err)
 		}
 		old, title = baseRes.Tree, fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, f.base)
+		rerun = fmt.Sprintf("meshc diff %s --base %s --target %s", shellQuote(path), shellQuote(f.base), res.Target)
 	} else {
-		dir := f.against
-		if dir == "" {
-			dir = "out"
-		}
+		dir := outputDir(f.against, res.Topology)
 		if old, err = readOutput(dir); err != nil {
 			return &exitError{code: ExitFailure, err: err}
 		}
 		title = fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, dir)
+		rerun = fmt.Sprintf("meshc diff %s --against %s --target %s", shellQuote(path), shellQuote(dir), res.Target)
 	}
 	d, err := diff.Trees(old, res.Tree)
 	if err != nil {
@@ -120,7 +122,9 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 		if f.graph {
 			drawing = graph.Build(res.Topology, res.Plan).Mermaid()
 		}
-		err = d.Markdown(stdout, title, drawing)
+		err = d.Markdown(stdout, diff.MarkdownOptions{
+			Title: title, Marker: MarkdownMarker(res.Topology.Metadata.Name), Graph: drawing, Rerun: rerun,
+		})
 	default:
 		err = d.Text(stdout, useColor(stdout))
 	}
@@ -133,17 +137,18 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 	return nil
 }
 
+// MarkdownMarker is the first line of diff's Markdown for a topology: a
+// CI bot finds the comment it posted earlier by it, and updates it.
+func MarkdownMarker(topology string) string {
+	return "<!-- meshc-diff: " + topology + " -->"
+}
+
 // useColor reports whether w is a terminal and NO_COLOR is unset.
 func useColor(w io.Writer) bool {
 	if _, set := os.LookupEnv("NO_COLOR"); set {
 		return false
 	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return isTerminal(w)
 }
 
 // readOutput reads a folder of committed output: the files meshc's

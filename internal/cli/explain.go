@@ -35,12 +35,14 @@ Nothing is written.`,
   meshc explain topologies/multiple-control-planes.yaml namespace/cluster1/app-ns-1
   meshc explain topologies/primary-remote-two-networks.yaml main0/istio/default
   meshc explain topology.yaml clusters/main0/mesh-config/istio-system/peerauthentication-mesh1-peerauth.yaml --format json`,
-		Args: cobra.ExactArgs(2),
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: completeExplain(&target),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExplain(g, target, args[0], args[1], stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "installer target: sail, istioctl, helm or rendered (default: the topology's defaults.installer, else sail)")
+	_ = cmd.RegisterFlagCompletionFunc("target", completeTargets)
 	return cmd
 }
 

@@ -45,7 +45,8 @@ always printed as text.`,
 		Example: `  meshc graph topologies/multi-primary.yaml > mesh.mmd
   meshc graph topology.yaml --format dot -o mesh.dot
   meshc graph topology.yaml --format svg -o mesh.svg`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeTopology,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runGraph(cmd, g, f, args[0], stdout, stderr)
 		},
@@ -53,6 +54,7 @@ always printed as text.`,
 	// This --format shadows the global one (text or json) for this command.
 	cmd.Flags().StringVar(&f.format, "format", graphMermaid, "diagram format: mermaid, dot or svg")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "", "file to write the diagram to, replaced atomically (default: standard output)")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{graphMermaid, graphDOT, graphSVG}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

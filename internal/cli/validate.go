@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,33 +10,59 @@ import (
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/compiler/diag"
 )
 
 func newValidateCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 	var strict bool
 	cmd := &cobra.Command{
-		Use:   "validate TOPOLOGY",
-		Short: "Check a topology without writing anything",
-		Long: `Check a topology against the schema and meshc's semantic rules, printing
-every problem at once with its code, topology path, position and a hint.`,
+		Use:   "validate TOPOLOGY...",
+		Short: "Check topologies without writing anything",
+		Long: `Check one or more topologies against the schema and meshc's semantic rules,
+printing every problem at once with its code, topology path, position and a
+hint. Several files are checked one by one (as a pre-commit hook passes
+them); the exit code is 1 if any is invalid.`,
 		Example: `  meshc validate topologies/multiple-control-planes.yaml
   meshc validate topology.cue --format json`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeTopologies,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, warnings, err := compiler.Check(args[0], strict)
-			if err != nil {
-				return printDiagnostics(g, stdout, stderr, err)
+			var all, allWarnings diag.List
+			for _, path := range args {
+				t, warnings, err := compiler.Check(path, strict)
+				var diags diag.List
+				switch {
+				case errors.As(err, &diags):
+					all = append(all, diags...)
+					if g.format != "json" {
+						_ = diags.WriteText(stderr)
+					}
+					continue
+				case err != nil:
+					return err
+				}
+				allWarnings = append(allWarnings, warnings...)
+				if g.format != "json" {
+					printWarnings(stderr, warnings)
+					cps := t.ControlPlanes()
+					fmt.Fprintf(stdout, "%s: valid (%s, %s, %s, %s)\n", path,
+						plural(len(t.Clusters), "cluster"), plural(len(t.Meshes), "mesh"),
+						plural(len(cps), "control plane"), plural(len(t.Tenants), "tenant"))
+				}
 			}
-			cps := t.ControlPlanes()
+			if len(all) > 0 {
+				if g.format == "json" {
+					_ = all.WriteJSON(stdout)
+				} else {
+					fmt.Fprintf(stderr, "%s\n", countErrors(len(all), false))
+				}
+				return all
+			}
 			if g.format == "json" {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"valid": true, "diagnostics": warnings.WithSeverity()})
+				return enc.Encode(map[string]any{"valid": true, "diagnostics": allWarnings.WithSeverity()})
 			}
-			printWarnings(stderr, warnings)
-			fmt.Fprintf(stdout, "%s: valid (%s, %s, %s, %s)\n", args[0],
-				plural(len(t.Clusters), "cluster"), plural(len(t.Meshes), "mesh"),
-				plural(len(cps), "control plane"), plural(len(t.Tenants), "tenant"))
 			return nil
 		},
 	}

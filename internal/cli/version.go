@@ -14,18 +14,36 @@ import (
 )
 
 // Version is meshc's version, set at link time with
-// -ldflags "-X meshc.dev/meshc/internal/cli.Version=v0.1.0"; otherwise the
-// module version from the build info.
+// -ldflags "-X meshc.dev/meshc/internal/cli.Version=v0.1.0" (make release
+// does); otherwise the module version from the build info, or for a build
+// from a clone the commit Go stamped in it.
 var Version = ""
 
 func version() string {
 	if Version != "" {
 		return Version
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
-		return info.Main.Version
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
 	}
-	return "(devel)"
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v // go install meshc.dev/meshc/cmd/meshc@v0.1.0
+	}
+	// A build from a clone: the commit, when Go stamped it.
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev == "" {
+		return "(devel)"
+	}
+	return "(devel) " + rev[:min(len(rev), 12)] + dirty
 }
 
 func newVersionCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
