@@ -54,8 +54,9 @@ spec:
 		warning bool
 	}{
 		{"duplicate env key, server-side", ServerSide, []Object{ns, dupEnv}, `duplicate entries for key [name="CLUSTER_ID"]`, false},
-		{"duplicate env key, client-side", ClientSide, []Object{ns, dupEnv}, `duplicate`, true},
-		{"unknown field, strict", ServerSide, []Object{ns, unknownField}, `unknown field "datta"`, false},
+		// A create only warns: the second entry hides the first.
+		{"duplicate env key, client-side", ClientSide, []Object{ns, dupEnv}, `hides previous definition of "CLUSTER_ID"`, true},
+		{"unknown field, strict", ServerSide, []Object{ns, unknownField}, `datta`, false},
 		{"unknown field, client-side strict", ClientSide, []Object{ns, unknownField}, `unknown field "datta"`, false},
 		{"object before its namespace", ServerSide, []Object{beforeNamespace}, `namespaces "e2e-not-yet" not found`, false},
 		{"object before its CRD", ServerSide, []Object{ns, noCRD}, `is its CRD installed first?`, false},
