@@ -163,15 +163,7 @@ func gatewayReleases(c *plan.Cluster, gateways []injectedGateway) []release {
 			if len(x.Annotations) > 0 {
 				service["annotations"] = anyMap(x.Annotations)
 			}
-			if x.LoadBalancerIP != "" {
-				service["loadBalancerIP"] = x.LoadBalancerIP
-			}
-			if x.LoadBalancerClass != "" {
-				service["loadBalancerClass"] = x.LoadBalancerClass
-			}
-			if len(x.LoadBalancerSourceRanges) > 0 {
-				service["loadBalancerSourceRanges"] = anyList(x.LoadBalancerSourceRanges)
-			}
+			setLoadBalancerFields(service, x)
 		}
 		values := map[string]any{
 			"name":    g.name,

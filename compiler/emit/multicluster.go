@@ -80,17 +80,24 @@ func loadBalancer(metadata map[string]any, selector map[string]any, ports []any,
 		for k, v := range shape.Annotations {
 			metadata["annotations"].(map[string]any)[k] = v
 		}
-		if shape.LoadBalancerIP != "" {
-			spec["loadBalancerIP"] = shape.LoadBalancerIP
-		}
-		if shape.LoadBalancerClass != "" {
-			spec["loadBalancerClass"] = shape.LoadBalancerClass
-		}
-		if len(shape.LoadBalancerSourceRanges) > 0 {
-			spec["loadBalancerSourceRanges"] = anyList(shape.LoadBalancerSourceRanges)
-		}
+		setLoadBalancerFields(spec, shape)
 	}
 	return Object{"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
+}
+
+// setLoadBalancerFields copies what the topology says of a load balancer
+// into a Service spec, or the gateway chart's service values, which use
+// the same field names.
+func setLoadBalancerFields(spec map[string]any, shape *model.ExposeService) {
+	if shape.LoadBalancerIP != "" {
+		spec["loadBalancerIP"] = shape.LoadBalancerIP
+	}
+	if shape.LoadBalancerClass != "" {
+		spec["loadBalancerClass"] = shape.LoadBalancerClass
+	}
+	if len(shape.LoadBalancerSourceRanges) > 0 {
+		spec["loadBalancerSourceRanges"] = anyList(shape.LoadBalancerSourceRanges)
+	}
 }
 
 func anyList(l []string) []any {
