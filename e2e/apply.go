@@ -78,6 +78,9 @@ func (o Object) ID() string {
 	return id + o.GetName()
 }
 
+// crdGVR is where the API server keeps CustomResourceDefinitions.
+var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
 // Client applies objects to one API server and remembers what it applied,
 // so the server can be emptied for the next bundle.
 type Client struct {
@@ -263,9 +266,8 @@ func (c *Client) applyOne(ctx context.Context, mode Mode, o Object) error {
 
 // waitEstablished waits for a CRD to be served.
 func (c *Client) waitEstablished(ctx context.Context, name string) error {
-	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		crd, err := c.dyn.Resource(gvr).Get(ctx, name, metav1.GetOptions{})
+		crd, err := c.dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}
@@ -308,7 +310,6 @@ func (c *Client) Reset(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("delete %s %s/%s: %w", a.kind, a.namespace, a.name, err))
 		}
 	}
-	crdGVR := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	for _, name := range crds {
 		if err := c.dyn.Resource(crdGVR).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete CRD %s: %w", name, err))
@@ -373,8 +374,7 @@ func (c *Client) Namespaces(ctx context.Context) ([]string, error) {
 
 // CRDs lists the server's CRDs.
 func (c *Client) CRDs(ctx context.Context) ([]string, error) {
-	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	list, err := c.dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
+	list, err := c.dyn.Resource(crdGVR).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
