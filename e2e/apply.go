@@ -358,32 +358,27 @@ func (c *Client) Reset(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Namespaces lists the server's namespaces.
-func (c *Client) Namespaces(ctx context.Context) ([]string, error) {
-	list, err := c.kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+// Contents lists what must be the same before and after a bundle: the
+// server's namespaces, then its CRDs, each sorted.
+func (c *Client) Contents(ctx context.Context) ([]string, error) {
+	namespaces, err := c.kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, ns := range list.Items {
-		out = append(out, ns.Name)
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
-// CRDs lists the server's CRDs.
-func (c *Client) CRDs(ctx context.Context) ([]string, error) {
-	list, err := c.dyn.Resource(crdGVR).List(ctx, metav1.ListOptions{})
+	crds, err := c.dyn.Resource(crdGVR).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, crd := range list.Items {
-		out = append(out, crd.GetName())
+	var ns, defs []string
+	for _, n := range namespaces.Items {
+		ns = append(ns, "namespace "+n.Name)
 	}
-	slices.Sort(out)
-	return out, nil
+	for _, d := range crds.Items {
+		defs = append(defs, "crd "+d.GetName())
+	}
+	slices.Sort(ns)
+	slices.Sort(defs)
+	return append(ns, defs...), nil
 }
 
 // Forget drops the record of what was applied, so that Reset leaves it:

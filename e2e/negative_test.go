@@ -4,16 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"sigs.k8s.io/yaml"
 )
 
 func parse(t *testing.T, y string) Object {
 	t.Helper()
-	var m map[string]any
-	if err := yaml.Unmarshal([]byte(y), &m); err != nil {
-		t.Fatal(err)
-	}
 	objs, err := decodeYAML(y, "test")
 	if err != nil || len(objs) != 1 {
 		t.Fatalf("decode: %v", err)

@@ -72,17 +72,12 @@ func StartSuite(ctx context.Context, dir string, bin Binaries, testdata, istioCR
 			return nil, fmt.Errorf("installing prerequisites on %s: %v", srv.Name, f)
 		}
 		c.Forget()
-		ns, err := c.Namespaces(ctx)
+		held, err := c.Contents(ctx)
 		if err != nil {
 			s.Stop()
 			return nil, err
 		}
-		crds, err := c.CRDs(ctx)
-		if err != nil {
-			s.Stop()
-			return nil, err
-		}
-		s.baseline = append(s.baseline, append(ns, crds...))
+		s.baseline = append(s.baseline, held)
 	}
 	return s, nil
 }
@@ -166,15 +161,9 @@ func (s *Suite) WithIstioCRDs(ctx context.Context, want bool) error {
 		} else {
 			c.Forget()
 		}
-		names, err := c.CRDs(ctx)
-		if err != nil {
+		if s.baseline[i], err = c.Contents(ctx); err != nil {
 			return err
 		}
-		ns, err := c.Namespaces(ctx)
-		if err != nil {
-			return err
-		}
-		s.baseline[i] = append(ns, names...)
 	}
 	s.istioCRDs = want
 	return errors.Join(errs...)
@@ -189,15 +178,11 @@ func (s *Suite) CheckClean(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ns, err := c.Namespaces(ctx)
+		now, err := c.Contents(ctx)
 		if err != nil {
 			return err
 		}
-		crds, err := c.CRDs(ctx)
-		if err != nil {
-			return err
-		}
-		if now := append(ns, crds...); !slices.Equal(now, s.baseline[i]) {
+		if !slices.Equal(now, s.baseline[i]) {
 			return fmt.Errorf("%s was not emptied: has %v, expected %v", srv.Name, now, s.baseline[i])
 		}
 	}
