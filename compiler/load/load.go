@@ -560,14 +560,21 @@ func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
 }
 
 // isRequired tells whether a schema field must be written: marked with !,
-// or a plain field without a default (*"x" | ...). CUE calls lists and
-// structs their own default, so the disjunction is what tells.
+// or a plain field without a default. A default is a marked disjunct
+// (*"x" | ...), which CUE may have folded into the field's value: with a
+// type among the disjuncts (*"main" | string) the expression is no longer
+// an OrOp, but the value still has a concrete scalar default. CUE calls
+// lists and structs their own default, so for those the disjunction is
+// what tells.
 func isRequired(sel cue.Selector, v cue.Value) bool {
 	if sel.ConstraintType() == cue.RequiredConstraint {
 		return true
 	}
-	if op, _ := v.Expr(); op == cue.OrOp {
-		if _, ok := v.Default(); ok {
+	if d, ok := v.Default(); ok {
+		if op, _ := v.Expr(); op == cue.OrOp {
+			return false
+		}
+		if d.IsConcrete() && d.Kind()&(cue.StructKind|cue.ListKind) == 0 {
 			return false
 		}
 	}
@@ -694,6 +701,12 @@ func describeExpected(v cue.Value) string {
 		return " " + d
 	}
 	op, args := v.Expr()
+	if op != cue.OrOp && strings.HasPrefix(formatNode(v.Source()), "#") {
+		// A reference to a definition the table does not describe (such
+		// as #Installer): its alternatives, read from the schema so that
+		// the hint cannot fall behind it.
+		op, args = v.Eval().Expr()
+	}
 	if op == cue.OrOp {
 		var alts []string
 		concrete := true
@@ -711,6 +724,13 @@ func describeExpected(v cue.Value) string {
 		return " " + strings.Join(alts, ", or ")
 	}
 	src := strings.TrimSpace(formatNode(v.Source()))
+	if strings.HasPrefix(src, "#") && v.IncompleteKind() == cue.StructKind {
+		// A definition the table does not describe: its fields, read from
+		// the schema so that the hint cannot fall behind it.
+		if fields := fieldNames(v); len(fields) > 0 {
+			return " a mapping with the fields " + strings.Join(fields, ", ")
+		}
+	}
 	if src != "" && len(src) <= 120 && !strings.Contains(src, "\n") {
 		return " " + src
 	}
@@ -724,19 +744,31 @@ func describeExpected(v cue.Value) string {
 	}
 }
 
+// fieldNames lists the fields a schema struct allows, sorted.
+func fieldNames(v cue.Value) []string {
+	it, err := v.Fields(cue.Optional(true))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for it.Next() {
+		out = append(out, it.Selector().Unquoted())
+	}
+	slices.Sort(out)
+	return out
+}
+
 // definitionDescriptions say in words what the schema's definitions mean,
 // for hints; a user never wrote "#Name".
 var definitionDescriptions = map[string]string{
 	"#Name":         "a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
 	"#Version":      "an Istio release written major.minor.patch, e.g. 1.28.2",
-	"#Installer":    `one of "sail", "istioctl"`,
 	"#Labels":       "a map of label keys to string values",
 	"#Cluster":      "a mapping with the cluster's fields (network, platform, ...)",
 	"#Mesh":         "a mapping with the mesh's fields (controlPlanes, ...)",
 	"#ControlPlane": "a mapping with the control plane's fields (cluster, namespace, ...)",
 	"#Tenant":       "a mapping with the tenant's fields (mesh, namespaces, ...)",
 	"#Network":      "a mapping, {} for a network with no fields",
-	"#Defaults":     "a mapping with istio and installer",
 	`=~"^https://"`: "an https:// URL",
 }
 

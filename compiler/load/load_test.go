@@ -233,3 +233,49 @@ func TestTimeLimit(t *testing.T) {
 		t.Errorf("returned after %v", elapsed)
 	}
 }
+
+// TestDefaultedFieldsNotMissing pins that a schema error elsewhere does not
+// bring false "required field is missing" errors for fields the schema
+// defaults (written *"x" | string, which CUE folds into a non-disjunction),
+// and that hints list what the schema allows rather than a copy of it.
+func TestDefaultedFieldsNotMissing(t *testing.T) {
+	src := strings.Replace(minimal, "defaults:\n", "defaults:\n  instaler: sail\n", 1) + `  # remote secrets and delivery with every defaulted field left out
+delivery:
+  repoURL: https://git.example.com/mesh.git
+  path: deploy
+  argocd: {}
+  flux:
+    gitRepository: mesh
+`
+	src = strings.Replace(src, "  m1:\n", "  m1:\n    remoteSecrets:\n      mode: externalSecrets\n      secretStore:\n        name: vault\n", 1)
+	_, err := load.Bytes("t.yaml", []byte(src))
+	var list diag.List
+	if !errors.As(err, &list) {
+		t.Fatalf("want diagnostics, got %v", err)
+	}
+	if len(list) != 1 || list[0].Code != diag.UnknownField || list[0].Path != "defaults.instaler" {
+		t.Fatalf("want exactly the unknown field defaults.instaler, got:\n%v", list)
+	}
+
+	// An invalid installer's hint names every installer the schema allows.
+	src = strings.Replace(minimal, "defaults:\n", "defaults:\n  installer: kubectl\n", 1)
+	_, err = load.Bytes("t.yaml", []byte(src))
+	if !errors.As(err, &list) || len(list) != 1 {
+		t.Fatalf("want one diagnostic, got %v", err)
+	}
+	for _, installer := range []string{model.InstallerSail, model.InstallerIstioctl, model.InstallerHelm, model.InstallerRendered} {
+		if !strings.Contains(list[0].Hint, `"`+installer+`"`) {
+			t.Errorf("hint %q does not name installer %s", list[0].Hint, installer)
+		}
+	}
+
+	// A defaults mapping of the wrong kind names its fields from the schema.
+	src = strings.Replace(minimal, "defaults:\n  istio:\n    version: 1.28.2\n", "defaults: 3\n", 1)
+	_, err = load.Bytes("t.yaml", []byte(src))
+	if !errors.As(err, &list) || len(list) != 1 {
+		t.Fatalf("want one diagnostic, got %v", err)
+	}
+	if !strings.Contains(list[0].Hint, "helm, installer, istio") {
+		t.Errorf("hint %q does not list the fields of defaults", list[0].Hint)
+	}
+}
