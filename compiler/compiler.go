@@ -1,8 +1,12 @@
 // Package compiler is meshc's façade: it runs the pipeline from a topology
 // file to the files of every cluster's bundle.
 //
-//	load (CUE schema) → check (semantic rules) → plan → emit (target)
-//	  → delivery (Argo CD, Flux) → render [→ verify]
+//	load (CUE schema) → resolve (facts, with origins) → check (semantic
+//	  rules) → plan → emit (target) → delivery (Argo CD, Flux) → render
+//	  [→ verify]
+//
+// The topology is resolved once: check judges the facts that plan then
+// turns into per-cluster state (see ARCHITECTURE.md).
 //
 // Problems with the user's input come back as a diag.List; any other error
 // is meshc's own failure. Nothing here writes to disk: package output does,
@@ -26,6 +30,7 @@ import (
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
 	"meshc.dev/meshc/compiler/render"
+	"meshc.dev/meshc/compiler/resolve"
 	"meshc.dev/meshc/compiler/secret"
 	"meshc.dev/meshc/compiler/verify"
 )
@@ -74,21 +79,31 @@ func Validate(path string) (*model.Topology, error) {
 // beside it. Errors come back as a diag.List error; with strict, warnings
 // are errors too.
 func Check(path string, strict bool) (*model.Topology, diag.List, error) {
+	r, warnings, err := checkFile(path, strict)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.Model, warnings, nil
+}
+
+// checkFile loads, resolves and checks the topology at path.
+func checkFile(path string, strict bool) (*resolve.Topology, diag.List, error) {
 	t, err := load.File(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	warnings, err := checked(t, strict)
+	r := resolve.Resolve(t)
+	warnings, err := checked(r, strict)
 	if err != nil {
 		return nil, nil, err
 	}
-	return t, warnings, nil
+	return r, warnings, nil
 }
 
 // checked runs the semantic checks: the errors as an error (with strict,
 // warnings among them), else the warnings.
-func checked(t *model.Topology, strict bool) (diag.List, error) {
-	errs, warnings := check.Topology(t).Split()
+func checked(r *resolve.Topology, strict bool) (diag.List, error) {
+	errs, warnings := check.Resolved(r).Split()
 	if strict {
 		errs = append(errs, warnings.Strict()...)
 		errs.Sort()
@@ -107,7 +122,7 @@ func ValidateBytes(filename string, data []byte) (*model.Topology, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := checked(t, false); err != nil {
+	if _, err := checked(resolve.Resolve(t), false); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -115,11 +130,11 @@ func ValidateBytes(filename string, data []byte) (*model.Topology, error) {
 
 // Compile loads, checks and compiles the topology at path.
 func Compile(path string, opts Options) (*Result, error) {
-	t, warnings, err := Check(path, opts.Strict)
+	resolved, warnings, err := checkFile(path, opts.Strict)
 	if err != nil {
 		return nil, err
 	}
-	r, err := CompileTopology(t, opts)
+	r, err := compile(resolved, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -133,11 +148,17 @@ func Plan(t *model.Topology) *plan.Plan { return plan.Build(t) }
 
 // CompileTopology compiles a checked topology.
 func CompileTopology(t *model.Topology, opts Options) (*Result, error) {
+	return compile(resolve.Resolve(t), opts)
+}
+
+// compile compiles a checked, resolved topology.
+func compile(resolved *resolve.Topology, opts Options) (*Result, error) {
+	t := resolved.Model
 	target, err := ResolveTarget(t, opts.Target)
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Topology: t, Target: target, Plan: plan.Build(t)}
+	r := &Result{Topology: t, Target: target, Plan: plan.Resolved(resolved)}
 	emitOpts := emit.Options{HelmRepository: t.Defaults.Helm.Repository}
 	if d := t.Delivery; d != nil && d.Flux != nil {
 		emitOpts.FluxNamespace, emitOpts.FluxInterval = d.Flux.Namespace, d.Flux.Interval
@@ -214,8 +235,9 @@ func loadCharts(dir string) (*charts.Set, error) {
 }
 
 // deliveryConfigured checks that the topology says enough for the
-// delivery systems asked for, filling defaults for a system asked for on
-// the command line that the topology does not mention.
+// delivery systems asked for. A system asked for on the command line that
+// the topology does not mention takes its defaults (Argo CD's are all
+// defaults; Flux needs its GitRepository).
 func deliveryConfigured(t *model.Topology, systems []string) diag.List {
 	d := t.Delivery
 	if d == nil {
@@ -229,10 +251,6 @@ func deliveryConfigured(t *model.Topology, systems []string) diag.List {
 	for _, s := range systems {
 		switch s {
 		case delivery.ArgoCD:
-			if d.ArgoCD == nil {
-				d.ArgoCD = &model.ArgoCDConfig{}
-				t.ResolveDefaults()
-			}
 		case delivery.Flux:
 			if d.Flux == nil || d.Flux.GitRepository == "" {
 				out = append(out, diag.Diagnostic{

@@ -20,8 +20,9 @@ var allowedImports = map[string][]string{
 	"compiler/crdschema": {"schema"},
 	"compiler/load":      {"compiler/diag", "compiler/model", "compiler/secret", "schema"},
 	"compiler/secret":    {},
-	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/istio", "compiler/model", "compiler/secret"},
-	"compiler/plan":      {"compiler/istio", "compiler/model"},
+	"compiler/resolve":   {"compiler/istio", "compiler/model"},
+	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/istio", "compiler/model", "compiler/resolve", "compiler/secret"},
+	"compiler/plan":      {"compiler/istio", "compiler/model", "compiler/resolve"},
 	"compiler/charts":    {},
 	"compiler/emit":      {"compiler/charts", "compiler/istio", "compiler/model", "compiler/plan"},
 	"compiler/render":    {"compiler/emit"},
@@ -32,7 +33,7 @@ var allowedImports = map[string][]string{
 	"compiler/explain":   {"compiler/diag", "compiler/emit", "compiler/model", "compiler/plan", "compiler/render"},
 	"compiler/graph":     {"compiler/model", "compiler/plan"},
 	"compiler": {"compiler/charts", "compiler/check", "compiler/delivery", "compiler/diag", "compiler/emit", "compiler/load",
-		"compiler/model", "compiler/plan", "compiler/render", "compiler/secret", "compiler/verify"},
+		"compiler/model", "compiler/plan", "compiler/render", "compiler/resolve", "compiler/secret", "compiler/verify"},
 }
 
 // heavyImports may only be imported by the packages listed.

@@ -5,7 +5,11 @@
 // path, the position in the user's file and a hint; all problems are
 // reported at once.
 //
-// Import direction: check imports model, diag, istio and crdschema.
+// Check judges facts; it derives none that another stage needs: those come
+// from package resolve, with their origins (where a version was written,
+// which meshes span clusters, who discovers whom, where tenants land).
+//
+// Import direction: check imports resolve, model, diag, istio and crdschema.
 package check
 
 import (
@@ -18,11 +22,17 @@ import (
 	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/compiler/istio"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
-// Topology runs every rule and returns the problems found, sorted.
-func Topology(t *model.Topology) diag.List {
-	c := &checker{t: t}
+// Topology resolves t and runs every rule; see Resolved.
+func Topology(t *model.Topology) diag.List { return Resolved(resolve.Resolve(t)) }
+
+// Resolved runs every rule over a resolved topology and returns the
+// problems found, sorted.
+func Resolved(r *resolve.Topology) diag.List {
+	t := r.Model
+	c := &checker{t: t, r: r}
 	c.names()
 	c.references()
 	c.versions()
@@ -48,6 +58,7 @@ func Topology(t *model.Topology) diag.List {
 
 type checker struct {
 	t   *model.Topology
+	r   *resolve.Topology
 	out diag.List
 }
 
@@ -264,16 +275,10 @@ func (c *checker) profiles() {
 	}
 }
 
-// versionSource is the path where a control plane's version was written.
+// versionSource is the path where a control plane's version was written
+// (resolved once, with the version).
 func (c *checker) versionSource(cp *model.ControlPlane) model.Path {
-	mesh := c.t.Meshes[cp.Mesh]
-	switch {
-	case mesh.ControlPlanes[cp.Name].Version != mesh.Version:
-		return cp.Path().Child("version")
-	case mesh.Version != c.t.Defaults.Istio.Version:
-		return model.Path{"meshes", cp.Mesh, "version"}
-	}
-	return model.Path{"defaults", "istio", "version"}
+	return c.r.Version(cp).Origin.Path
 }
 
 // labels checks label maps the user writes: they end up on Namespaces and

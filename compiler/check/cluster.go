@@ -134,7 +134,7 @@ func (c *checker) labelledOverlap(cluster string, a, b *model.Mesh) bool {
 	}
 	for _, tname := range model.SortedKeys(c.t.Tenants) {
 		tn := c.t.Tenants[tname]
-		if tn.Mesh != a.Name || !slices.Contains(c.t.TenantClusters(tn), cluster) {
+		if tn.Mesh != a.Name || !slices.Contains(c.r.TenantClusters(tn), cluster) {
 			continue
 		}
 		labels := maps.Clone(tn.Labels)
@@ -226,7 +226,7 @@ func (c *checker) tenants() {
 		if _, ok := mesh.ControlPlanes[tn.ControlPlane]; tn.ControlPlane != "" && !ok {
 			continue // reported as an undefined reference
 		}
-		clusters := t.TenantClusters(tn)
+		clusters := c.r.TenantClusters(tn)
 		if len(clusters) == 0 {
 			c.report(diag.ClusterNotServed, base.Child("mesh"),
 				"add a control plane to mesh "+tn.Mesh, "mesh %q has no control plane for tenant %q", tn.Mesh, name)
@@ -296,7 +296,8 @@ func (c *checker) tenants() {
 // placeTenant checks that tenant tn has exactly one control plane in
 // cluster cl serving its revision, and returns that placement.
 func (c *checker) placeTenant(tn *model.Tenant, cl string, base model.Path) (model.Placement, bool) {
-	placement, candidates := c.t.PlaceTenant(tn, cl)
+	resolved := c.r.Placement(tn, cl)
+	placement, candidates := resolved.Placement, resolved.Candidates
 	clusterPath := base.Child("mesh")
 	if i := indexOf(tn.Clusters, cl); i >= 0 {
 		clusterPath = base.Child("clusters", i)

@@ -19,7 +19,8 @@ func (c *checker) multicluster() {
 		mesh := t.Meshes[mname]
 		meshPath := model.Path{"meshes", mname}
 		managers := map[string]*model.ControlPlane{} // remote cluster -> its control plane
-		primaries := mesh.PrimaryClusters()
+		facts := c.r.Mesh(mname)
+		primaries := facts.Primaries
 		for _, cp := range c.inFileOrder(mesh.ControlPlaneList()) {
 			c.external(cp)
 			for i, r := range cp.Remotes {
@@ -86,15 +87,10 @@ func (c *checker) multicluster() {
 				"add remoteSecrets.secretStore: {name: <store>}", "remote secrets through External Secrets need the store the reader tokens go through")
 		}
 
-		clusters := mesh.Clusters()
-		external := false
-		for _, cp := range mesh.ControlPlanes {
-			external = external || cp.External
-		}
-		if len(clusters) < 2 && !external {
+		if !facts.MultiCluster {
 			continue // a single-cluster mesh discovers no other cluster
 		}
-		networks := t.MeshNetworks(mesh)
+		clusters, networks := facts.Clusters, facts.Networks
 		named := slices.DeleteFunc(slices.Clone(networks), func(s string) bool { return s == "" })
 		if len(networks) > 1 {
 			missing := false
@@ -125,7 +121,7 @@ func (c *checker) multicluster() {
 			if cluster == nil || cluster.APIServer != "" {
 				continue
 			}
-			if discoveredFromElsewhere(mesh, cl) {
+			if c.r.DiscoveredFromElsewhere(mname, cl) {
 				c.report(diag.MissingAPIServer, model.Path{"clusters", cl},
 					"set clusters."+cl+".apiServer: https://<host>:<port> (and caBundle)",
 					"control planes of mesh %q in other clusters discover cluster %q, but it has no apiServer", mname, cl)
@@ -237,17 +233,6 @@ func (c *checker) external(cp *model.ControlPlane) {
 				"control plane %q is exposed through an ingress gateway in cluster %q, but no control plane runs there to inject it", cp.Name, cp.Cluster)
 		}
 	}
-}
-
-// discoveredFromElsewhere reports whether a control plane of the mesh in
-// another cluster watches cluster cl.
-func discoveredFromElsewhere(m *model.Mesh, cl string) bool {
-	for _, cp := range m.ControlPlanes {
-		if cp.Cluster != cl {
-			return true
-		}
-	}
-	return false
 }
 
 // cidrs checks that clusters on one network have disjoint pod and service

@@ -63,6 +63,10 @@ func destination(cfg *model.ArgoCDConfig, cl *model.Cluster, name string) map[st
 
 func argoCD(t *model.Topology, out *emit.Output) []emit.Document {
 	d, cfg := t.Delivery, t.Delivery.ArgoCD
+	if cfg == nil {
+		// Asked for on the command line only: every setting its default.
+		cfg = model.DefaultArgoCD()
+	}
 	dir := path.Join(Dir, ArgoCD)
 	var objs []emit.Document
 	if cfg.Mode == "applications" {

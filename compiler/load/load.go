@@ -390,14 +390,7 @@ func cuePath(p model.Path) cue.Path {
 // Pos returns the position of path in the user's file, or of its nearest
 // ancestor the user wrote when the value came from a default.
 func (s *source) Pos(p model.Path) diag.Pos {
-	s.indexOnce.Do(func() {
-		s.index = map[string]diag.Pos{}
-		indexPositions(model.Path{}, s.input, s.index)
-		for _, sh := range s.shards {
-			indexPositions(sh.path, sh.value, s.index)
-			s.index[sh.path.String()] = sh.at
-		}
-	})
+	s.buildIndex()
 	// A value CUE could not evaluate (a cycle) has no fields to index, but
 	// may still point at its parts: look them up one by one.
 	broken := s.input.Err() != nil
@@ -414,6 +407,25 @@ func (s *source) Pos(p model.Path) diag.Pos {
 		}
 	}
 	return diag.Pos{}
+}
+
+// Written reports whether the user wrote the value at p: defaults, the
+// schema's or meshc's, are not in the input.
+func (s *source) Written(p model.Path) bool {
+	s.buildIndex()
+	_, ok := s.index[p.String()]
+	return ok
+}
+
+func (s *source) buildIndex() {
+	s.indexOnce.Do(func() {
+		s.index = map[string]diag.Pos{}
+		indexPositions(model.Path{}, s.input, s.index)
+		for _, sh := range s.shards {
+			indexPositions(sh.path, sh.value, s.index)
+			s.index[sh.path.String()] = sh.at
+		}
+	})
 }
 
 // indexPositions records the position of v at path and of everything

@@ -15,42 +15,38 @@ const (
 // ResolveDefaults fills every field the user left to its default, and the
 // Name fields from map keys, and indexes the topology for lookups. It is
 // idempotent, and must run again after the topology is changed. Checks and planning run on the
-// resolved topology, so they never repeat defaulting logic.
+// resolved topology, so they never repeat defaulting logic. Each field it
+// fills is recorded (Defaulted), so that later stages can say where a value
+// came from without comparing values.
 func (t *Topology) ResolveDefaults() {
+	if t.defaulted == nil {
+		t.defaulted = map[string]bool{}
+	}
+	fill := func(field *string, value string, path ...any) {
+		if *field == "" {
+			*field = value
+			t.defaulted[Path(path).String()] = true
+		}
+	}
 	for name, c := range t.Clusters {
 		c.Name = name
-		if c.Platform == "" {
-			c.Platform = PlatformKubernetes
-		}
+		fill(&c.Platform, PlatformKubernetes, "clusters", name, "platform")
 	}
 	for name, m := range t.Meshes {
 		m.Name = name
-		if m.MeshID == "" {
-			m.MeshID = name
-		}
-		if m.TrustDomain == "" {
-			m.TrustDomain = DefaultTrustDomain
-		}
-		if m.Version == "" {
-			m.Version = t.Defaults.Istio.Version
-		}
+		fill(&m.MeshID, name, "meshes", name, "meshID")
+		fill(&m.TrustDomain, DefaultTrustDomain, "meshes", name, "trustDomain")
+		fill(&m.Version, t.Defaults.Istio.Version, "meshes", name, "version")
 		if m.DiscoveryLabel == nil {
 			m.DiscoveryLabel = map[string]string{DefaultDiscoveryKey: name}
+			t.defaulted[Path{"meshes", name, "discoveryLabel"}.String()] = true
 		}
-		if m.MTLS == "" {
-			m.MTLS = DefaultMTLS
-		}
+		fill(&m.MTLS, DefaultMTLS, "meshes", name, "mtls")
 		for cpName, cp := range m.ControlPlanes {
 			cp.Name, cp.Mesh = cpName, name
-			if cp.Namespace == "" {
-				cp.Namespace = DefaultNamespace
-			}
-			if cp.Revision == "" {
-				cp.Revision = cpName
-			}
-			if cp.Version == "" {
-				cp.Version = m.Version
-			}
+			fill(&cp.Namespace, DefaultNamespace, "meshes", name, "controlPlanes", cpName, "namespace")
+			fill(&cp.Revision, cpName, "meshes", name, "controlPlanes", cpName, "revision")
+			fill(&cp.Version, m.Version, "meshes", name, "controlPlanes", cpName, "version")
 		}
 	}
 	for name, tn := range t.Tenants {
@@ -64,10 +60,11 @@ func (t *Topology) ResolveDefaults() {
 			d.Revision = "main"
 		}
 		if a := d.ArgoCD; a != nil {
-			a.Namespace = cmp.Or(a.Namespace, "argocd")
-			a.Project = cmp.Or(a.Project, "default")
-			a.Mode = cmp.Or(a.Mode, "applicationSet")
-			a.Destination = cmp.Or(a.Destination, "name")
+			def := DefaultArgoCD()
+			a.Namespace = cmp.Or(a.Namespace, def.Namespace)
+			a.Project = cmp.Or(a.Project, def.Project)
+			a.Mode = cmp.Or(a.Mode, def.Mode)
+			a.Destination = cmp.Or(a.Destination, def.Destination)
 		}
 		if f := d.Flux; f != nil {
 			f.Namespace = cmp.Or(f.Namespace, "flux-system")
@@ -75,4 +72,22 @@ func (t *Topology) ResolveDefaults() {
 		}
 	}
 	t.buildIndex()
+}
+
+// DefaultArgoCD is the Argo CD configuration of a topology that says
+// nothing of it (the schema's defaults, for a topology built in memory or
+// delivered with --delivery argocd only).
+func DefaultArgoCD() *ArgoCDConfig {
+	return &ArgoCDConfig{Namespace: "argocd", Project: "default", Mode: "applicationSet", Destination: "name"}
+}
+
+// Defaulted reports whether the value at p took a default rather than
+// being written: the source says so when it can tell (a loaded file knows
+// what the user wrote, the schema's defaults included), else whether
+// ResolveDefaults filled it.
+func (t *Topology) Defaulted(p Path) bool {
+	if w, ok := t.Source.(interface{ Written(Path) bool }); ok {
+		return !w.Written(p)
+	}
+	return t.defaulted[p.String()]
 }

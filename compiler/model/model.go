@@ -59,6 +59,8 @@ type Topology struct {
 	// index is built by ResolveDefaults: lookups that every stage repeats
 	// per cluster, which would be quadratic at fleet scale otherwise.
 	index index
+	// defaulted holds the paths of the fields ResolveDefaults filled.
+	defaulted map[string]bool
 }
 
 type index struct {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // EastWestGateway is a mesh's gateway between networks in one cluster:
@@ -83,6 +84,10 @@ type RemoteSecret struct {
 	Mode            string
 	Store           *model.SecretStore
 	Source          model.Path
+	// Why says why the control planes discover the cluster, and Origin is
+	// the line behind it (resolve.Discovery).
+	Why    string
+	Origin resolve.Origin
 }
 
 // ReaderToken is the token of a ServiceAccount of the install in
@@ -156,7 +161,13 @@ func IstiodServiceAccount(cp *model.ControlPlane) string {
 }
 
 // multicluster plans the machinery of meshes spanning clusters for cl.
-func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
+func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
+	t := r.Model
+	// The clusters the control planes here discover, by mesh.
+	discoveries := map[string][]*resolve.Discovery{}
+	for _, d := range r.Discoveries(cl.Name) {
+		discoveries[d.Mesh] = append(discoveries[d.Mesh], d)
+	}
 	// The installs here come ordered by mesh: walk them mesh by mesh,
 	// rather than every mesh of the fleet for every cluster.
 	serving := t.ControlPlanesOfCluster(cl.Name)
@@ -169,6 +180,7 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 		mine := serving[start:end] // this mesh's installs here, local or remote
 		start = end
 		mesh := t.Meshes[mname]
+		facts := r.Mesh(mname)
 		first := mine[0]
 		// The gateways run with the cluster's default revision of the mesh
 		// (the default revision, or the one the default tag points at)
@@ -180,7 +192,7 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 				break
 			}
 		}
-		inDataPlane := slices.Contains(mesh.Clusters(), cl.Name)
+		inDataPlane := slices.Contains(facts.Clusters, cl.Name)
 		exposesHere, webhookOn443 := false, false
 		// The first control plane (by name) exposed through the east-west
 		// gateway that shapes its Service wins.
@@ -210,27 +222,22 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 				}
 			}
 		}
-		if inDataPlane && t.WantsEastWest(mesh) || exposesHere {
+		if inDataPlane && facts.EastWest || exposesHere {
 			source := model.Path{"meshes", mname}
-			if exposesHere && !t.WantsEastWest(mesh) {
+			if exposesHere && !facts.EastWest {
 				source = first.Path().Child("expose")
 			}
 			c.EastWestGateways = append(c.EastWestGateways, &EastWestGateway{
 				Namespace: gatewayCP.Namespace, Mesh: mname, Network: cl.Network, Revision: gatewayCP.Revision,
-				CrossNetwork: t.MultiNetwork(mesh) && t.WantsEastWest(mesh), Remote: gatewayCP.Cluster != cl.Name,
+				CrossNetwork: facts.MultiNetwork && facts.EastWest, Remote: gatewayCP.Cluster != cl.Name,
 				WebhookOn443: webhookOn443, Service: ewService, Source: source,
 			})
 		}
 
-		clusters := mesh.Clusters()
-		external := false
-		for _, cp := range mesh.ControlPlanes {
-			external = external || cp.External
-		}
 		// Secrets and trust matter once a control plane watches a cluster
 		// other than its own: a mesh over several clusters, or any mesh
 		// with an external control plane.
-		if len(clusters) < 2 && !external {
+		if !facts.MultiCluster {
 			continue
 		}
 		mode, store := model.SecretsManual, (*model.SecretStore)(nil)
@@ -238,30 +245,25 @@ func multicluster(t *model.Topology, cl *model.Cluster, c *Cluster) {
 			mode, store = rs.Mode, rs.SecretStore
 		}
 		secretsSource := model.Path{"meshes", mname, "remoteSecrets"}
-		// Each control plane running here discovers every other cluster of
-		// its mesh: its remotes, and the clusters of the other primaries.
+		// A remote secret for each cluster the control planes here
+		// discover (resolve says which, and why).
+		for _, d := range discoveries[mname] {
+			sa := ReaderServiceAccount
+			if d.Config {
+				sa = IstiodServiceAccount(d.ControlPlane)
+			}
+			c.RemoteSecrets = append(c.RemoteSecrets, &RemoteSecret{
+				Config: d.Config, ServiceAccount: sa,
+				Namespace: d.Namespace, ReaderNamespace: readerNamespace(t, mname, d.Discovered),
+				Mesh: mname, Discovered: t.Clusters[d.Discovered],
+				Mode: mode, Store: store, Source: secretsSource,
+				Why: d.Why, Origin: d.Origin,
+			})
+		}
 		seen := map[[2]string]bool{}
 		for _, cp := range mine {
 			if cp.Cluster != cl.Name {
 				continue
-			}
-			for _, other := range clusters {
-				key := [2]string{cp.Namespace, other}
-				if other == cl.Name || seen[key] {
-					continue
-				}
-				seen[key] = true
-				config := cp.External && other == cp.ConfigCluster
-				sa := ReaderServiceAccount
-				if config {
-					sa = IstiodServiceAccount(cp)
-				}
-				c.RemoteSecrets = append(c.RemoteSecrets, &RemoteSecret{
-					Config: config, ServiceAccount: sa,
-					Namespace: cp.Namespace, ReaderNamespace: readerNamespace(t, mname, other),
-					Mesh: mname, Discovered: t.Clusters[other],
-					Mode: mode, Store: store, Source: secretsSource,
-				})
 			}
 			if mesh.Trust != nil && !seen[[2]string{cp.Namespace, "#ca"}] {
 				seen[[2]string{cp.Namespace, "#ca"}] = true

@@ -4,7 +4,12 @@
 // every installer target wraps the same plan, so they cannot disagree on
 // identity or scoping.
 //
-// Import direction: plan imports model and istio; never CUE, never emitters.
+// Plan reads the facts package resolve derived (versions, installs,
+// discoveries, placements, which meshes span clusters or networks) and
+// carries their reasons into what it plans, for explain and graph to print.
+//
+// Import direction: plan imports resolve, model and istio; never CUE, never
+// emitters.
 package plan
 
 import (
@@ -14,6 +19,7 @@ import (
 
 	"meshc.dev/meshc/compiler/istio"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // Labels and annotations meshc puts on what it emits.
@@ -33,6 +39,9 @@ const (
 type Plan struct {
 	Topology string
 	Clusters []*Cluster // ordered by name
+	// Facts are the resolved facts the plan was made from, with their
+	// origins: what explain and graph print beside the plan.
+	Facts *resolve.Topology
 }
 
 // Cluster is the desired state of one cluster.
@@ -87,6 +96,10 @@ type Namespace struct {
 	Annotations map[string]string
 	// Source is the topology path that put the namespace there.
 	Source model.Path
+	// Placement is, for a tenant's namespace in a cluster it is placed
+	// in, the control plane serving it and why; nil otherwise (a system or
+	// CNI namespace, or one holding a tenant's mTLS override for istiod).
+	Placement *resolve.Placement
 }
 
 // ControlPlane is one install of a control plane in a cluster: istiod
@@ -94,9 +107,14 @@ type Namespace struct {
 // which injects and validates through the istiod it points at.
 type ControlPlane struct {
 	*model.ControlPlane
-	Remote  bool
-	MeshID  string
-	Version istio.Version
+	// Install is what the control plane installs here, and Remote is set
+	// for the remote profile.
+	Install resolve.InstallKind
+	// InstallOrigin is the line that puts it here.
+	InstallOrigin resolve.Origin
+	Remote        bool
+	MeshID        string
+	Version       istio.Version
 	// Profile is the configuration profile the user asked for, or empty.
 	Profile string
 	// Values is the complete Helm values tree: what meshc computes, with
@@ -116,13 +134,17 @@ type PeerAuth struct {
 	Source    model.Path
 }
 
-// Build plans every cluster of a checked topology.
-func Build(t *model.Topology) *Plan {
-	p := &Plan{Topology: t.Metadata.Name}
+// Build resolves a checked topology and plans every cluster; see Resolved.
+func Build(t *model.Topology) *Plan { return Resolved(resolve.Resolve(t)) }
+
+// Resolved plans every cluster of a checked, resolved topology.
+func Resolved(r *resolve.Topology) *Plan {
+	t := r.Model
+	p := &Plan{Topology: t.Metadata.Name, Facts: r}
 	tenantsByCluster := map[string][]*model.Tenant{}
 	for _, name := range model.SortedKeys(t.Tenants) {
 		tn := t.Tenants[name]
-		for _, cl := range t.TenantClusters(tn) {
+		for _, cl := range r.TenantClusters(tn) {
 			tenantsByCluster[cl] = append(tenantsByCluster[cl], tn)
 		}
 	}
@@ -135,10 +157,10 @@ func Build(t *model.Topology) *Plan {
 			continue
 		}
 		var own []string
-		for _, cl := range t.TenantClusters(tn) {
+		for _, cl := range r.TenantClusters(tn) {
 			// ClusterID is where istiod reads policy: its own cluster, or an
 			// external control plane's config cluster.
-			if placement, _ := t.PlaceTenant(tn, cl); placement.ControlPlane != nil && placement.ControlPlane.ClusterID() != cl &&
+			if placement := r.Placement(tn, cl); placement.ControlPlane != nil && placement.ControlPlane.ClusterID() != cl &&
 				!slices.Contains(own, placement.ControlPlane.ClusterID()) {
 				own = append(own, placement.ControlPlane.ClusterID())
 				remoteOverrides[placement.ControlPlane.ClusterID()] = append(remoteOverrides[placement.ControlPlane.ClusterID()], tn)
@@ -146,7 +168,7 @@ func Build(t *model.Topology) *Plan {
 		}
 	}
 	for _, name := range model.SortedKeys(t.Clusters) {
-		p.Clusters = append(p.Clusters, buildCluster(t, t.Clusters[name], tenantsByCluster[name], remoteOverrides))
+		p.Clusters = append(p.Clusters, buildCluster(r, t.Clusters[name], tenantsByCluster[name], remoteOverrides))
 	}
 	return p
 }
@@ -160,18 +182,22 @@ func tenantPeerAuth(tn *model.Tenant, ns string) *PeerAuth {
 
 // buildCluster plans one cluster; tenants are those with namespaces in it,
 // ordered by name.
-func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant, remoteOverrides map[string][]*model.Tenant) *Cluster {
+func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenant, remoteOverrides map[string][]*model.Tenant) *Cluster {
+	t := r.Model
 	c := &Cluster{Name: cl.Name, Platform: cl.Platform, Network: cl.Network}
 	namespaces := map[string]*Namespace{}
 	peerAuths := map[[2]string]*PeerAuth{}
 
-	for _, mcp := range t.ControlPlanesOfCluster(cl.Name) {
+	for _, in := range r.Installs(cl.Name) {
+		mcp := in.ControlPlane
 		mesh := t.Meshes[mcp.Mesh]
 		cp := &ControlPlane{
 			ControlPlane:       mcp,
-			Remote:             mcp.Cluster != cl.Name,
+			Install:            in.Kind,
+			InstallOrigin:      in.Origin,
+			Remote:             in.Kind == resolve.InstallRemote,
 			MeshID:             mesh.MeshID,
-			Version:            mustVersion(mcp.Version),
+			Version:            r.Version(mcp).Parsed,
 			Profile:            mcp.Profile,
 			DiscoverySelectors: mesh.DiscoveryLabel,
 		}
@@ -263,7 +289,7 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 
 	for _, tn := range tenants {
 		tname := tn.Name
-		placement, _ := t.PlaceTenant(tn, cl.Name)
+		placement := r.Placement(tn, cl.Name)
 		mesh := t.Meshes[tn.Mesh]
 		for i, ns := range tn.Namespaces {
 			labels := maps.Clone(tn.Labels)
@@ -275,7 +301,7 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 			maps.Copy(labels, mesh.DiscoveryLabel)
 			labels[LabelRev] = placement.Revision
 			path := model.Path{"tenants", tname, "namespaces", i}
-			namespaces[ns] = &Namespace{Name: ns, Role: RoleTenant, Mesh: mesh.Name, Labels: labels, Source: path}
+			namespaces[ns] = &Namespace{Name: ns, Role: RoleTenant, Mesh: mesh.Name, Labels: labels, Source: path, Placement: placement}
 			// istiod reads policy from its own cluster only: a tenant's
 			// override in a remote cluster goes to the control plane's.
 			if tn.MTLS != "" && placement.ControlPlane.ClusterID() == cl.Name {
@@ -301,7 +327,7 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 		}
 	}
 
-	multicluster(t, cl, c)
+	multicluster(r, cl, c)
 
 	for _, name := range model.SortedKeys(namespaces) {
 		c.Namespaces = append(c.Namespaces, namespaces[name])
@@ -313,15 +339,6 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 		c.PeerAuths = append(c.PeerAuths, peerAuths[k])
 	}
 	return c
-}
-
-// mustVersion parses a version the checks have already accepted.
-func mustVersion(s string) istio.Version {
-	v, err := istio.ParseVersion(s)
-	if err != nil {
-		panic("plan: unchecked version " + s)
-	}
-	return v
 }
 
 // HostingControlPlane is the control plane that runs in an external

@@ -608,7 +608,9 @@ func TestBuildOrdersAndIsDeterministic(t *testing.T) {
 		return topo
 	}
 	a, b := build(t, mk()), build(t, mk())
-	if !reflect.DeepEqual(a, b) {
+	// The facts the plans were made from index by pointer: compare what
+	// was planned.
+	if a.Topology != b.Topology || !reflect.DeepEqual(a.Clusters, b.Clusters) {
 		t.Error("two builds of one topology differ")
 	}
 	var names []string

@@ -1,0 +1,380 @@
+// Package resolve derives, once, the facts about a topology that later
+// stages share, each with its origin: the topology path that set it, or the
+// rule that derived it and the paths the rule read, and whether the value
+// was defaulted. Check judges these facts, plan turns them into
+// per-cluster state carrying the same reasons, and explain and graph print
+// those reasons: none of them derives a fact again.
+//
+// The facts: each control plane's Istio version, parsed; the installs in
+// each cluster and their kind (istiod, the remote profile, an external
+// istiod); which meshes span clusters or networks and get east-west
+// gateways; who discovers whom and why; and where each tenant's namespaces
+// land in each cluster. Resolve runs on unchecked input too (check judges
+// its facts), so it never assumes a reference resolves.
+//
+// Every index is built in one pass over the fleet: resolving is linear in
+// the number of clusters, control planes and tenants.
+//
+// Import direction: resolve imports model and istio only.
+package resolve
+
+import (
+	"fmt"
+	"slices"
+
+	"meshc.dev/meshc/compiler/istio"
+	"meshc.dev/meshc/compiler/model"
+)
+
+// Origin says where a fact comes from.
+type Origin struct {
+	// Path is the topology path that set the value, or that the rule
+	// deriving it read.
+	Path model.Path
+	// Rule names the rule that derived the value; empty when the user
+	// wrote it at Path (or it defaulted there).
+	Rule string
+	// Defaulted is set when nothing was written at Path: the value is its
+	// default.
+	Defaulted bool
+}
+
+// Topology is a topology with its facts resolved.
+type Topology struct {
+	Model *model.Topology
+
+	versions     map[*model.ControlPlane]Version
+	meshes       map[string]*Mesh
+	installs     map[string][]*Install   // by cluster, ordered by mesh then name
+	discoveries  map[string][]*Discovery // by the cluster istiod runs in
+	discoveredBy map[[2]string]bool      // mesh, cluster watched from another cluster
+	placements   map[*model.Tenant]map[string]*Placement
+	tenantCls    map[*model.Tenant][]string
+}
+
+// Version is a control plane's Istio release: as written (after
+// defaulting), parsed once, and where it was written.
+type Version struct {
+	Text string
+	// Parsed is the release; valid only when Err is nil.
+	Parsed istio.Version
+	Err    error
+	Origin Origin
+}
+
+// Mesh holds the facts about one mesh.
+type Mesh struct {
+	*model.Mesh
+	// Clusters are where its workloads run: where its control planes run
+	// (unless external) and their remotes, sorted.
+	Clusters []string
+	// Primaries are where its control planes run, hosting clusters of
+	// external ones included, sorted: each is a CA of its own.
+	Primaries []string
+	// Networks are the networks of Clusters, sorted ("" for a cluster
+	// without one, or one the topology does not define).
+	Networks []string
+	// External is set when one of its control planes is external.
+	External bool
+	// MultiCluster is set when a control plane watches a cluster other
+	// than its own: the mesh has several clusters, or an external control
+	// plane. Remote secrets and a shared root of trust matter then.
+	MultiCluster bool
+	// MultiNetwork is set when Clusters span more than one network.
+	MultiNetwork bool
+	// EastWest is set when the mesh's clusters get east-west gateways: as
+	// the user says, else when the mesh spans networks.
+	EastWest       bool
+	EastWestOrigin Origin
+}
+
+// InstallKind is what a control plane installs in a cluster.
+type InstallKind string
+
+// Install kinds.
+const (
+	InstallIstiod   InstallKind = "istiod"   // istiod runs here and serves this cluster
+	InstallRemote   InstallKind = "remote"   // the remote profile, pointing at istiod elsewhere
+	InstallExternal InstallKind = "external" // an external istiod hosted here, serving other clusters
+)
+
+// Install is a control plane installed in a cluster.
+type Install struct {
+	ControlPlane *model.ControlPlane
+	Cluster      string
+	Kind         InstallKind
+	// Origin is the line that puts it here: the control plane's cluster,
+	// or its remotes entry.
+	Origin Origin
+}
+
+// Discovery is a control plane watching another cluster of its mesh with
+// that cluster's credentials.
+type Discovery struct {
+	Mesh string
+	// ControlPlane is the first control plane of the mesh running in
+	// Cluster's Namespace: the remote secret there serves all of them.
+	ControlPlane *model.ControlPlane
+	Cluster      string
+	Namespace    string
+	Discovered   string
+	// Config is set when Discovered is an external control plane's config
+	// cluster: istiod reads the mesh's configuration from it.
+	Config bool
+	// Why says why the control plane discovers Discovered; Origin is the
+	// line behind it.
+	Why    string
+	Origin Origin
+}
+
+// Placement is where a tenant's namespaces land in one cluster.
+type Placement struct {
+	model.Placement
+	// Candidates are the control planes that could serve the tenant;
+	// exactly one when ControlPlane is set.
+	Candidates []*model.ControlPlane
+	// Why says why ControlPlane serves the tenant here; Origins are the
+	// lines behind it (a ControlPlane's serving line last).
+	Why     string
+	Origins []Origin
+	// RevisionDefined is where the control plane defines the revision the
+	// namespaces carry: its revision, or one of its tags (RevisionIs says
+	// which: "the revision" or "a revision tag").
+	RevisionDefined Origin
+	RevisionIs      string
+}
+
+// Resolve derives the facts of t, which has had its defaults resolved.
+func Resolve(t *model.Topology) *Topology {
+	r := &Topology{
+		Model:        t,
+		versions:     map[*model.ControlPlane]Version{},
+		meshes:       map[string]*Mesh{},
+		installs:     map[string][]*Install{},
+		discoveries:  map[string][]*Discovery{},
+		discoveredBy: map[[2]string]bool{},
+		placements:   map[*model.Tenant]map[string]*Placement{},
+		tenantCls:    map[*model.Tenant][]string{},
+	}
+	for _, cp := range t.ControlPlanes() {
+		r.versions[cp] = r.version(cp)
+	}
+	for _, name := range model.SortedKeys(t.Meshes) {
+		r.meshes[name] = r.mesh(t.Meshes[name])
+	}
+	for _, cluster := range model.SortedKeys(t.Clusters) {
+		for _, cp := range t.ControlPlanesOfCluster(cluster) {
+			r.installs[cluster] = append(r.installs[cluster], install(cp, cluster))
+		}
+	}
+	for _, name := range model.SortedKeys(t.Meshes) {
+		r.discover(r.meshes[name])
+	}
+	for _, name := range model.SortedKeys(t.Tenants) {
+		tn := t.Tenants[name]
+		clusters := t.TenantClusters(tn)
+		r.tenantCls[tn] = clusters
+		byCluster := map[string]*Placement{}
+		for _, cl := range clusters {
+			byCluster[cl] = r.place(tn, cl)
+		}
+		r.placements[tn] = byCluster
+	}
+	return r
+}
+
+// Version is cp's Istio release.
+func (r *Topology) Version(cp *model.ControlPlane) Version { return r.versions[cp] }
+
+// Mesh is the facts about the mesh called name, or nil.
+func (r *Topology) Mesh(name string) *Mesh { return r.meshes[name] }
+
+// Installs are the control planes installed in cluster, ordered by mesh
+// then name. The slice is shared: callers must not modify it.
+func (r *Topology) Installs(cluster string) []*Install { return r.installs[cluster] }
+
+// Discoveries are the clusters the control planes running in cluster
+// watch, ordered by mesh, control plane, then the mesh's clusters. The
+// slice is shared: callers must not modify it.
+func (r *Topology) Discoveries(cluster string) []*Discovery { return r.discoveries[cluster] }
+
+// DiscoveredFromElsewhere reports whether a control plane of mesh running
+// in another cluster watches cluster.
+func (r *Topology) DiscoveredFromElsewhere(mesh, cluster string) bool {
+	return r.discoveredBy[[2]string{mesh, cluster}]
+}
+
+// TenantClusters are the clusters tn's namespaces are created in (see
+// model.TenantClusters).
+func (r *Topology) TenantClusters(tn *model.Tenant) []string { return r.tenantCls[tn] }
+
+// Placement is where tn's namespaces land in cluster, one of its
+// TenantClusters; nil for another cluster.
+func (r *Topology) Placement(tn *model.Tenant, cluster string) *Placement {
+	return r.placements[tn][cluster]
+}
+
+// version parses cp's release and finds where it was written: on the
+// control plane, on its mesh, or in the fleet's defaults.
+func (r *Topology) version(cp *model.ControlPlane) Version {
+	t := r.Model
+	v := Version{Text: cp.Version}
+	switch {
+	case !t.Defaulted(cp.Path().Child("version")):
+		v.Origin = Origin{Path: cp.Path().Child("version")}
+	case !t.Defaulted(model.Path{"meshes", cp.Mesh, "version"}):
+		v.Origin = Origin{Path: model.Path{"meshes", cp.Mesh, "version"}}
+	case t.Defaults.Istio.Version != "":
+		v.Origin = Origin{Path: model.Path{"defaults", "istio", "version"}}
+	default:
+		v.Origin = Origin{Path: model.Path{"meshes", cp.Mesh}, Defaulted: true}
+	}
+	v.Parsed, v.Err = istio.ParseVersion(cp.Version)
+	return v
+}
+
+func (r *Topology) mesh(m *model.Mesh) *Mesh {
+	t := r.Model
+	out := &Mesh{Mesh: m, Clusters: m.Clusters(), Primaries: m.PrimaryClusters()}
+	for _, c := range out.Clusters {
+		if cl := t.Clusters[c]; cl != nil {
+			out.Networks = append(out.Networks, cl.Network)
+		}
+	}
+	slices.Sort(out.Networks)
+	out.Networks = slices.Compact(out.Networks)
+	for _, cp := range m.ControlPlanes {
+		out.External = out.External || cp.External
+	}
+	path := model.Path{"meshes", m.Name}
+	out.MultiCluster = len(out.Clusters) > 1 || out.External
+	out.MultiNetwork = len(out.Networks) > 1
+	if m.EastWestGateways != nil {
+		out.EastWest = *m.EastWestGateways
+		out.EastWestOrigin = Origin{Path: path.Child("eastWestGateways")}
+	} else {
+		out.EastWest = out.MultiNetwork
+		out.EastWestOrigin = Origin{Path: path, Rule: "the mesh spans networks", Defaulted: true}
+	}
+	return out
+}
+
+func install(cp *model.ControlPlane, cluster string) *Install {
+	in := &Install{ControlPlane: cp, Cluster: cluster, Kind: InstallIstiod, Origin: Origin{Path: cp.Path().Child("cluster")}}
+	switch {
+	case cp.Cluster != cluster:
+		in.Kind = InstallRemote
+		in.Origin = Origin{Path: cp.Path().Child("remotes", slices.Index(cp.Remotes, cluster))}
+	case cp.External:
+		in.Kind = InstallExternal
+	}
+	return in
+}
+
+// discover finds who discovers whom in mesh m: each control plane watches
+// every other cluster of its mesh (its remotes, and the clusters of the
+// other primaries), with one remote secret per system namespace.
+func (r *Topology) discover(m *Mesh) {
+	if !m.MultiCluster {
+		return // a single-cluster mesh discovers no other cluster
+	}
+	seen := map[[3]string]bool{}
+	for _, cp := range m.ControlPlaneList() {
+		for _, other := range m.Clusters {
+			key := [3]string{cp.Cluster, cp.Namespace, other}
+			if other == cp.Cluster || seen[key] {
+				continue
+			}
+			seen[key] = true
+			d := &Discovery{
+				Mesh: m.Name, ControlPlane: cp, Cluster: cp.Cluster, Namespace: cp.Namespace, Discovered: other,
+				Config: cp.External && other == cp.ConfigCluster,
+			}
+			d.Why, d.Origin = m.discoveryCause(cp.Cluster, cp.Namespace, other)
+			r.discoveries[cp.Cluster] = append(r.discoveries[cp.Cluster], d)
+			r.discoveredBy[[2]string{m.Name, other}] = true
+		}
+	}
+}
+
+// discoveryCause says why the control planes of the mesh in cluster's
+// namespace discover cluster other: a remote of theirs, or a cluster where
+// another control plane of the mesh runs or installs.
+func (m *Mesh) discoveryCause(cluster, namespace, other string) (string, Origin) {
+	cps := m.ControlPlaneList()
+	for _, cp := range cps {
+		if cp.Cluster == cluster && cp.Namespace == namespace {
+			if i := slices.Index(cp.Remotes, other); i >= 0 {
+				what := "a remote"
+				if cp.External && cp.ConfigCluster == other {
+					what = "the config cluster"
+				}
+				return fmt.Sprintf("%s is %s of control plane %s", other, what, cp.Name), Origin{Path: cp.Path().Child("remotes", i)}
+			}
+		}
+	}
+	for _, cp := range cps {
+		if cp.Cluster == other && !cp.External {
+			return fmt.Sprintf("%s runs control plane %s of the same mesh", other, cp.Name), Origin{Path: cp.Path().Child("cluster")}
+		}
+		if i := slices.Index(cp.Remotes, other); i >= 0 {
+			return fmt.Sprintf("%s is a remote of control plane %s of the same mesh", other, cp.Name), Origin{Path: cp.Path().Child("remotes", i)}
+		}
+	}
+	return other + " is in mesh " + m.Name, Origin{Path: model.Path{"meshes", m.Name}}
+}
+
+// place picks the control plane serving tn in cluster (model.PlaceTenant's
+// rule) and says why that one.
+func (r *Topology) place(tn *model.Tenant, cluster string) *Placement {
+	pl, candidates := r.Model.PlaceTenant(tn, cluster)
+	p := &Placement{Placement: pl, Candidates: candidates}
+	cp := pl.ControlPlane
+	if cp == nil {
+		p.Why = fmt.Sprintf("no single control plane of mesh %s serves cluster %s", tn.Mesh, cluster)
+		return p
+	}
+	base := model.Path{"tenants", tn.Name}
+	switch all := r.Model.ControlPlanesIn(tn.Mesh, cluster); {
+	case tn.ControlPlane != "":
+		p.Why = fmt.Sprintf("serves it in %s: the tenant names control plane %s", cluster, cp.Name)
+		p.Origins = []Origin{{Path: base.Child("controlPlane")}}
+	case tn.Revision != "" && len(all) > 1:
+		rev, tag := revisionOrigin(cp, tn.Revision)
+		what := "revision"
+		if tag {
+			what = "revision tag"
+		}
+		p.Why = fmt.Sprintf("serves it in %s: of the %d control planes of mesh %s there, it is the one whose %s is %s, the tenant's revision",
+			cluster, len(all), tn.Mesh, what, tn.Revision)
+		p.Origins = []Origin{{Path: base.Child("revision")}, rev}
+	default:
+		p.Why = fmt.Sprintf("serves it in %s: it is mesh %s's only control plane serving that cluster", cluster, tn.Mesh)
+	}
+	p.Origins = append(p.Origins, ServesOrigin(cp, cluster))
+	var tag bool
+	p.RevisionDefined, tag = revisionOrigin(cp, pl.Revision)
+	p.RevisionIs = "the revision"
+	if tag {
+		p.RevisionIs = "a revision tag"
+	}
+	return p
+}
+
+// ServesOrigin is the line that makes cp serve cluster: where it runs, or
+// its remotes entry.
+func ServesOrigin(cp *model.ControlPlane, cluster string) Origin {
+	if i := slices.Index(cp.Remotes, cluster); i >= 0 {
+		return Origin{Path: cp.Path().Child("remotes", i)}
+	}
+	return Origin{Path: cp.Path().Child("cluster")}
+}
+
+// revisionOrigin is where rev is defined on cp: its revision, or one of
+// its tags (tag is set then).
+func revisionOrigin(cp *model.ControlPlane, rev string) (o Origin, tag bool) {
+	if i := slices.Index(cp.Tags, rev); i >= 0 && rev != cp.Revision {
+		return Origin{Path: cp.Path().Child("tags", i)}, true
+	}
+	return Origin{Path: cp.Path().Child("revision")}, false
+}

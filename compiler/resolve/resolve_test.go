@@ -1,0 +1,214 @@
+package resolve_test
+
+import (
+	"slices"
+	"testing"
+
+	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/resolve"
+)
+
+// fleet is an in-memory topology: mesh "shop" with a primary in east
+// managing remote west and a primary in north (multi-primary, two
+// networks), an external control plane of mesh "ext" hosted in ops, and a
+// single-cluster mesh "solo" with a stable and a canary control plane.
+func fleet() *model.Topology {
+	t := &model.Topology{
+		Metadata: model.Metadata{Name: "fleet"},
+		Defaults: model.Defaults{Istio: model.IstioDefaults{Version: "1.27.3"}},
+		Networks: map[string]model.Network{"n1": {}, "n2": {}},
+		Clusters: map[string]*model.Cluster{
+			"east": {Network: "n1"}, "west": {Network: "n2"}, "north": {Network: "n1"},
+			"ops": {}, "cfg": {}, "solo": {},
+		},
+		Meshes: map[string]*model.Mesh{
+			"shop": {Version: "1.28.2", ControlPlanes: map[string]*model.ControlPlane{
+				"a": {Cluster: "east", Remotes: []string{"west"}, Version: "1.28.2"}, // written, equal to the mesh's
+				"b": {Cluster: "north"},
+			}},
+			"ext": {ControlPlanes: map[string]*model.ControlPlane{
+				"x": {Cluster: "ops", External: true, ConfigCluster: "cfg", Remotes: []string{"cfg"}, Namespace: "external-istiod"},
+			}},
+			"solo": {ControlPlanes: map[string]*model.ControlPlane{
+				"stable": {Cluster: "solo", Tags: []string{"prod"}},
+				"canary": {Cluster: "solo", Version: "1.28.2"},
+			}},
+		},
+		Tenants: map[string]*model.Tenant{
+			"web":  {Mesh: "shop", Namespaces: []string{"web"}},
+			"pay":  {Mesh: "solo", Revision: "prod", Namespaces: []string{"pay"}},
+			"lab":  {Mesh: "solo", ControlPlane: "canary", Namespaces: []string{"lab"}},
+			"none": {Mesh: "solo", Clusters: []string{"east"}, Namespaces: []string{"none"}},
+		},
+	}
+	t.ResolveDefaults()
+	return t
+}
+
+func TestVersionsParsedOnceWithWhereWritten(t *testing.T) {
+	r := resolve.Resolve(fleet())
+	cp := func(mesh, name string) *model.ControlPlane { return r.Model.Meshes[mesh].ControlPlanes[name] }
+	for _, tc := range []struct {
+		cp        *model.ControlPlane
+		version   string
+		origin    string
+		defaulted bool
+	}{
+		// Written on the control plane, though equal to the mesh's: the
+		// origin is where it was written, not a guess from the values.
+		{cp("shop", "a"), "1.28.2", "meshes.shop.controlPlanes.a.version", false},
+		{cp("shop", "b"), "1.28.2", "meshes.shop.version", false},
+		{cp("solo", "stable"), "1.27.3", "defaults.istio.version", false},
+		{cp("solo", "canary"), "1.28.2", "meshes.solo.controlPlanes.canary.version", false},
+	} {
+		v := r.Version(tc.cp)
+		if v.Err != nil || v.Parsed.String() != tc.version || v.Text != tc.version {
+			t.Errorf("%s: version %+v, want %s", tc.cp.Name, v, tc.version)
+		}
+		if v.Origin.Path.String() != tc.origin || v.Origin.Defaulted != tc.defaulted {
+			t.Errorf("%s: origin %+v, want %s", tc.cp.Name, v.Origin, tc.origin)
+		}
+	}
+
+	// Nowhere written: the mesh is blamed, and the version does not parse
+	// (check reports it; nothing panics).
+	topo := fleet()
+	topo.Defaults.Istio.Version = ""
+	topo.Meshes["solo"].Version = ""
+	topo.Meshes["solo"].ControlPlanes["stable"].Version = ""
+	topo.ResolveDefaults()
+	v := resolve.Resolve(topo).Version(topo.Meshes["solo"].ControlPlanes["stable"])
+	if v.Err == nil || v.Origin.Path.String() != "meshes.solo" || !v.Origin.Defaulted {
+		t.Errorf("unset version: %+v", v)
+	}
+}
+
+func TestMeshFacts(t *testing.T) {
+	r := resolve.Resolve(fleet())
+	shop, ext, solo := r.Mesh("shop"), r.Mesh("ext"), r.Mesh("solo")
+	if !slices.Equal(shop.Clusters, []string{"east", "north", "west"}) || !slices.Equal(shop.Primaries, []string{"east", "north"}) {
+		t.Errorf("shop clusters %v primaries %v", shop.Clusters, shop.Primaries)
+	}
+	if !shop.MultiCluster || !shop.MultiNetwork || !shop.EastWest || shop.EastWestOrigin.Rule == "" || !shop.EastWestOrigin.Defaulted {
+		t.Errorf("shop spans clusters and networks: %+v", shop)
+	}
+	// One data-plane cluster, but an external control plane watches it.
+	if !ext.MultiCluster || !ext.External || ext.MultiNetwork || ext.EastWest {
+		t.Errorf("ext: %+v", ext)
+	}
+	if solo.MultiCluster || solo.EastWest {
+		t.Errorf("solo is one cluster: %+v", solo)
+	}
+
+	topo := fleet()
+	off := false
+	topo.Meshes["shop"].EastWestGateways = &off
+	shop = resolve.Resolve(topo).Mesh("shop")
+	if shop.EastWest || shop.EastWestOrigin.Path.String() != "meshes.shop.eastWestGateways" || shop.EastWestOrigin.Rule != "" {
+		t.Errorf("eastWestGateways: false is the user's: %+v", shop.EastWestOrigin)
+	}
+}
+
+func TestInstalls(t *testing.T) {
+	r := resolve.Resolve(fleet())
+	kinds := func(cluster string) []string {
+		var out []string
+		for _, in := range r.Installs(cluster) {
+			out = append(out, in.ControlPlane.Name+":"+string(in.Kind)+"@"+in.Origin.Path.String())
+		}
+		return out
+	}
+	for cluster, want := range map[string][]string{
+		"east": {"a:istiod@meshes.shop.controlPlanes.a.cluster"},
+		"west": {"a:remote@meshes.shop.controlPlanes.a.remotes[0]"},
+		"ops":  {"x:external@meshes.ext.controlPlanes.x.cluster"},
+		"cfg":  {"x:remote@meshes.ext.controlPlanes.x.remotes[0]"},
+		"solo": {"canary:istiod@meshes.solo.controlPlanes.canary.cluster", "stable:istiod@meshes.solo.controlPlanes.stable.cluster"},
+	} {
+		if got := kinds(cluster); !slices.Equal(got, want) {
+			t.Errorf("%s installs %v, want %v", cluster, got, want)
+		}
+	}
+}
+
+func TestDiscoveries(t *testing.T) {
+	r := resolve.Resolve(fleet())
+	got := map[string][]string{}
+	for _, cluster := range []string{"east", "north", "west", "ops", "cfg", "solo"} {
+		for _, d := range r.Discoveries(cluster) {
+			got[cluster] = append(got[cluster], d.Namespace+"->"+d.Discovered+": "+d.Why+" @"+d.Origin.Path.String())
+		}
+	}
+	want := map[string][]string{
+		"east": {
+			"istio-system->north: north runs control plane b of the same mesh @meshes.shop.controlPlanes.b.cluster",
+			"istio-system->west: west is a remote of control plane a @meshes.shop.controlPlanes.a.remotes[0]",
+		},
+		"north": {
+			"istio-system->east: east runs control plane a of the same mesh @meshes.shop.controlPlanes.a.cluster",
+			"istio-system->west: west is a remote of control plane a of the same mesh @meshes.shop.controlPlanes.a.remotes[0]",
+		},
+		"ops": {"external-istiod->cfg: cfg is the config cluster of control plane x @meshes.ext.controlPlanes.x.remotes[0]"},
+	}
+	for _, c := range model.SortedKeys(want) {
+		if !slices.Equal(got[c], want[c]) {
+			t.Errorf("%s discovers\n  %q\nwant\n  %q", c, got[c], want[c])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("discoveries in %v, want only in %v", model.SortedKeys(got), model.SortedKeys(want))
+	}
+	if d := r.Discoveries("ops")[0]; !d.Config {
+		t.Error("ops reads its configuration from cfg")
+	}
+	for _, tc := range []struct {
+		mesh, cluster string
+		want          bool
+	}{{"shop", "west", true}, {"shop", "east", true}, {"ext", "cfg", true}, {"ext", "ops", false}, {"solo", "solo", false}} {
+		if got := r.DiscoveredFromElsewhere(tc.mesh, tc.cluster); got != tc.want {
+			t.Errorf("DiscoveredFromElsewhere(%s, %s) = %v", tc.mesh, tc.cluster, got)
+		}
+	}
+}
+
+func TestPlacements(t *testing.T) {
+	r := resolve.Resolve(fleet())
+	tn := r.Model.Tenants
+	origins := func(p *resolve.Placement) []string {
+		var out []string
+		for _, o := range p.Origins {
+			out = append(out, o.Path.String())
+		}
+		return out
+	}
+	// A tag picks the control plane among two in the cluster.
+	pay := r.Placement(tn["pay"], "solo")
+	if pay.ControlPlane.Name != "stable" || pay.Revision != "prod" ||
+		pay.Why != "serves it in solo: of the 2 control planes of mesh solo there, it is the one whose revision tag is prod, the tenant's revision" ||
+		!slices.Equal(origins(pay), []string{"tenants.pay.revision", "meshes.solo.controlPlanes.stable.tags[0]", "meshes.solo.controlPlanes.stable.cluster"}) ||
+		pay.RevisionDefined.Path.String() != "meshes.solo.controlPlanes.stable.tags[0]" || pay.RevisionIs != "a revision tag" {
+		t.Errorf("pay: %+v %v", pay, origins(pay))
+	}
+	lab := r.Placement(tn["lab"], "solo")
+	if lab.ControlPlane.Name != "canary" || lab.Revision != "canary" ||
+		!slices.Equal(origins(lab), []string{"tenants.lab.controlPlane", "meshes.solo.controlPlanes.canary.cluster"}) ||
+		lab.RevisionIs != "the revision" {
+		t.Errorf("lab: %+v %v", lab, origins(lab))
+	}
+	// The mesh's only control plane serving a remote.
+	web := r.Placement(tn["web"], "west")
+	if web.ControlPlane.Name != "a" || !slices.Equal(origins(web), []string{"meshes.shop.controlPlanes.a.remotes[0]"}) {
+		t.Errorf("web in west: %+v %v", web, origins(web))
+	}
+	if got := r.TenantClusters(tn["web"]); !slices.Equal(got, []string{"east", "north", "west"}) {
+		t.Errorf("web clusters %v", got)
+	}
+	// Not servable: no control plane, candidates for check to report.
+	none := r.Placement(tn["none"], "east")
+	if none.ControlPlane != nil || len(none.Candidates) != 0 {
+		t.Errorf("none: %+v", none)
+	}
+	if r.Placement(tn["web"], "solo") != nil {
+		t.Error("web has no namespaces in solo")
+	}
+}
