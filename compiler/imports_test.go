@@ -30,7 +30,7 @@ var allowedImports = map[string][]string{
 	"compiler/output":    {"compiler/render"},
 	"compiler/delivery":  {"compiler/emit", "compiler/model"},
 	"compiler/diff":      {"compiler/render"},
-	"compiler/explain":   {"compiler/diag", "compiler/emit", "compiler/model", "compiler/plan", "compiler/render"},
+	"compiler/explain":   {"compiler/diag", "compiler/emit", "compiler/model", "compiler/plan", "compiler/render", "compiler/resolve"},
 	"compiler/graph":     {"compiler/model", "compiler/plan"},
 	"compiler": {"compiler/charts", "compiler/check", "compiler/delivery", "compiler/diag", "compiler/emit", "compiler/load",
 		"compiler/model", "compiler/plan", "compiler/render", "compiler/resolve", "compiler/secret", "compiler/verify"},

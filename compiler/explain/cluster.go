@@ -61,8 +61,8 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		c.ControlPlanes = append(c.ControlPlanes, x.controlPlane(name, cp))
 	}
 	for _, m := range model.SortedKeys(x.topo.Meshes) {
-		mesh := x.topo.Meshes[m]
-		if slices.Contains(mesh.Clusters(), name) || slices.Contains(mesh.PrimaryClusters(), name) {
+		mesh := x.facts.Mesh(m)
+		if slices.Contains(mesh.Clusters, name) || slices.Contains(mesh.Primaries, name) {
 			c.Meshes = append(c.Meshes, x.meshFact(name, mesh))
 		}
 	}

@@ -26,6 +26,7 @@ import (
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
 	"meshc.dev/meshc/compiler/render"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // Input is a compiled topology: the parts of a compiler.Result, and the
@@ -152,6 +153,7 @@ func asFilePath(s string) (string, bool) {
 type explainer struct {
 	in      Input
 	topo    *model.Topology
+	facts   *resolve.Topology // the facts the plan was made from
 	lines   [][]byte
 	plans   map[string]*plan.Cluster
 	emitted map[string]*emit.Cluster
@@ -174,7 +176,7 @@ type objRec struct {
 
 func newExplainer(in Input) *explainer {
 	x := &explainer{
-		in: in, topo: in.Topology,
+		in: in, topo: in.Topology, facts: in.Plan.Facts,
 		plans: map[string]*plan.Cluster{}, emitted: map[string]*emit.Cluster{}, objects: map[string][]*objRec{},
 	}
 	if in.Source != nil {

@@ -7,16 +7,17 @@ import (
 
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // Facts about the plan's entities, shared by cluster, namespace and object
 // answers so that each says the same thing the same way.
 
-// Install kinds of a control plane in a cluster.
+// Install kinds of a control plane in a cluster (resolve.InstallKind).
 const (
-	InstallIstiod   = "istiod"   // istiod runs here and serves this cluster
-	InstallRemote   = "remote"   // the remote profile, pointing at istiod elsewhere
-	InstallExternal = "external" // an external istiod hosted here, serving other clusters
+	InstallIstiod   = string(resolve.InstallIstiod)
+	InstallRemote   = string(resolve.InstallRemote)
+	InstallExternal = string(resolve.InstallExternal)
 )
 
 // ControlPlane is a control plane installed in a cluster.
@@ -36,44 +37,32 @@ type ControlPlane struct {
 	Sources       []Ref  `json:"sources,omitempty"`
 }
 
-func installKind(cp *plan.ControlPlane) string {
-	switch {
-	case cp.Remote:
-		return InstallRemote
-	case cp.External:
-		return InstallExternal
-	}
-	return InstallIstiod
-}
-
 func (x *explainer) controlPlane(cluster string, cp *plan.ControlPlane) ControlPlane {
 	out := ControlPlane{
-		Name: cp.Name, Mesh: cp.Mesh, Install: installKind(cp), Revision: cp.Revision, Tags: cp.Tags,
+		Name: cp.Name, Mesh: cp.Mesh, Install: string(cp.Install), Revision: cp.Revision, Tags: cp.Tags,
 		Version: cp.Version.String(), Namespace: cp.Namespace, Profile: cp.Profile, IstiodCluster: cp.Cluster,
 	}
 	ident := fmt.Sprintf("revision %s, Istio %s, namespace %s", cp.Revision, out.Version, cp.Namespace)
 	if len(cp.Tags) > 0 {
 		ident += ", tags " + strings.Join(cp.Tags, ", ")
 	}
-	switch out.Install {
-	case InstallRemote:
-		i := slices.Index(cp.Remotes, cluster)
+	out.Sources = x.refs(cp.InstallOrigin.Path)
+	switch cp.Install {
+	case resolve.InstallRemote:
 		out.Why = fmt.Sprintf("remote-profile install of control plane %s of mesh %s (%s): %s is one of its remotes, and istiod runs in cluster %s",
 			cp.Name, cp.Mesh, ident, cluster, cp.Cluster)
 		if cp.External {
 			out.Why += fmt.Sprintf(" (external, cluster ID %s)", cp.ClusterID())
 		}
-		out.Sources = x.refs(cp.Path().Child("remotes", i))
-	case InstallExternal:
+	case resolve.InstallExternal:
 		out.Why = fmt.Sprintf("external istiod of mesh %s hosted here (%s): it serves clusters %s and reads the mesh's configuration from %s",
 			cp.Mesh, ident, joinNames(cp.Remotes), cp.ConfigCluster)
-		out.Sources = x.refs(cp.Path().Child("cluster"), cp.Path().Child("external"))
+		out.Sources = append(out.Sources, x.ref(cp.Path().Child("external")))
 	default:
 		out.Why = fmt.Sprintf("istiod of mesh %s runs here (%s)", cp.Mesh, ident)
 		if len(cp.Remotes) > 0 {
 			out.Why += "; it also manages remotes " + joinNames(cp.Remotes)
 		}
-		out.Sources = x.refs(cp.Path().Child("cluster"))
 	}
 	return out
 }
@@ -108,15 +97,9 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 		why = "the cluster sets cni: true"
 	default:
 		owner := x.controlPlaneAt(cni.Source)
-		var needs []string
-		for _, c := range owner.DataPlaneClusters() {
-			if o := x.topo.Clusters[c]; o != nil && o.NeedsCNI() {
-				needs = append(needs, c)
-			}
-		}
 		why = fmt.Sprintf("control plane %s serves this cluster and injects sidecars for the CNI agent, because cluster(s) %s of its data plane need it",
-			owner.Name, joinNames(needs))
-		for _, c := range needs {
+			owner.Name, joinNames(cni.NeededBy))
+		for _, c := range cni.NeededBy {
 			if x.topo.Clusters[c].CNI {
 				extra = append(extra, model.Path{"clusters", c, "cni"})
 			} else {
@@ -132,9 +115,9 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 }
 
 // meshFact says how the cluster belongs to a mesh.
-func (x *explainer) meshFact(cluster string, m *model.Mesh) Fact {
-	inDataPlane := slices.Contains(m.Clusters(), cluster)
-	nets := x.topo.MeshNetworks(m)
+func (x *explainer) meshFact(cluster string, m *resolve.Mesh) Fact {
+	inDataPlane := slices.Contains(m.Clusters, cluster)
+	nets := m.Networks
 	var hosted []string
 	for _, name := range model.SortedKeys(m.ControlPlanes) {
 		if cp := m.ControlPlanes[name]; cp.Cluster == cluster {
@@ -148,8 +131,8 @@ func (x *explainer) meshFact(cluster string, m *model.Mesh) Fact {
 	switch {
 	case len(nets) > 1:
 		why += "; the mesh spans networks " + joinNames(nets)
-	case len(m.Clusters()) > 1:
-		why += "; its clusters are " + joinNames(m.Clusters())
+	case len(m.Clusters) > 1:
+		why += "; its clusters are " + joinNames(m.Clusters)
 	}
 	return Fact{Subject: m.Name, Why: why, Sources: x.refs(model.Path{"meshes", m.Name})}
 }
@@ -171,7 +154,7 @@ func (x *explainer) namespaceSummary(cluster string, ns *plan.Namespace) Fact {
 	default:
 		tn := x.tenantOf(ns)
 		f.Why = fmt.Sprintf("namespace of tenant %s (mesh %s)", tn, ns.Mesh)
-		if t := x.topo.Tenants[tn]; t != nil && !slices.Contains(x.topo.TenantClusters(t), cluster) {
+		if t := x.topo.Tenants[tn]; t != nil && !slices.Contains(x.facts.TenantClusters(t), cluster) {
 			f.Why += ", holding its mTLS override for istiod here"
 		}
 	}
@@ -188,35 +171,6 @@ func (x *explainer) tenantOf(ns *plan.Namespace) string {
 	return ""
 }
 
-// discoveryCause says why the control plane in cluster (of mesh, in
-// namespace) discovers cluster other: a remote of its, or a cluster where
-// another control plane of the mesh runs or installs.
-func (x *explainer) discoveryCause(mesh, cluster, namespace, other string) (string, []Ref) {
-	m := x.topo.Meshes[mesh]
-	for _, name := range model.SortedKeys(m.ControlPlanes) {
-		cp := m.ControlPlanes[name]
-		if cp.Cluster == cluster && cp.Namespace == namespace {
-			if i := slices.Index(cp.Remotes, other); i >= 0 {
-				what := "a remote"
-				if cp.External && cp.ConfigCluster == other {
-					what = "the config cluster"
-				}
-				return fmt.Sprintf("%s is %s of control plane %s", other, what, cp.Name), x.refs(cp.Path().Child("remotes", i))
-			}
-		}
-	}
-	for _, name := range model.SortedKeys(m.ControlPlanes) {
-		cp := m.ControlPlanes[name]
-		if cp.Cluster == other && !cp.External {
-			return fmt.Sprintf("%s runs control plane %s of the same mesh", other, cp.Name), x.refs(cp.Path().Child("cluster"))
-		}
-		if i := slices.Index(cp.Remotes, other); i >= 0 {
-			return fmt.Sprintf("%s is a remote of control plane %s of the same mesh", other, cp.Name), x.refs(cp.Path().Child("remotes", i))
-		}
-	}
-	return other + " is in mesh " + mesh, x.refs(model.Path{"meshes", mesh})
-}
-
 func (x *explainer) secretsHow(mode string, store *model.SecretStore, secret, namespace, cluster string) string {
 	if mode == model.SecretsExternalSecret && store != nil {
 		return fmt.Sprintf("an ExternalSecret builds %s in %s from the topology and the store %s", secret, namespace, store.Name)
@@ -226,7 +180,7 @@ func (x *explainer) secretsHow(mode string, store *model.SecretStore, secret, na
 
 // discoversFact explains one remote secret of cluster pc.
 func (x *explainer) discoversFact(pc *plan.Cluster, r *plan.RemoteSecret) Fact {
-	cause, refs := x.discoveryCause(r.Mesh, pc.Name, r.Namespace, r.Discovered.Name)
+	cause, refs := r.Why, x.refs(r.Origin.Path)
 	what := "watches"
 	if r.Config {
 		what = "reads the mesh's configuration from"
@@ -259,7 +213,7 @@ type discovery struct {
 
 func (x *explainer) discoveredByFact(cluster string, d discovery) Fact {
 	r := d.secret
-	cause, refs := x.discoveryCause(r.Mesh, d.by.Name, r.Namespace, cluster)
+	cause, refs := r.Why, x.refs(r.Origin.Path)
 	why := fmt.Sprintf("istiod in %s/%s watches this cluster through its Secret %s, with the token of %s here (Secret %s in %s); %s",
 		d.by.Name, r.Namespace, r.SecretName(), r.ServiceAccount, plan.TokenSecretName(r.ServiceAccount), r.ReaderNamespace, cause)
 	if r.Config {
@@ -284,26 +238,26 @@ func (x *explainer) trustFact(c *plan.CACert) Fact {
 	default:
 		how = "created by hand (trust mode manual: MANUAL-STEPS.md)"
 	}
-	m := x.topo.Meshes[c.Mesh]
 	return Fact{
 		Subject: fmt.Sprintf("cacerts in %s (mesh %s)", c.Namespace, c.Mesh),
 		Why: fmt.Sprintf("istiod here signs workload certificates with an intermediate CA under mesh %s's shared root of trust, so that its clusters (%s) trust each other; %s",
-			c.Mesh, joinNames(m.Clusters()), how),
+			c.Mesh, joinNames(x.facts.Mesh(c.Mesh).Clusters), how),
 		Sources: x.refs(c.Source),
 	}
 }
 
 // eastWestFact explains an east-west gateway.
 func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
-	m := x.topo.Meshes[gw.Mesh]
+	m := x.facts.Mesh(gw.Mesh)
+	userSaid := m.EastWestOrigin.Rule == "" // eastWestGateways written
 	var why string
 	switch {
 	case len(gw.Source) > 2:
 		why = fmt.Sprintf("it exposes istiod to the remotes of control plane %s (expose.via eastWestGateway)", gw.Source[3])
-	case m.EastWestGateways != nil:
+	case userSaid:
 		why = fmt.Sprintf("mesh %s sets eastWestGateways: true", gw.Mesh)
 	default:
-		why = fmt.Sprintf("mesh %s spans networks %s", gw.Mesh, joinNames(x.topo.MeshNetworks(m)))
+		why = fmt.Sprintf("mesh %s spans networks %s", gw.Mesh, joinNames(m.Networks))
 	}
 	subject := "east-west gateway istio-eastwestgateway in " + gw.Namespace
 	desc := "injected by revision " + gw.Revision
@@ -314,8 +268,8 @@ func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
 		desc += ", cross-network passthrough on 15443"
 	}
 	src := []Ref{x.ref(gw.Source)}
-	if m.EastWestGateways != nil && len(gw.Source) == 2 {
-		src = x.refs(model.Path{"meshes", gw.Mesh, "eastWestGateways"})
+	if userSaid && len(gw.Source) == 2 {
+		src = x.refs(m.EastWestOrigin.Path)
 	}
 	return Fact{Subject: subject, Why: fmt.Sprintf("%s (%s)", why, desc), Sources: src}
 }
@@ -375,7 +329,7 @@ func (x *explainer) policyFact(pc *plan.Cluster, pa *plan.PeerAuth) Fact {
 	}
 	tn := x.topo.Tenants[owner]
 	f.Why = fmt.Sprintf("tenant %s overrides mesh %s's mTLS mode (%s) in its namespaces", owner, tn.Mesh, x.topo.Meshes[tn.Mesh].MTLS)
-	if !slices.Contains(x.topo.TenantClusters(tn), pc.Name) {
+	if !slices.Contains(x.facts.TenantClusters(tn), pc.Name) {
 		f.Why += "; it lives here because istiod here reads policy for the tenant's namespaces in its remote clusters"
 	}
 	return f

@@ -9,6 +9,7 @@ import (
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
 	"meshc.dev/meshc/compiler/render"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // NamespaceAnswer explains one namespace meshc creates in a cluster.
@@ -80,10 +81,8 @@ func (x *explainer) namespace(a *Answer, cluster, name string) (*Answer, error) 
 	n.Why = x.namespaceWhy(pc, ns)
 	if tn := x.topo.Tenants[x.tenantOf(ns)]; tn != nil {
 		n.Tenant = tn.Name
-		if slices.Contains(x.topo.TenantClusters(tn), cluster) {
-			if pl, _ := x.topo.PlaceTenant(tn, cluster); pl.ControlPlane != nil {
-				n.ControlPlane, n.Revision = pl.ControlPlane.Name, pl.Revision
-			}
+		if pl := ns.Placement; pl != nil && pl.ControlPlane != nil {
+			n.ControlPlane, n.Revision = pl.ControlPlane.Name, pl.Revision
 		}
 	}
 	var obj emit.Object
@@ -127,11 +126,11 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 				continue
 			}
 			f := Fact{Subject: "control plane " + cp.Name, Sources: x.refs(cp.Path().Child("namespace"))}
-			switch installKind(cp) {
-			case InstallRemote:
+			switch cp.Install {
+			case resolve.InstallRemote:
 				f.Why = fmt.Sprintf("system namespace of control plane %s of mesh %s, installed here in the remote profile: istiod runs in cluster %s", cp.Name, cp.Mesh, cp.Cluster)
-				f.Sources = append(f.Sources, x.ref(cp.Path().Child("remotes", slices.Index(cp.Remotes, pc.Name))))
-			case InstallExternal:
+				f.Sources = append(f.Sources, x.ref(cp.InstallOrigin.Path))
+			case resolve.InstallExternal:
 				f.Why = fmt.Sprintf("system namespace of the external istiod of control plane %s (mesh %s), hosted here", cp.Name, cp.Mesh)
 			default:
 				f.Why = fmt.Sprintf("system namespace of control plane %s of mesh %s: istiod runs here, and it is the mesh's root namespace in this cluster", cp.Name, cp.Mesh)
@@ -152,13 +151,12 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 			break
 		}
 		i, _ := ns.Source[len(ns.Source)-1].(int)
-		clusters := x.topo.TenantClusters(tn)
-		if !slices.Contains(clusters, pc.Name) {
+		if ns.Placement == nil {
 			// Created only to hold the tenant's mTLS override, read by
 			// istiod here for the tenant's namespaces in its remotes.
 			var served []string
-			for _, c := range clusters {
-				if pl, _ := x.topo.PlaceTenant(tn, c); pl.ControlPlane != nil && pl.ControlPlane.ClusterID() == pc.Name {
+			for _, c := range x.facts.TenantClusters(tn) {
+				if pl := x.facts.Placement(tn, c); pl.ControlPlane != nil && pl.ControlPlane.ClusterID() == pc.Name {
 					served = append(served, c)
 				}
 			}
@@ -177,123 +175,73 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 		} else {
 			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in every cluster its control plane serves", tn.Name, i, tn.Mesh)
 		}
-		out = append(out, f, x.placementFact(tn, pc.Name))
+		out = append(out, f, x.placementFact(ns.Placement))
 	}
 	return out
 }
 
-// servesRef is the line that makes cp serve cluster: where it runs, or its
-// remotes entry.
-func (x *explainer) servesRef(cp *model.ControlPlane, cluster string) Ref {
-	if i := slices.Index(cp.Remotes, cluster); i >= 0 {
-		return x.ref(cp.Path().Child("remotes", i))
-	}
-	return x.ref(cp.Path().Child("cluster"))
-}
-
-// revisionRef is where rev is defined on cp: its revision, or a tag.
-func (x *explainer) revisionRef(cp *model.ControlPlane, rev string) (Ref, string) {
-	if i := slices.Index(cp.Tags, rev); i >= 0 && rev != cp.Revision {
-		return x.ref(cp.Path().Child("tags", i)), "a revision tag"
-	}
-	return x.ref(cp.Path().Child("revision")), "the revision"
-}
-
-// placementFact says which control plane serves a tenant in cluster, and
-// why that one (model.PlaceTenant's rules).
-func (x *explainer) placementFact(tn *model.Tenant, cluster string) Fact {
-	pl, _ := x.topo.PlaceTenant(tn, cluster)
+// placementFact says which control plane serves a tenant in a cluster, and
+// why that one (resolve's reasons).
+func (x *explainer) placementFact(pl *resolve.Placement) Fact {
 	cp := pl.ControlPlane
 	if cp == nil {
-		return Fact{Subject: "no control plane", Why: fmt.Sprintf("no single control plane of mesh %s serves cluster %s", tn.Mesh, cluster)}
+		return Fact{Subject: "no control plane", Why: pl.Why}
 	}
-	f := Fact{Subject: fmt.Sprintf("control plane %s (revision %s)", cp.Name, cp.Revision)}
-	all := x.topo.ControlPlanesIn(tn.Mesh, cluster)
-	switch {
-	case tn.ControlPlane != "":
-		f.Why = fmt.Sprintf("serves it in %s: the tenant names control plane %s", cluster, cp.Name)
-		f.Sources = x.refs(model.Path{"tenants", tn.Name, "controlPlane"})
-	case tn.Revision != "" && len(all) > 1:
-		r, what := x.revisionRef(cp, tn.Revision)
-		f.Why = fmt.Sprintf("serves it in %s: of the %d control planes of mesh %s there, it is the one whose %s is %s, the tenant's revision", cluster, len(all), tn.Mesh, strings.TrimPrefix(strings.TrimPrefix(what, "the "), "a "), tn.Revision)
-		f.Sources = []Ref{x.ref(model.Path{"tenants", tn.Name, "revision"}), r}
-	default:
-		f.Why = fmt.Sprintf("serves it in %s: it is mesh %s's only control plane serving that cluster", cluster, tn.Mesh)
+	f := Fact{Subject: fmt.Sprintf("control plane %s (revision %s)", cp.Name, cp.Revision), Why: pl.Why}
+	for _, o := range pl.Origins {
+		f.Sources = append(f.Sources, x.ref(o.Path))
 	}
-	f.Sources = append(f.Sources, x.servesRef(cp, cluster))
 	return f
 }
 
-// namespaceLabel says why a namespace carries label k=v.
+// namespaceLabel says why a namespace carries label k=v: the plan's reason
+// for it (or render's, for the labels on every object).
 func (x *explainer) namespaceLabel(pc *plan.Cluster, ns *plan.Namespace, k, v string) Label {
 	l := Label{Key: k, Value: v}
-	tn := x.topo.Tenants[x.tenantOf(ns)]
+	src, ok := ns.LabelSources[k]
 	switch {
 	case k == render.LabelManagedBy:
 		l.Why = "meshc labels every object it writes"
-		return l
 	case k == render.LabelTopology:
 		l.Why = "the topology's name, on every object meshc writes"
 		l.Sources = x.refs(model.Path{"metadata", "name"})
-		return l
-	case k == plan.LabelNetwork:
+	case !ok:
+		l.Why = "not a label meshc explains"
+	case src.Rule == plan.LabelForNetwork:
 		l.Why = fmt.Sprintf("the network of cluster %s, on its system namespaces", pc.Name)
 		l.Sources = x.refs(model.Path{"clusters", pc.Name, "network"})
-		return l
-	case k == plan.LabelRev && tn != nil:
-		pl, _ := x.topo.PlaceTenant(tn, pc.Name)
-		if cp := pl.ControlPlane; cp != nil {
-			r, what := x.revisionRef(cp, v)
-			if tn.Revision != "" {
-				l.Why = fmt.Sprintf("tenant %s asks for revision %s: %s of control plane %s (mesh %s), which serves the tenant in %s",
-					tn.Name, v, what, cp.Name, cp.Mesh, pc.Name)
-				l.Sources = []Ref{x.ref(model.Path{"tenants", tn.Name, "revision"}), r}
-			} else {
-				l.Why = fmt.Sprintf("the revision of control plane %s (mesh %s), which serves tenant %s in %s; the tenant names no revision",
-					cp.Name, cp.Mesh, tn.Name, pc.Name)
-				if r.Default {
-					l.Why += " (the revision defaults to the control plane's name)"
-				}
-				l.Sources = []Ref{r}
+	case src.Rule == plan.LabelForRevision:
+		pl, tn := ns.Placement, x.topo.Tenants[src.Tenant]
+		cp, r := pl.ControlPlane, x.ref(pl.RevisionDefined.Path)
+		if tn.Revision != "" {
+			l.Why = fmt.Sprintf("tenant %s asks for revision %s: %s of control plane %s (mesh %s), which serves the tenant in %s",
+				tn.Name, v, pl.RevisionIs, cp.Name, cp.Mesh, pc.Name)
+			l.Sources = []Ref{x.ref(model.Path{"tenants", tn.Name, "revision"}), r}
+		} else {
+			l.Why = fmt.Sprintf("the revision of control plane %s (mesh %s), which serves tenant %s in %s; the tenant names no revision",
+				cp.Name, cp.Mesh, tn.Name, pc.Name)
+			if r.Default {
+				l.Why += " (the revision defaults to the control plane's name)"
 			}
-			l.Sources = append(l.Sources, x.servesRef(cp, pc.Name))
-			return l
+			l.Sources = []Ref{r}
 		}
-	}
-	// A discovery label: the namespace's own mesh first, then a mesh whose
-	// label it is (a hosting mesh's, on an external istiod's namespace).
-	meshes := []string{ns.Mesh}
-	for _, m := range model.SortedKeys(x.topo.Meshes) {
-		if m != ns.Mesh {
-			meshes = append(meshes, m)
-		}
-	}
-	for _, m := range meshes {
-		mesh := x.topo.Meshes[m]
-		if mesh == nil || mesh.DiscoveryLabel[k] != v {
-			continue
-		}
-		if _, ok := mesh.DiscoveryLabel[k]; !ok {
-			continue
-		}
+		l.Sources = append(l.Sources, x.ref(pl.Origins[len(pl.Origins)-1].Path)) // the line that makes it serve the cluster
+	case src.Rule == plan.LabelForDiscovery:
+		m := src.Mesh
 		r := x.ref(model.Path{"meshes", m, "discoveryLabel", k})
 		l.Why = fmt.Sprintf("discovery label of mesh %s: its control planes' discovery selectors pick the namespaces carrying it", m)
 		if dr := x.ref(model.Path{"meshes", m, "discoveryLabel"}); dr.Default {
 			l.Why += fmt.Sprintf(" (the mesh sets no discoveryLabel: it defaults to %s: %s)", model.DefaultDiscoveryKey, m)
 			r = dr
 		}
-		if tn != nil && tn.Labels[k] != "" && tn.Labels[k] != v {
+		if tn := x.topo.Tenants[src.Tenant]; tn != nil && tn.Labels[k] != "" && tn.Labels[k] != v {
 			l.Why += fmt.Sprintf("; it wins over tenant %s's label %s=%s", tn.Name, k, tn.Labels[k])
 		}
 		l.Sources = []Ref{r}
-		return l
+	case src.Rule == plan.LabelForTenant:
+		l.Why = fmt.Sprintf("an extra label of tenant %s", src.Tenant)
+		l.Sources = x.refs(model.Path{"tenants", src.Tenant, "labels", k})
 	}
-	if tn != nil && tn.Labels[k] == v {
-		l.Why = fmt.Sprintf("an extra label of tenant %s", tn.Name)
-		l.Sources = x.refs(model.Path{"tenants", tn.Name, "labels", k})
-		return l
-	}
-	l.Why = "not a label meshc explains"
 	return l
 }
 
@@ -333,14 +281,10 @@ func (x *explainer) namespaceAnnotation(pc *plan.Cluster, ns *plan.Namespace, k,
 // cluster.
 func (x *explainer) policiesInEffect(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 	tn := x.topo.Tenants[x.tenantOf(ns)]
-	if ns.Role != plan.RoleTenant || tn == nil || !slices.Contains(x.topo.TenantClusters(tn), pc.Name) {
+	if ns.Role != plan.RoleTenant || tn == nil || ns.Placement == nil || ns.Placement.ControlPlane == nil {
 		return nil
 	}
-	pl, _ := x.topo.PlaceTenant(tn, pc.Name)
-	cp := pl.ControlPlane
-	if cp == nil {
-		return nil
-	}
+	cp := ns.Placement.ControlPlane
 	home := x.plans[cp.ClusterID()]
 	mesh := x.topo.Meshes[tn.Mesh]
 	var out []Fact

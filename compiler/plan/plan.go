@@ -76,6 +76,10 @@ type CNI struct {
 	Owner *ControlPlane
 	// Source is the topology path that asks for the CNI agent.
 	Source model.Path
+	// NeededBy are, when the cluster runs the agent only because a control
+	// plane serving it injects for the agent (Source is that control
+	// plane), the clusters of its data plane that need the agent.
+	NeededBy []string
 }
 
 // NamespaceRole says why a namespace exists.
@@ -89,11 +93,13 @@ const (
 
 // Namespace is one namespace meshc creates and labels.
 type Namespace struct {
-	Name        string
-	Role        NamespaceRole
-	Mesh        string // empty for the CNI namespace
-	Labels      map[string]string
-	Annotations map[string]string
+	Name   string
+	Role   NamespaceRole
+	Mesh   string // empty for the CNI namespace
+	Labels map[string]string
+	// LabelSources say why each of Labels is there.
+	LabelSources map[string]LabelSource
+	Annotations  map[string]string
 	// Source is the topology path that put the namespace there.
 	Source model.Path
 	// Placement is, for a tenant's namespace in a cluster it is placed
@@ -132,6 +138,44 @@ type PeerAuth struct {
 	Namespace string
 	Mode      string
 	Source    model.Path
+}
+
+// LabelRule is the rule that puts a label on a namespace.
+type LabelRule string
+
+// Label rules.
+const (
+	LabelForDiscovery LabelRule = "discovery" // a mesh's discovery label
+	LabelForNetwork   LabelRule = "network"   // the cluster's network, on system namespaces
+	LabelForRevision  LabelRule = "revision"  // istio.io/rev of a tenant's namespace
+	LabelForTenant    LabelRule = "tenant"    // an extra label of the tenant
+)
+
+// LabelSource says why a namespace carries a label: the rule, and the mesh
+// whose discovery label it is or the tenant whose namespace it is.
+type LabelSource struct {
+	Rule   LabelRule
+	Mesh   string
+	Tenant string
+}
+
+// label puts k=v on ns for the reason src.
+func (ns *Namespace) label(k, v string, src LabelSource) {
+	ns.Labels[k] = v
+	ns.LabelSources[k] = src
+}
+
+// discoveryLabel puts mesh's discovery label on ns; meshc's labels win
+// over a tenant's extra ones (tenant names the tenant, for explain to say
+// so).
+func (ns *Namespace) discoveryLabel(mesh *model.Mesh, tenant string) {
+	for k, v := range mesh.DiscoveryLabel {
+		ns.label(k, v, LabelSource{Rule: LabelForDiscovery, Mesh: mesh.Name, Tenant: tenant})
+	}
+}
+
+func newNamespace(name string, role NamespaceRole, mesh string, source model.Path) *Namespace {
+	return &Namespace{Name: name, Role: role, Mesh: mesh, Labels: map[string]string{}, LabelSources: map[string]LabelSource{}, Source: source}
 }
 
 // Build resolves a checked topology and plans every cluster; see Resolved.
@@ -213,32 +257,20 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		c.ControlPlanes = append(c.ControlPlanes, cp)
 
 		if _, ok := namespaces[mcp.Namespace]; !ok {
-			labels := maps.Clone(mesh.DiscoveryLabel)
-			if labels == nil {
-				labels = map[string]string{}
-			}
-			if cl.Network != "" {
-				labels[LabelNetwork] = cl.Network
-			}
-			ns := &Namespace{
-				Name: mcp.Namespace, Role: RoleSystem, Mesh: mesh.Name, Labels: labels,
-				Source: mcp.Path().Child("namespace"),
-			}
+			ns := newNamespace(mcp.Namespace, RoleSystem, mesh.Name, mcp.Path().Child("namespace"))
+			labelled := mesh
 			if mcp.External && !cp.Remote && mcp.Expose != nil && mcp.Expose.Via == model.ExposeIngress {
 				// The external istiod watches no namespace of its hosting
 				// cluster, but the hosting cluster's own istiod routes its
 				// ingress gateway to it, so must see this namespace: it
 				// carries the hosting mesh's label instead of its own.
 				if host := HostingControlPlane(t, mcp); host != nil {
-					labels = maps.Clone(t.Meshes[host.Mesh].DiscoveryLabel)
-					if labels == nil {
-						labels = map[string]string{}
-					}
-					if cl.Network != "" {
-						labels[LabelNetwork] = cl.Network
-					}
-					ns.Labels = labels
+					labelled = t.Meshes[host.Mesh]
 				}
+			}
+			ns.discoveryLabel(labelled, "")
+			if cl.Network != "" {
+				ns.label(LabelNetwork, cl.Network, LabelSource{Rule: LabelForNetwork})
 			}
 			if cp.Remote && mcp.ClusterID() != cl.Name {
 				// Names the cluster ID of the istiod leading this remote
@@ -278,13 +310,20 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 			source = cniFor.Path()
 		}
 		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source}
+		if !cl.NeedsCNI() {
+			for _, name := range cniFor.DataPlaneClusters() {
+				if o := t.Clusters[name]; o != nil && o.NeedsCNI() {
+					cni.NeededBy = append(cni.NeededBy, name)
+				}
+			}
+		}
 		for _, cp := range c.ControlPlanes {
 			if cp.Version.Compare(cni.Version) > 0 {
 				cni.Version = cp.Version
 			}
 		}
 		c.CNI = cni
-		namespaces[CNINamespace] = &Namespace{Name: CNINamespace, Role: RoleCNI, Labels: map[string]string{}, Source: source}
+		namespaces[CNINamespace] = newNamespace(CNINamespace, RoleCNI, "", source)
 	}
 
 	for _, tn := range tenants {
@@ -292,16 +331,16 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		placement := r.Placement(tn, cl.Name)
 		mesh := t.Meshes[tn.Mesh]
 		for i, ns := range tn.Namespaces {
-			labels := maps.Clone(tn.Labels)
-			if labels == nil {
-				labels = map[string]string{}
+			n := newNamespace(ns, RoleTenant, mesh.Name, model.Path{"tenants", tname, "namespaces", i})
+			n.Placement = placement
+			for k, v := range tn.Labels {
+				n.label(k, v, LabelSource{Rule: LabelForTenant, Tenant: tname})
 			}
 			// meshc's labels win over the tenant's extra labels: they are
 			// what ties the namespace to its control plane.
-			maps.Copy(labels, mesh.DiscoveryLabel)
-			labels[LabelRev] = placement.Revision
-			path := model.Path{"tenants", tname, "namespaces", i}
-			namespaces[ns] = &Namespace{Name: ns, Role: RoleTenant, Mesh: mesh.Name, Labels: labels, Source: path, Placement: placement}
+			n.discoveryLabel(mesh, tname)
+			n.label(LabelRev, placement.Revision, LabelSource{Rule: LabelForRevision, Tenant: tname})
+			namespaces[ns] = n
 			// istiod reads policy from its own cluster only: a tenant's
 			// override in a remote cluster goes to the control plane's.
 			if tn.MTLS != "" && placement.ControlPlane.ClusterID() == cl.Name {
@@ -316,12 +355,9 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		mesh := t.Meshes[tn.Mesh]
 		for i, ns := range tn.Namespaces {
 			if _, ok := namespaces[ns]; !ok {
-				labels := maps.Clone(mesh.DiscoveryLabel)
-				if labels == nil {
-					labels = map[string]string{}
-				}
-				namespaces[ns] = &Namespace{Name: ns, Role: RoleTenant, Mesh: mesh.Name, Labels: labels,
-					Source: model.Path{"tenants", tn.Name, "namespaces", i}}
+				n := newNamespace(ns, RoleTenant, mesh.Name, model.Path{"tenants", tn.Name, "namespaces", i})
+				n.discoveryLabel(mesh, tn.Name)
+				namespaces[ns] = n
 			}
 			peerAuths[[2]string{ns, tn.Name}] = tenantPeerAuth(tn, ns)
 		}
