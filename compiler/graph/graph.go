@@ -375,8 +375,8 @@ func (b *builder) exposures() {
 			case model.ExposeEastWest:
 				via = b.ids.lookup("ew", c.Name, cp.Mesh)
 			case model.ExposeIngress:
-				if host := plan.HostingControlPlane(b.t, cp); host != nil {
-					via = b.ids.lookup("ig", c.Name, host.Namespace)
+				if x.Ingress != nil {
+					via = b.ids.lookup("ig", c.Name, x.Ingress.Namespace)
 				}
 			case model.ExposeLoadBalancer:
 				via = b.node(&Node{
@@ -465,10 +465,8 @@ func (b *builder) tenants() {
 			slices.Sort(revs)
 			revs = slices.Compact(revs)
 			to := ""
-			if len(revs) > 0 {
-				if placement, _ := b.t.PlaceTenant(tn, c.Name); placement.ControlPlane != nil {
-					to = b.cpNode[[2]string{placement.ControlPlane.Mesh, placement.ControlPlane.Name}]
-				}
+			if pl := byTenant[name][0].Placement; len(revs) > 0 && pl != nil && pl.ControlPlane != nil {
+				to = b.cpNode[[2]string{pl.ControlPlane.Mesh, pl.ControlPlane.Name}]
 			}
 			key := tn.Mesh + "\x00" + to + "\x00" + strings.Join(revs, ",")
 			g, ok := byKey[key]

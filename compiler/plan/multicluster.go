@@ -35,6 +35,9 @@ type IstiodExposure struct {
 	ControlPlane *model.ControlPlane
 	Via          string
 	Address      string
+	// Ingress is the hosting cluster's ingress gateway that carries it,
+	// for via ingressGateway.
+	Ingress *IngressGateway
 	// WebhookOn443: see ExternalNameWebhook.
 	WebhookOn443 bool
 	Source       model.Path
@@ -200,6 +203,7 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 		for _, cp := range mine {
 			if cp.Cluster == cl.Name && len(cp.Remotes) > 0 && cp.Expose != nil {
 				on443 := ExternalNameWebhook(cp)
+				var ingress *IngressGateway
 				if cp.Expose.Via == model.ExposeIngress {
 					if host := HostingControlPlane(t, cp); host != nil {
 						g := ingressIn(c, host.Namespace)
@@ -209,10 +213,11 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 						}
 						g.WebhookOn443 = g.WebhookOn443 || on443
 						g.Service = cmp.Or(g.Service, cp.Expose.Service)
+						ingress = g
 					}
 				}
 				c.IstiodExposures = append(c.IstiodExposures, &IstiodExposure{
-					ControlPlane: cp, Via: cp.Expose.Via, Address: cp.Expose.Address, WebhookOn443: on443,
+					ControlPlane: cp, Via: cp.Expose.Via, Address: cp.Expose.Address, WebhookOn443: on443, Ingress: ingress,
 					Source: cp.Path().Child("expose"),
 				})
 				exposesHere = exposesHere || cp.Expose.Via == model.ExposeEastWest
