@@ -2,6 +2,7 @@ package compiler_test
 
 import (
 	"go/build"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,8 +33,15 @@ var allowedImports = map[string][]string{
 	"compiler/diff":      {"compiler/render"},
 	"compiler/explain":   {"compiler/diag", "compiler/emit", "compiler/model", "compiler/plan", "compiler/render", "compiler/resolve"},
 	"compiler/graph":     {"compiler/model", "compiler/plan"},
-	"compiler": {"compiler/charts", "compiler/check", "compiler/delivery", "compiler/diag", "compiler/emit", "compiler/load",
-		"compiler/model", "compiler/plan", "compiler/render", "compiler/resolve", "compiler/secret", "compiler/verify"},
+	"compiler": {"compiler/charts", "compiler/check", "compiler/delivery", "compiler/diag", "compiler/diff", "compiler/emit",
+		"compiler/explain", "compiler/graph", "compiler/load", "compiler/model", "compiler/output", "compiler/plan",
+		"compiler/render", "compiler/resolve", "compiler/secret", "compiler/verify"},
+	// The command line calls the façade alone: no stage, only the shared
+	// vocabulary (diagnostics, the topology's types, Istio's releases).
+	"internal/cli":       {"compiler", "compiler/diag", "compiler/istio", "compiler/model"},
+	"internal/fleet":     {},
+	"internal/fleet/gen": {"internal/fleet"},
+	"cmd/meshc":          {"internal/cli"},
 }
 
 // heavyImports may only be imported by the packages listed.
@@ -41,6 +49,32 @@ var heavyImports = map[string][]string{
 	"cuelang.org/":                     {"compiler/load"},
 	"sigs.k8s.io/kustomize/api/krusty": {"compiler/verify"},
 	"k8s.io/apiextensions-apiserver/":  {"compiler/crdschema"},
+}
+
+// TestEveryPackageHasADirection fails for a package the table above does
+// not list, so that a new package cannot escape TestImportDirection.
+func TestEveryPackageHasADirection(t *testing.T) {
+	for _, root := range []string{"compiler", "internal", "cmd"} {
+		err := filepath.WalkDir(filepath.Join("..", root), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return err
+			}
+			if d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			if _, err := build.Default.ImportDir(p, 0); err != nil {
+				return nil // no Go files, or only tests
+			}
+			rel, _ := filepath.Rel("..", p)
+			if _, ok := allowedImports[filepath.ToSlash(rel)]; !ok {
+				t.Errorf("package %s has no entry in allowedImports: say which meshc packages it may import", filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestImportDirection(t *testing.T) {

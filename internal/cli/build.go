@@ -12,9 +12,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/compiler/diag"
-	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/model"
-	"meshc.dev/meshc/compiler/output"
 )
 
 // defaultOutput is the output folder when neither -o nor the topology's
@@ -99,9 +97,9 @@ type buildReport struct {
 }
 
 func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writer) error {
-	var target emit.Target
+	var target compiler.Target
 	if f.target != "" {
-		t, err := emit.ParseTarget(f.target)
+		t, err := compiler.ParseTarget(f.target)
 		if err != nil {
 			return userError(err)
 		}
@@ -110,29 +108,30 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 	prog := startProgress(stderr, !f.quiet && g.format == "text")
 	defer prog.stop()
 	prog.stage("checking " + path)
-	topo, warnings, err := compiler.Check(path, f.strict)
+	checked, err := compiler.CheckFile(path, f.strict)
 	if err != nil {
 		prog.stop()
 		return printBuildDiagnostics(g, stdout, stderr, err)
 	}
-	prog.stage(fmt.Sprintf("compiling %s", plural(len(topo.Clusters), "cluster")))
-	res, err := compiler.CompileTopology(topo, compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery, ChartsDir: f.charts, Strict: f.strict})
+	warnings := checked.Warnings
+	prog.stage(fmt.Sprintf("compiling %s", plural(len(checked.Topology.Clusters), "cluster")))
+	res, err := checked.Compile(compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery, ChartsDir: f.charts, Strict: f.strict})
 	if err != nil {
 		prog.stop()
 		return printBuildDiagnostics(g, stdout, stderr, err)
 	}
 	dir := outputDir(f.output, res.Topology)
-	var summary output.Summary
+	var summary compiler.WriteSummary
 	if f.check {
 		prog.stage("comparing with " + dir)
-		summary, err = output.Plan(dir, res.Tree)
+		summary, err = compiler.PlanWrite(dir, res.Tree)
 	} else {
 		prog.stage(fmt.Sprintf("writing %d files to %s", len(res.Tree), dir))
-		summary, err = output.Write(dir, res.Tree)
+		summary, err = compiler.Write(dir, res.Tree)
 	}
 	prog.stop()
-	var conflict *output.ConflictError
-	var folder *output.FolderError
+	var conflict *compiler.ConflictError
+	var folder *compiler.FolderError
 	if errors.As(err, &conflict) || errors.As(err, &folder) {
 		return err
 	} else if err != nil {
@@ -218,7 +217,7 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func printBuildText(w io.Writer, f *buildFlags, r buildReport, s output.Summary) {
+func printBuildText(w io.Writer, f *buildFlags, r buildReport, s compiler.WriteSummary) {
 	written, removed := "wrote", "removed"
 	if f.check {
 		written, removed = "would write", "would remove"
@@ -252,7 +251,7 @@ func countFiles(check bool, written, removed int) string {
 
 // touchedBundles counts the cluster bundles a summary writes or removes
 // files in.
-func touchedBundles(s output.Summary) int {
+func touchedBundles(s compiler.WriteSummary) int {
 	n := 0
 	for _, c := range byCluster(s) {
 		if strings.HasPrefix(c.title, "cluster ") {
@@ -270,7 +269,7 @@ type clusterFiles struct {
 
 // byCluster groups a summary's files by cluster bundle, in the order of
 // their paths; files outside every bundle (delivery/) come last.
-func byCluster(s output.Summary) []clusterFiles {
+func byCluster(s compiler.WriteSummary) []clusterFiles {
 	var out []clusterFiles
 	index := map[string]int{}
 	add := func(p string, removed bool) {

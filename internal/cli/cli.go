@@ -3,6 +3,10 @@
 //
 // Exit codes: 0 success, 1 the user's input is wrong (or, for build --check,
 // the committed output is stale), 2 meshc itself failed.
+//
+// Import direction: cli imports the compiler façade and the shared
+// vocabulary (diag, model, istio), never a stage; TestImportDirection
+// keeps it so.
 package cli
 
 import (
@@ -15,9 +19,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/compiler/diag"
-	"meshc.dev/meshc/compiler/load"
-	"meshc.dev/meshc/compiler/output"
 )
 
 // Exit codes.
@@ -59,8 +62,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	var diags diag.List
-	var conflict *output.ConflictError
-	var folder *output.FolderError
+	var conflict *compiler.ConflictError
+	var folder *compiler.FolderError
 	var exit *exitError
 	switch {
 	case errors.As(err, &diags):
@@ -108,7 +111,7 @@ and Flux.`,
 			if g.evalTimeout < 0 {
 				return userError(fmt.Errorf("--eval-timeout must not be negative, not %v", g.evalTimeout))
 			}
-			load.Timeout = g.evalTimeout
+			compiler.SetEvalTimeout(g.evalTimeout)
 			return nil
 		},
 	}
@@ -119,7 +122,7 @@ and Flux.`,
 		return userError(fmt.Errorf("%w\nrun '%s --help' for usage", err, cmd.CommandPath()))
 	})
 	root.PersistentFlags().StringVar(&g.format, "format", "text", "how to print diagnostics and results: text or json (diff: also markdown)")
-	root.PersistentFlags().DurationVar(&g.evalTimeout, "eval-timeout", load.DefaultTimeout, "stop loading a topology (CUE evaluation) after this long, with error E008; 0 means no limit")
+	root.PersistentFlags().DurationVar(&g.evalTimeout, "eval-timeout", compiler.DefaultEvalTimeout, "stop loading a topology (CUE evaluation) after this long, with error E008; 0 means no limit")
 	_ = root.RegisterFlagCompletionFunc("format", completeFormat)
 	root.AddCommand(
 		newInitCommand(stdout, stderr),

@@ -7,9 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/compiler/delivery"
-	"meshc.dev/meshc/compiler/emit"
-	"meshc.dev/meshc/compiler/explain"
 )
 
 // Shell completion of flag values and arguments. `meshc completion bash`
@@ -27,8 +24,8 @@ func completeTopology(cmd *cobra.Command, args []string, toComplete string) ([]s
 }
 
 func completeTargets(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	out := make([]string, len(emit.Targets))
-	for i, t := range emit.Targets {
+	out := make([]string, len(compiler.Targets))
+	for i, t := range compiler.Targets {
 		out[i] = string(t)
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
@@ -43,7 +40,7 @@ func completeDelivery(cmd *cobra.Command, args []string, toComplete string) ([]s
 	}
 	named := strings.Split(prefix, ",")
 	var out []string
-	for _, s := range delivery.Systems {
+	for _, s := range compiler.DeliverySystems {
 		if !slices.Contains(named, s) {
 			out = append(out, prefix+s)
 		}
@@ -75,9 +72,9 @@ func completeExplain(target *string) cobra.CompletionFunc {
 		if len(args) > 1 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		var t emit.Target
+		var t compiler.Target
 		if *target != "" {
-			parsed, err := emit.ParseTarget(*target)
+			parsed, err := compiler.ParseTarget(*target)
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveError
 			}
@@ -87,7 +84,7 @@ func completeExplain(target *string) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError | cobra.ShellCompDirectiveNoFileComp
 		}
-		return completePath(explain.Names(explain.Input{Topology: res.Topology, Plan: res.Plan, Output: res.Output, Tree: res.Tree}), toComplete)
+		return completePath(res.ExplainNames(), toComplete)
 	}
 }
 

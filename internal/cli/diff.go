@@ -5,20 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/compiler/diff"
-	"meshc.dev/meshc/compiler/emit"
-	"meshc.dev/meshc/compiler/graph"
-	"meshc.dev/meshc/compiler/output"
-	"meshc.dev/meshc/compiler/render"
+	"meshc.dev/meshc/compiler/diag"
 )
 
 type diffFlags struct {
@@ -65,9 +57,9 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 	if f.against != "" && f.base != "" {
 		return &exitError{code: ExitFailure, err: errors.New("give --against or --base, not both")}
 	}
-	var target emit.Target
+	var target compiler.Target
 	if f.target != "" {
-		t, err := emit.ParseTarget(f.target)
+		t, err := compiler.ParseTarget(f.target)
 		if err != nil {
 			return &exitError{code: ExitFailure, err: err}
 		}
@@ -82,33 +74,32 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 	if err != nil {
 		return failed(err)
 	}
-	var old render.Tree
+	var old compiler.Tree
 	var title, rerun string
 	if f.base != "" {
-		data, name, err := gitShow(path, f.base)
-		if err != nil {
-			return &exitError{code: ExitFailure, err: err}
-		}
-		t, err := compiler.ValidateBytes(name, data)
-		if err != nil {
+		baseRes, err := compiler.CompileRevision(path, f.base, compiler.Options{Target: res.Target})
+		var invalid *compiler.RevisionError
+		var diags diag.List
+		switch {
+		case errors.As(err, &invalid):
 			fmt.Fprintf(stderr, "the topology at %s is not valid:\n", f.base)
+			return failed(invalid.Err)
+		case errors.As(err, &diags):
 			return failed(err)
-		}
-		baseRes, err := compiler.CompileTopology(t, compiler.Options{Target: res.Target})
-		if err != nil {
-			return failed(err)
+		case err != nil:
+			return &exitError{code: ExitFailure, err: err}
 		}
 		old, title = baseRes.Tree, fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, f.base)
 		rerun = fmt.Sprintf("meshc diff %s --base %s --target %s", shellQuote(path), shellQuote(f.base), res.Target)
 	} else {
 		dir := outputDir(f.against, res.Topology)
-		if old, err = readOutput(dir); err != nil {
+		if old, err = compiler.ReadOutput(dir); err != nil {
 			return &exitError{code: ExitFailure, err: err}
 		}
 		title = fmt.Sprintf("meshc: %s (%s) against %s", res.Topology.Metadata.Name, res.Target, dir)
 		rerun = fmt.Sprintf("meshc diff %s --against %s --target %s", shellQuote(path), shellQuote(dir), res.Target)
 	}
-	d, err := diff.Trees(old, res.Tree)
+	d, err := compiler.Compare(old, res.Tree)
 	if err != nil {
 		return &exitError{code: ExitFailure, err: err}
 	}
@@ -120,9 +111,9 @@ func runDiff(g *globalFlags, f *diffFlags, path string, stdout, stderr io.Writer
 	case "markdown":
 		var drawing []byte
 		if f.graph {
-			drawing = graph.Build(res.Topology, res.Plan).Mermaid()
+			drawing = res.Draw().Mermaid()
 		}
-		err = d.Markdown(stdout, diff.MarkdownOptions{
+		err = d.Markdown(stdout, compiler.MarkdownOptions{
 			Title: title, Marker: MarkdownMarker(res.Topology.Metadata.Name), Graph: drawing, Rerun: rerun,
 		})
 	default:
@@ -149,80 +140,4 @@ func useColor(w io.Writer) bool {
 		return false
 	}
 	return isTerminal(w)
-}
-
-// readOutput reads a folder of committed output: the files meshc's
-// manifest lists, or, without one, every file under clusters/.
-func readOutput(dir string) (render.Tree, error) {
-	tree := render.Tree{}
-	owned, err := output.ReadManifest(dir)
-	if err != nil {
-		return nil, err
-	}
-	if len(owned) > 0 {
-		for _, p := range owned {
-			data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
-			if err != nil {
-				return nil, err
-			}
-			tree[p] = data
-		}
-		return tree, nil
-	}
-	root := filepath.Join(dir, "clusters")
-	if _, err := os.Stat(root); err != nil {
-		return nil, fmt.Errorf("%s holds no meshc output (no %s and no clusters/ folder)", dir, output.ManifestName)
-	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		tree[filepath.ToSlash(rel)] = data
-		return err
-	})
-	return tree, err
-}
-
-// gitShow reads the topology file as it is at revision rev of the Git work
-// tree it is in.
-func gitShow(path, rev string) ([]byte, string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, "", err
-	}
-	dir := filepath.Dir(abs)
-	top, err := exec.Command("git", "-C", dir, "rev-parse", "--show-toplevel").Output()
-	if err != nil {
-		return nil, "", fmt.Errorf("--base needs the topology in a Git work tree: %v", gitErr(err))
-	}
-	root, err := filepath.EvalSymlinks(strings.TrimSpace(string(top)))
-	if err != nil {
-		return nil, "", err
-	}
-	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = resolved
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil {
-		return nil, "", err
-	}
-	rel = filepath.ToSlash(rel)
-	data, err := exec.Command("git", "-C", root, "show", rev+":"+rel).Output()
-	if err != nil {
-		return nil, "", fmt.Errorf("reading %s at %s: %v", rel, rev, gitErr(err))
-	}
-	return data, rev + ":" + rel, nil
-}
-
-func gitErr(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && len(ee.Stderr) > 0 {
-		return strings.TrimSpace(string(ee.Stderr))
-	}
-	return err.Error()
 }

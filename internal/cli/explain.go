@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/compiler/emit"
-	"meshc.dev/meshc/compiler/explain"
 )
 
 func newExplainCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -47,9 +45,9 @@ Nothing is written.`,
 }
 
 func runExplain(g *globalFlags, targetName, path, what string, stdout, stderr io.Writer) error {
-	var target emit.Target
+	var target compiler.Target
 	if targetName != "" {
-		t, err := emit.ParseTarget(targetName)
+		t, err := compiler.ParseTarget(targetName)
 		if err != nil {
 			return userError(err)
 		}
@@ -62,10 +60,8 @@ func runExplain(g *globalFlags, targetName, path, what string, stdout, stderr io
 	// The file compiled a moment ago; without it answers lose only the
 	// quoted lines, not the positions.
 	src, _ := os.ReadFile(path)
-	answer, err := explain.Explain(explain.Input{
-		Topology: res.Topology, Plan: res.Plan, Output: res.Output, Tree: res.Tree, Source: src,
-	}, what)
-	var notFound *explain.NotFoundError
+	answer, err := res.Explain(src, what)
+	var notFound *compiler.NotFoundError
 	if errors.As(err, &notFound) {
 		if g.format == "json" {
 			enc := json.NewEncoder(stdout)

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/compiler/graph"
 )
 
 // Graph formats.
@@ -72,12 +71,12 @@ func runGraph(cmd *cobra.Command, g *globalFlags, f *graphFlags, path string, st
 			return userError(errors.New("--format svg needs Graphviz, which is not installed (no dot command in PATH): install Graphviz, or use --format dot or --format mermaid"))
 		}
 	}
-	t, err := compiler.Validate(path)
+	checked, err := compiler.CheckFile(path, false)
 	if err != nil {
 		return printDiagnostics(g, stdout, stderr, err)
 	}
 	// The drawing needs the plan only, not the bundles.
-	drawing := graph.Build(t, compiler.Plan(t))
+	drawing := checked.Draw()
 	var out []byte
 	switch f.format {
 	case graphMermaid:

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"meshc.dev/meshc/compiler/load"
+	"meshc.dev/meshc/compiler"
 )
 
 func newSchemaCommand(stdout io.Writer) *cobra.Command {
@@ -27,7 +27,7 @@ meshc init writes that line. The schema checks shapes and enumerations;
 		Example: `  meshc schema -o topology.schema.json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := load.JSONSchema()
+			data, err := compiler.JSONSchema()
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"meshc.dev/meshc/compiler/emit"
+	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/compiler/istio"
 )
 
@@ -52,8 +52,8 @@ func newVersionCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		Short: "Print meshc's version, the Istio releases and targets it supports",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			targets := make([]string, len(emit.Targets))
-			for i, t := range emit.Targets {
+			targets := make([]string, len(compiler.Targets))
+			for i, t := range compiler.Targets {
 				targets[i] = string(t)
 			}
 			if g.format == "json" {
