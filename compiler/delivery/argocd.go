@@ -5,6 +5,7 @@ import (
 
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/render"
 )
 
 // ignoreDifferences are the fields Istio itself writes into webhook
@@ -79,7 +80,7 @@ func argoCD(t *model.Topology, out *emit.Output) []emit.Document {
 					"metadata": map[string]any{
 						"name": "meshc-" + c.Name, "namespace": cfg.Namespace, "labels": labels(t),
 					},
-					"spec": applicationSpec(d, cfg.Project, clusterPath(d, c.Name), destination(cfg, t.Clusters[c.Name], c.Name)),
+					"spec": applicationSpec(d, cfg.Project, path.Join(d.Path, render.ClusterDir(c.Name)), destination(cfg, t.Clusters[c.Name], c.Name)),
 				},
 			})
 		}
@@ -112,7 +113,7 @@ func argoCD(t *model.Topology, out *emit.Output) []emit.Document {
 					"generators":        []any{map[string]any{"list": map[string]any{"elements": elements}}},
 					"template": map[string]any{
 						"metadata": map[string]any{"name": "meshc-{{.cluster}}", "labels": labels(t)},
-						"spec":     applicationSpec(d, cfg.Project, path.Join(d.Path, "clusters", "{{.cluster}}"), dest),
+						"spec":     applicationSpec(d, cfg.Project, path.Join(d.Path, render.ClusterDir("{{.cluster}}")), dest),
 					},
 				},
 			},

@@ -4,7 +4,10 @@
 // Kustomization per layer, chained with dependsOn and wait so that Flux
 // applies the layers in the order Argo CD's sync waves give.
 //
-// Import direction: delivery imports model and emit.
+// It lays itself out from render's layout (render.LayerDir: where each
+// cluster's layers are written) and labels as render does.
+//
+// Import direction: delivery imports model, emit and render.
 package delivery
 
 import (
@@ -13,6 +16,7 @@ import (
 
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/render"
 )
 
 // Delivery systems.
@@ -80,23 +84,10 @@ func layersOf(c *emit.Cluster) []emit.Layer {
 	return out
 }
 
-func clusterPath(d *model.Delivery, cluster string, more ...string) string {
-	return path.Join(append([]string{d.Path, "clusters", cluster}, more...)...)
-}
-
-func labels(t *model.Topology) map[string]any {
-	return map[string]any{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/topology": t.Metadata.Name}
-}
+// labels are render's labels, on every object meshc writes.
+func labels(t *model.Topology) map[string]any { return render.Labels(t.Metadata.Name) }
 
 // kustomization lists a folder's files for kubectl apply -k and Flux.
 func kustomization(dir string, files []string) emit.Document {
-	list := make([]any, len(files))
-	for i, f := range files {
-		list[i] = f
-	}
-	return emit.Document{Path: path.Join(dir, "kustomization.yaml"), Object: map[string]any{
-		"apiVersion": "kustomize.config.k8s.io/v1beta1",
-		"kind":       "Kustomization",
-		"resources":  list,
-	}}
+	return emit.Document{Path: path.Join(dir, "kustomization.yaml"), Object: render.Kustomization(files)}
 }

@@ -5,6 +5,7 @@ import (
 
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/render"
 )
 
 // flux emits, per cluster, one Kustomization per layer of its bundle. Each
@@ -22,7 +23,7 @@ func flux(t *model.Topology, out *emit.Output) []emit.Document {
 			name := t.Metadata.Name + "-" + l.Dir
 			spec := map[string]any{
 				"interval": cfg.Interval,
-				"path":     "./" + clusterPath(d, c.Name, l.Dir),
+				"path":     "./" + path.Join(d.Path, render.LayerDir(c.Name, l)),
 				"prune":    true,
 				"wait":     true,
 				"sourceRef": map[string]any{

@@ -101,9 +101,13 @@ type Resource struct {
 
 // File is a file kept beside a bundle but not applied by it, such as an
 // IstioOperator for istioctl. Path is relative to the cluster's folder.
+// It holds Data as it is, or an Object that render writes as YAML after
+// Comment (emit makes objects, not bytes).
 type File struct {
-	Path string
-	Data []byte
+	Path    string
+	Data    []byte
+	Object  Object
+	Comment string
 }
 
 // Cluster is everything emitted for one cluster.
@@ -181,11 +185,7 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 	case Sail:
 		c.Resources = append(c.Resources, sailControlPlanes(pc)...)
 	case Istioctl:
-		files, err := istioctlFiles(pc)
-		if err != nil {
-			return nil, err
-		}
-		c.Files = files
+		c.Files = istioctlFiles(pc)
 	case Helm:
 		c.HelmCharts = map[string][]any{}
 		helmInstall(c, releases(pc), opts, true)

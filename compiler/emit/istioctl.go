@@ -6,8 +6,6 @@ import (
 	"path"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
 )
@@ -62,22 +60,20 @@ func IstioctlFileName(cp *model.ControlPlane) string {
 	return path.Join(IstioctlDir, cp.Revision+".yaml")
 }
 
-func istioctlFiles(c *plan.Cluster) ([]File, error) {
+// istioctlFiles are the IstioOperator files of the cluster's installs,
+// each with a comment saying what it installs and how.
+func istioctlFiles(c *plan.Cluster) []File {
 	var files []File
 	for _, cp := range c.ControlPlanes {
-		body, err := yaml.Marshal(IstioOperator(c, cp))
-		if err != nil {
-			return nil, err
-		}
 		what := fmt.Sprintf("Control plane %s of mesh %s", cp.Name, cp.Mesh)
 		if cp.Remote {
 			what = fmt.Sprintf("Remote install of control plane %s of mesh %s (istiod runs in cluster %s)", cp.Name, cp.Mesh, cp.Cluster)
 		}
 		header := fmt.Sprintf("# %s (%s).\n# Install with: istioctl install -y -f %s\n",
 			what, cp.Path(), IstioctlFileName(cp.ControlPlane))
-		files = append(files, File{Path: IstioctlFileName(cp.ControlPlane), Data: append([]byte(header), body...)})
+		files = append(files, File{Path: IstioctlFileName(cp.ControlPlane), Comment: header, Object: IstioOperator(c, cp)})
 	}
-	return files, nil
+	return files
 }
 
 // istioctlReadme says in which order to apply the bundle's layers and run

@@ -195,7 +195,8 @@ func newExplainer(in Input) *explainer {
 			}
 			md, _ := r.Object["metadata"].(map[string]any)
 			rec := &objRec{
-				Cluster: c.Name, Layer: &r.Layer, Object: r.Object,
+				// The object as written, with render's labels.
+				Cluster: c.Name, Layer: &r.Layer, Object: render.Labelled(r.Object, in.Output.Topology),
 				File: path.Join(render.ClusterDir(c.Name), r.Layer.Dir, name),
 			}
 			rec.APIVersion, _ = r.Object["apiVersion"].(string)

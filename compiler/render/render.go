@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler/emit"
 )
@@ -48,6 +49,15 @@ func (t Tree) Paths() []string {
 
 // ClusterDir is the folder of a cluster's bundle.
 func ClusterDir(cluster string) string { return path.Join("clusters", cluster) }
+
+// LayerDir is the folder of a layer of a cluster's bundle: what Argo CD
+// and Flux point at (package delivery lays itself out from here).
+func LayerDir(cluster string, l emit.Layer) string { return path.Join(ClusterDir(cluster), l.Dir) }
+
+// Labels are the labels meshc puts on every object it writes.
+func Labels(topology string) map[string]any {
+	return map[string]any{LabelManagedBy: "meshc", LabelTopology: topology}
+}
 
 // Render lays out the output of every cluster.
 // Clusters are rendered concurrently, one tree each, then merged: writing
@@ -93,13 +103,11 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 		if err != nil {
 			return err
 		}
-		labelObject(r.Object, topology)
-		rel := path.Join(r.Layer.Dir, name)
-		full := path.Join(dir, rel)
+		full := path.Join(LayerDir(c.Name, r.Layer), name)
 		if _, dup := tree[full]; dup {
 			return fmt.Errorf("two objects render to %s", full)
 		}
-		data, err := MarshalYAML(r.Object)
+		data, err := MarshalYAML(Labelled(r.Object, topology))
 		if err != nil {
 			return fmt.Errorf("%s: %w", full, err)
 		}
@@ -114,21 +122,21 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 			continue
 		}
 		slices.Sort(files)
-		k := kustomization(files)
+		k := Kustomization(files)
 		if len(charts) > 0 {
 			k["helmCharts"] = charts
 			// What the charts render carries no annotations of meshc's:
 			// the layer gives it its sync wave, as its files have.
 			k["commonAnnotations"] = map[string]any{emit.AnnotationSyncWave: fmt.Sprint(l.Wave)}
 		}
-		if err := putYAML(tree, path.Join(dir, l.Dir, "kustomization.yaml"), k); err != nil {
+		if err := putYAML(tree, path.Join(LayerDir(c.Name, l), "kustomization.yaml"), k); err != nil {
 			return err
 		}
 		if !l.Detached {
 			layers = append(layers, l.Dir)
 		}
 	}
-	if err := putYAML(tree, path.Join(dir, "kustomization.yaml"), kustomization(layers)); err != nil {
+	if err := putYAML(tree, path.Join(dir, "kustomization.yaml"), Kustomization(layers)); err != nil {
 		return err
 	}
 	for _, f := range c.Files {
@@ -136,32 +144,57 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 		if _, dup := tree[full]; dup {
 			return fmt.Errorf("two files render to %s", full)
 		}
-		tree[full] = f.Data
+		data, err := fileData(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", full, err)
+		}
+		tree[full] = data
 	}
 	return nil
 }
 
-// labelObject puts meshc's own labels on an object. They are written into
-// each object rather than added by a kustomize transformer so that the
-// files say exactly what is applied, and building a bundle stays cheap.
-func labelObject(obj map[string]any, topology string) {
-	md, _ := obj["metadata"].(map[string]any)
-	if md == nil {
-		return
+// fileData is the content of a file beside the bundle. An object there
+// is an IstioOperator, which istioctl reads and people edit: it keeps
+// go-yaml's style (sigs.k8s.io/yaml, which quotes less than MarshalYAML),
+// the bytes meshc has always written for it.
+func fileData(f emit.File) ([]byte, error) {
+	if f.Object == nil {
+		return f.Data, nil
 	}
-	labels, _ := md["labels"].(map[string]any)
-	if labels == nil {
-		labels = map[string]any{}
-		md["labels"] = labels
+	body, err := yaml.Marshal(f.Object)
+	if err != nil {
+		return nil, err
 	}
-	labels[LabelManagedBy] = "meshc"
-	labels[LabelTopology] = topology
+	return append([]byte(f.Comment), body...), nil
 }
 
-// kustomization is a kustomization.yaml listing resources. It is built as a
-// map, like every object, for the one fast YAML writer; tests decode each one
-// strictly into kustomize's types.Kustomization.
-func kustomization(resources []string) map[string]any {
+// Labelled is obj as written: with meshc's own labels. They are written
+// into each object rather than added by a kustomize transformer so that
+// the files say exactly what is applied, and building a bundle stays
+// cheap. obj itself is left as emit made it: the copy shares everything
+// but the maps on the way to the labels.
+func Labelled(obj emit.Object, topology string) emit.Object {
+	md, _ := obj["metadata"].(map[string]any)
+	if md == nil {
+		return obj
+	}
+	labels, _ := md["labels"].(map[string]any)
+	labels = maps.Clone(labels)
+	if labels == nil {
+		labels = map[string]any{}
+	}
+	maps.Copy(labels, Labels(topology))
+	md = maps.Clone(md)
+	md["labels"] = labels
+	out := maps.Clone(obj)
+	out["metadata"] = md
+	return out
+}
+
+// Kustomization is a kustomization.yaml listing resources. It is built as
+// a map, like every object, for the one fast YAML writer; tests decode
+// each one strictly into kustomize's types.Kustomization.
+func Kustomization(resources []string) map[string]any {
 	list := make([]any, len(resources))
 	for i, r := range resources {
 		list[i] = r
