@@ -6,9 +6,14 @@
 // quote the lines it points at; it decides nothing of its own about what is
 // emitted.
 //
-// Import direction: explain imports model, plan, emit and render; it never
-// imports the compiler façade or the command line (internal/cli imports
-// explain, and hands it the parts of a compiler.Result).
+// The reasons are the plan's: install kinds, discovery causes, tenant
+// placements and each namespace label's source come from package resolve
+// through the plan (Plan.Facts), so explain says why without deciding
+// again.
+//
+// Import direction: explain imports model, resolve, plan, emit and render;
+// it never imports the compiler façade or the command line (the façade
+// imports explain, and hands it the parts of a compiler.Result).
 package explain
 
 import (
