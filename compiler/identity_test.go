@@ -216,7 +216,7 @@ func addressService(t *testing.T, res *compiler.Result, c *plan.Cluster, cp *mod
 		svcName, ns = plan.IstiodServiceAccount(cp)+"-remote", cp.Namespace
 	case model.ExposeIngress:
 		svcName = "istio-ingressgateway"
-		ns = plan.HostingControlPlane(res.Topology, cp).Namespace
+		ns = res.Plan.Facts.Hosting(cp).Namespace
 	default:
 		for _, g := range c.EastWestGateways {
 			if g.Mesh == cp.Mesh {

@@ -187,7 +187,6 @@ func (c *checker) exposeServices() {
 // among its remotes, a hosting cluster outside its data plane, and for an
 // ingress gateway a control plane in the hosting cluster to run it.
 func (c *checker) external(cp *model.ControlPlane) {
-	t := c.t
 	switch {
 	case !cp.External && cp.ConfigCluster != "":
 		c.report(diag.BadConfigCluster, cp.Path().Child("configCluster"),
@@ -223,11 +222,7 @@ func (c *checker) external(cp *model.ControlPlane) {
 			"external control plane %q cannot be exposed through an east-west gateway: nothing in its hosting cluster %q injects one for its mesh", cp.Name, cp.Cluster)
 	}
 	if x.Via == model.ExposeIngress {
-		hosted := false
-		for _, other := range t.ControlPlanesOfCluster(cp.Cluster) {
-			hosted = hosted || other.Cluster == cp.Cluster && !other.External
-		}
-		if !hosted {
+		if c.r.Hosting(cp) == nil {
 			c.report(diag.NoHostingGateway, cp.Path().Child("expose", "via"),
 				"add a control plane running in cluster "+cp.Cluster+" (a mesh of its own, in istio-system) to inject the ingress gateway",
 				"control plane %q is exposed through an ingress gateway in cluster %q, but no control plane runs there to inject it", cp.Name, cp.Cluster)

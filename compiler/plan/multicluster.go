@@ -205,7 +205,7 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 				on443 := ExternalNameWebhook(cp)
 				var ingress *IngressGateway
 				if cp.Expose.Via == model.ExposeIngress {
-					if host := HostingControlPlane(t, cp); host != nil {
+					if host := r.Hosting(cp); host != nil {
 						g := ingressIn(c, host.Namespace)
 						if g == nil {
 							g = &IngressGateway{Namespace: host.Namespace, Revision: host.Revision, Source: cp.Path().Child("expose")}

@@ -129,6 +129,9 @@ type ControlPlane struct {
 	// DiscoverySelectors is the mesh's discovery label; empty means the
 	// control plane sees every namespace.
 	DiscoverySelectors map[string]string
+	// CNINeededBy are the clusters of its data plane that need the Istio
+	// CNI agent: when any does, istiod injects sidecars for the agent.
+	CNINeededBy []string
 }
 
 // PeerAuth is a PeerAuthentication without a selector: mesh-wide when in a
@@ -244,6 +247,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 			Version:            r.Version(mcp).Parsed,
 			Profile:            mcp.Profile,
 			DiscoverySelectors: mesh.DiscoveryLabel,
+			CNINeededBy:        r.CNINeededBy(mcp),
 		}
 		switch {
 		case cp.Remote:
@@ -264,7 +268,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 				// cluster, but the hosting cluster's own istiod routes its
 				// ingress gateway to it, so must see this namespace: it
 				// carries the hosting mesh's label instead of its own.
-				if host := HostingControlPlane(t, mcp); host != nil {
+				if host := r.Hosting(mcp); host != nil {
 					labelled = t.Meshes[host.Mesh]
 				}
 			}
@@ -297,7 +301,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 	// clusters needs it.
 	var cniFor *model.ControlPlane
 	for _, cp := range c.ControlPlanes {
-		if cniFor == nil && CNIEnabled(t, cp.ControlPlane) {
+		if cniFor == nil && len(cp.CNINeededBy) > 0 {
 			cniFor = cp.ControlPlane
 		}
 	}
@@ -311,11 +315,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		}
 		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source}
 		if !cl.NeedsCNI() {
-			for _, name := range cniFor.DataPlaneClusters() {
-				if o := t.Clusters[name]; o != nil && o.NeedsCNI() {
-					cni.NeededBy = append(cni.NeededBy, name)
-				}
-			}
+			cni.NeededBy = r.CNINeededBy(cniFor)
 		}
 		for _, cp := range c.ControlPlanes {
 			if cp.Version.Compare(cni.Version) > 0 {
@@ -375,16 +375,4 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		c.PeerAuths = append(c.PeerAuths, peerAuths[k])
 	}
 	return c
-}
-
-// HostingControlPlane is the control plane that runs in an external
-// control plane's hosting cluster and injects its ingress gateway: the
-// first one there that is not external itself.
-func HostingControlPlane(t *model.Topology, external *model.ControlPlane) *model.ControlPlane {
-	for _, cp := range t.ControlPlanesOfCluster(external.Cluster) {
-		if cp.Cluster == external.Cluster && !cp.External {
-			return cp
-		}
-	}
-	return nil
 }

@@ -57,7 +57,7 @@ func helmValues(t *model.Topology, cl *model.Cluster, mesh *model.Mesh, cp *Cont
 		// which is what keeps meshes in one cluster apart.
 		pilot["env"] = map[string]any{EnhancedScopingEnv: "true"}
 	}
-	if CNIEnabled(t, cp.ControlPlane) {
+	if len(cp.CNINeededBy) > 0 {
 		// Sidecars skip the privileged istio-init container when the CNI
 		// agent sets up traffic redirection.
 		pilot["cni"] = map[string]any{"enabled": true}
@@ -246,18 +246,6 @@ func InjectionPath(cl *model.Cluster) string {
 		p += "/net/" + esc(cl.Network)
 	}
 	return p
-}
-
-// CNIEnabled reports whether a control plane injects sidecars for the CNI
-// agent: istiod injects one way for every cluster it serves, so if any of
-// them needs the agent (OpenShift, or asked for), all of them get it.
-func CNIEnabled(t *model.Topology, cp *model.ControlPlane) bool {
-	for _, name := range cp.DataPlaneClusters() {
-		if cl := t.Clusters[name]; cl != nil && cl.NeedsCNI() {
-			return true
-		}
-	}
-	return false
 }
 
 // IstiodChartValues turns a Helm values tree as IstioOperator and the Sail

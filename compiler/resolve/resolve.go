@@ -7,7 +7,9 @@
 //
 // The facts: each control plane's Istio version, parsed; the installs in
 // each cluster and their kind (istiod, the remote profile, an external
-// istiod); which meshes span clusters or networks and get east-west
+// istiod), and the one that hosts external control planes there; which
+// control planes inject for the Istio CNI agent, and because of which
+// clusters; which meshes span clusters or networks and get east-west
 // gateways; who discovers whom and why; and where each tenant's namespaces
 // land in each cluster. Resolve runs on unchecked input too (check judges
 // its facts), so it never assumes a reference resolves.
@@ -50,6 +52,8 @@ type Topology struct {
 	discoveredBy map[[2]string]bool      // mesh, cluster watched from another cluster
 	placements   map[*model.Tenant]map[string]*Placement
 	tenantCls    map[*model.Tenant][]string
+	hosts        map[string]*model.ControlPlane // by cluster: its first istiod that is not external
+	cniNeeds     map[*model.ControlPlane][]string
 }
 
 // Version is a control plane's Istio release: as written (after
@@ -155,9 +159,19 @@ func Resolve(t *model.Topology) *Topology {
 		discoveredBy: map[[2]string]bool{},
 		placements:   map[*model.Tenant]map[string]*Placement{},
 		tenantCls:    map[*model.Tenant][]string{},
+		hosts:        map[string]*model.ControlPlane{},
+		cniNeeds:     map[*model.ControlPlane][]string{},
 	}
 	for _, cp := range t.ControlPlanes() {
 		r.versions[cp] = r.version(cp)
+		if !cp.External && r.hosts[cp.Cluster] == nil {
+			r.hosts[cp.Cluster] = cp
+		}
+		for _, name := range cp.DataPlaneClusters() {
+			if cl := t.Clusters[name]; cl != nil && cl.NeedsCNI() {
+				r.cniNeeds[cp] = append(r.cniNeeds[cp], name)
+			}
+		}
 	}
 	for _, name := range model.SortedKeys(t.Meshes) {
 		r.meshes[name] = r.mesh(t.Meshes[name])
@@ -182,6 +196,17 @@ func Resolve(t *model.Topology) *Topology {
 	}
 	return r
 }
+
+// Hosting is the control plane that runs in cp's cluster and would inject
+// an ingress gateway exposing it (an external control plane's hosting
+// cluster): the first one there, by mesh then name, that is not external
+// itself; nil when there is none.
+func (r *Topology) Hosting(cp *model.ControlPlane) *model.ControlPlane { return r.hosts[cp.Cluster] }
+
+// CNINeededBy are the clusters of cp's data plane that need the Istio CNI
+// agent (OpenShift, or cni: true). istiod injects one way for every
+// cluster it serves: when any needs the agent, its sidecars all expect it.
+func (r *Topology) CNINeededBy(cp *model.ControlPlane) []string { return r.cniNeeds[cp] }
 
 // Version is cp's Istio release.
 func (r *Topology) Version(cp *model.ControlPlane) Version { return r.versions[cp] }

@@ -212,3 +212,30 @@ func TestPlacements(t *testing.T) {
 		t.Error("web has no namespaces in solo")
 	}
 }
+
+func TestHostingAndCNI(t *testing.T) {
+	topo := fleet()
+	topo.Clusters["west"].Platform = model.PlatformOpenShift
+	// A mesh of the hosting cluster's own, to inject x's ingress gateway.
+	topo.Meshes["ops"] = &model.Mesh{ControlPlanes: map[string]*model.ControlPlane{"own": {Cluster: "ops"}}}
+	topo.ResolveDefaults()
+	r := resolve.Resolve(topo)
+	cp := func(mesh, name string) *model.ControlPlane { return topo.Meshes[mesh].ControlPlanes[name] }
+	if h := r.Hosting(cp("ext", "x")); h != cp("ops", "own") {
+		t.Errorf("x is hosted by %v, want ops/own", h)
+	}
+	if h := r.Hosting(cp("solo", "stable")); h != cp("solo", "canary") {
+		t.Errorf("the first istiod of cluster solo is %v, want canary (by name)", h)
+	}
+	if got := r.CNINeededBy(cp("shop", "a")); !slices.Equal(got, []string{"west"}) {
+		t.Errorf("a injects for the CNI agent because of %v, want west", got)
+	}
+	if got := r.CNINeededBy(cp("shop", "b")); len(got) != 0 {
+		t.Errorf("b serves no cluster needing the CNI agent, got %v", got)
+	}
+
+	// Without a control plane of its own there, nothing hosts x.
+	if h := resolve.Resolve(fleet()).Hosting(fleet().Meshes["ext"].ControlPlanes["x"]); h != nil {
+		t.Errorf("x hosted by %v in a cluster running only external control planes", h)
+	}
+}
