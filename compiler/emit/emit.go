@@ -97,6 +97,36 @@ type Resource struct {
 	Layer  Layer
 	Role   Role
 	Object Object
+	// For is what in the plan the object realises, for explain to say why
+	// it is there: a *plan.Namespace, *plan.ControlPlane (a Sail Istio),
+	// RevisionTag, *plan.CNI, *plan.PeerAuth, *plan.CACert,
+	// *plan.RemoteSecret, *plan.ReaderToken (its Secret, PushSecret, or
+	// the reader ServiceAccount), *plan.EastWestGateway,
+	// *plan.IngressGateway or *plan.IstiodExposure. It is nil for what an
+	// installer's charts render and for the helm target's Flux objects,
+	// which carry their control plane's path in their source annotation.
+	For any
+}
+
+// RevisionTag is a control plane's revision tag (its Tags[Index]): what an
+// IstioRevisionTag realises.
+type RevisionTag struct {
+	ControlPlane *plan.ControlPlane
+	Index        int
+}
+
+// realising marks r as realising x of the plan.
+func (r Resource) realising(x any) Resource {
+	r.For = x
+	return r
+}
+
+// allRealising marks rs as realising x of the plan.
+func allRealising(x any, rs []Resource) []Resource {
+	for i := range rs {
+		rs[i].For = x
+	}
+	return rs
 }
 
 // File is a file kept beside a bundle but not applied by it, such as an
@@ -268,7 +298,7 @@ func namespaces(c *plan.Cluster) []Resource {
 			"apiVersion": "v1",
 			"kind":       "Namespace",
 			"metadata":   nsMeta(ns),
-		}))
+		}).realising(ns))
 	}
 	return out
 }
@@ -284,7 +314,7 @@ func peerAuthentications(c *plan.Cluster) []Resource {
 			"kind":       "PeerAuthentication",
 			"metadata":   m,
 			"spec":       map[string]any{"mtls": map[string]any{"mode": pa.Mode}},
-		}))
+		}).realising(pa))
 	}
 	return out
 }

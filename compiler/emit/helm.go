@@ -79,7 +79,7 @@ func helmCharts(rs []release, repo string) []any {
 
 // helmRepository is the Flux HelmRepository every HelmRelease pulls from.
 func helmRepository(repo, fluxNamespace, interval string, source model.Path) Resource {
-	return Resource{LayerHelmReleases, RoleControlPlane, Object{
+	return Resource{Layer: LayerHelmReleases, Role: RoleControlPlane, Object: Object{
 		"apiVersion": "source.toolkit.fluxcd.io/v1",
 		"kind":       "HelmRepository",
 		"metadata":   meta(HelmRepository, fluxNamespace, LayerHelmReleases.Wave, source, nil),
@@ -118,7 +118,7 @@ func helmReleases(rs []release, fluxNamespace, interval string) []Resource {
 		}
 		names = append(names, name)
 		_, layer := chartLayers(r.role)
-		out = append(out, Resource{layer, r.role, Object{
+		out = append(out, Resource{Layer: layer, Role: r.role, For: r.realises, Object: Object{
 			"apiVersion": "helm.toolkit.fluxcd.io/v2",
 			"kind":       "HelmRelease",
 			"metadata":   meta(name, fluxNamespace, layer.Wave, r.source, nil),
@@ -178,7 +178,7 @@ func gatewayReleases(c *plan.Cluster, gateways []injectedGateway) []release {
 		}
 		out = append(out, release{
 			chart: charts.Gateway, name: g.name, namespace: g.namespace, values: values,
-			version: cp.Version.String(), source: g.source, after: istiod, role: g.role,
+			version: cp.Version.String(), source: g.source, after: istiod, role: g.role, realises: g.realises,
 		})
 	}
 	return out

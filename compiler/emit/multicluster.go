@@ -70,6 +70,8 @@ type injectedGateway struct {
 	role Role
 	// service shapes its Service when it carries istiod's address.
 	service *model.ExposeService
+	// realises is the plan's gateway (Resource.For).
+	realises any
 }
 
 // loadBalancer is a LoadBalancer Service for ports and selector, shaped as
@@ -142,24 +144,24 @@ func (g injectedGateway) resources() []Resource {
 		ports = append(ports, map[string]any{"name": p.name, "port": p.number, "targetPort": p.targetPort(), "protocol": "TCP"})
 	}
 	return []Resource{
-		{g.role.Layer(), g.role, Object{
+		{Layer: g.role.Layer(), Role: g.role, For: g.realises, Object: Object{
 			"apiVersion": "v1", "kind": "ServiceAccount",
 			"metadata": meta(g.name, g.namespace, wave, g.source, g.labels),
 		}},
-		{g.role.Layer(), g.role, Object{
+		{Layer: g.role.Layer(), Role: g.role, For: g.realises, Object: Object{
 			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
 			"metadata": meta(g.name+"-sds", g.namespace, wave, g.source, g.labels),
 			"rules": []any{map[string]any{
 				"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"get", "watch", "list"},
 			}},
 		}},
-		{g.role.Layer(), g.role, Object{
+		{Layer: g.role.Layer(), Role: g.role, For: g.realises, Object: Object{
 			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
 			"metadata": meta(g.name+"-sds", g.namespace, wave, g.source, g.labels),
 			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": g.name + "-sds"},
 			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": g.name}},
 		}},
-		{g.role.Layer(), g.role, Object{
+		{Layer: g.role.Layer(), Role: g.role, For: g.realises, Object: Object{
 			"apiVersion": "apps/v1", "kind": "Deployment",
 			"metadata": meta(g.name, g.namespace, wave, g.source, g.labels),
 			"spec": map[string]any{
@@ -176,7 +178,7 @@ func (g injectedGateway) resources() []Resource {
 				},
 			},
 		}},
-		{g.role.Layer(), g.role, loadBalancer(meta(g.name, g.namespace, wave, g.source, g.labels), anyMap(g.selector), ports, g.service)},
+		{Layer: g.role.Layer(), Role: g.role, For: g.realises, Object: loadBalancer(meta(g.name, g.namespace, wave, g.source, g.labels), anyMap(g.selector), ports, g.service)},
 	}
 }
 
@@ -191,6 +193,7 @@ func eastWestGateway(gw *plan.EastWestGateway) injectedGateway {
 		ports:    []gatewayPort{{"status-port", 15021, 0}, {"tls", 15443, 0}, {"tls-istiod", 15012, 0}, {"tls-webhook", 15017, 0}},
 		source:   gw.Source,
 		role:     RoleLocalGateway,
+		realises: gw,
 	}
 	if gw.WebhookOn443 {
 		g.ports = append(g.ports, webhookOn443)
@@ -212,7 +215,7 @@ func crossNetworkGateway(gw *plan.EastWestGateway) []Resource {
 	if gw.CrossNetwork {
 		// Services of the mesh reachable from other networks, mTLS kept
 		// end to end (the gateway routes by SNI).
-		out = append(out, Resource{LayerGateways, RoleExposure, Object{
+		out = append(out, Resource{Layer: LayerGateways, Role: RoleExposure, Object: Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
 			"metadata": istioMeta(crossNetworkName, gw.Namespace, wave, gw.Source),
 			"spec": map[string]any{
@@ -238,7 +241,7 @@ func ingressGateway(gw *plan.IngressGateway) injectedGateway {
 		name: name, namespace: gw.Namespace, revision: gw.Revision,
 		selector: selector, labels: maps.Clone(selector),
 		ports:  []gatewayPort{{"status-port", 15021, 0}, {"tls-xds", 15012, 0}, {"tls-webhook", 15017, 0}},
-		source: gw.Source, role: RoleLocalGateway,
+		source: gw.Source, role: RoleLocalGateway, realises: gw,
 	}
 	if gw.WebhookOn443 {
 		g.ports = append(g.ports, webhookOn443)
@@ -272,7 +275,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 				map[string]any{"match": []any{map[string]any{"port": 15012}}, "route": dest(15012)},
 				map[string]any{"match": []any{map[string]any{"port": 15017}}, "route": dest(443)},
 			}),
-			Resource{LayerGateways, RoleExposure, Object{
+			Resource{Layer: LayerGateways, Role: RoleExposure, Object: Object{
 				"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
 				"metadata": istioMeta(base+"-dr", cp.Namespace, wave, x.Source),
 				"spec": map[string]any{
@@ -310,7 +313,7 @@ func externalExposure(x *plan.IstiodExposure) []Resource {
 func gatewayRoutes(base string, x *plan.IstiodExposure, servers []any, host, routeKind string, routes []any) []Resource {
 	ns, wave := x.ControlPlane.Namespace, LayerGateways.Wave
 	return []Resource{
-		{LayerGateways, RoleExposure, Object{
+		{Layer: LayerGateways, Role: RoleExposure, Object: Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
 			"metadata": istioMeta(base+"-gw", ns, wave, x.Source),
 			"spec": map[string]any{
@@ -318,7 +321,7 @@ func gatewayRoutes(base string, x *plan.IstiodExposure, servers []any, host, rou
 				"servers":  servers,
 			},
 		}},
-		{LayerGateways, RoleExposure, Object{
+		{Layer: LayerGateways, Role: RoleExposure, Object: Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
 			"metadata": istioMeta(base+"-vs", ns, wave, x.Source),
 			"spec": map[string]any{
@@ -372,7 +375,7 @@ func istiodExposure(x *plan.IstiodExposure, gatewayDone map[string]bool) []Resou
 				"hosts": []any{"*"},
 			}
 		}
-		out = append(out, Resource{LayerGateways, RoleExposure, Object{
+		out = append(out, Resource{Layer: LayerGateways, Role: RoleExposure, Object: Object{
 			"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
 			"metadata": istioMeta(istiodGatewayName, cp.Namespace, wave, x.Source),
 			"spec": map[string]any{
@@ -389,7 +392,7 @@ func istiodExposure(x *plan.IstiodExposure, gatewayDone map[string]bool) []Resou
 			}}},
 		}
 	}
-	out = append(out, Resource{LayerGateways, RoleExposure, Object{
+	out = append(out, Resource{Layer: LayerGateways, Role: RoleExposure, Object: Object{
 		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
 		"metadata": istioMeta(svc+"-vs", cp.Namespace, wave, x.Source),
 		"spec": map[string]any{
@@ -504,7 +507,7 @@ func readerIdentities(c *plan.Cluster, target Target) []Resource {
 			"apiVersion": "v1", "kind": "ServiceAccount",
 			"metadata": meta(r.ServiceAccount, r.Namespace, LayerTrust.Wave, r.Source,
 				map[string]string{"app": "istio-reader", "app.kubernetes.io/name": "istio-reader"}),
-		}))
+		}).realising(r))
 	}
 	return out
 }
@@ -631,24 +634,24 @@ func multiclusterResources(c *plan.Cluster) ([]Resource, []injectedGateway) {
 	var out []Resource
 	var gateways []injectedGateway
 	for _, x := range c.CACerts {
-		out = append(out, caCert(x)...)
+		out = append(out, allRealising(x, caCert(x))...)
 	}
 	for _, gw := range c.EastWestGateways {
 		gateways = append(gateways, eastWestGateway(gw))
-		out = append(out, crossNetworkGateway(gw)...)
+		out = append(out, allRealising(gw, crossNetworkGateway(gw))...)
 	}
 	for _, gw := range c.IngressGateways {
 		gateways = append(gateways, ingressGateway(gw))
 	}
 	gatewayDone := map[string]bool{}
 	for _, x := range c.IstiodExposures {
-		out = append(out, istiodExposure(x, gatewayDone)...)
+		out = append(out, allRealising(x, istiodExposure(x, gatewayDone))...)
 	}
 	for _, r := range c.ReaderTokens {
-		out = append(out, readerToken(r)...)
+		out = append(out, allRealising(r, readerToken(r))...)
 	}
 	for _, r := range c.RemoteSecrets {
-		out = append(out, remoteSecret(r)...)
+		out = append(out, allRealising(r, remoteSecret(r))...)
 	}
 	return out, gateways
 }

@@ -40,6 +40,14 @@ func withImage(values map[string]any, version string) map[string]any {
 func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error) {
 	seen := map[string]Object{}
 	var out []Resource
+	// The base chart creates the reader ServiceAccount that the cluster's
+	// reader tokens name (readerOwnedByInstall).
+	readers := map[string]*plan.ReaderToken{}
+	for _, r := range c.ReaderTokens {
+		if r.ServiceAccount == plan.ReaderServiceAccount {
+			readers[r.Namespace] = r
+		}
+	}
 	add := func(objs []map[string]any, source model.Path, role Role) error {
 		for _, o := range objs {
 			id := objectID(o)
@@ -58,7 +66,11 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 			}
 			ann[AnnotationSyncWave] = fmt.Sprint(role.Layer().Wave)
 			ann[plan.AnnotationSource] = source.String()
-			out = append(out, at(role, o))
+			r := at(role, o)
+			if ns, _ := md["namespace"].(string); o["kind"] == "ServiceAccount" && md["name"] == plan.ReaderServiceAccount && readers[ns] != nil {
+				r.For = readers[ns]
+			}
+			out = append(out, r)
 		}
 		return nil
 	}
@@ -120,6 +132,10 @@ type release struct {
 	after string
 	// role places the release in the apply order.
 	role Role
+	// realises is the plan's gateway a gateway release installs
+	// (Resource.For of its HelmRelease); nil for the installs, which their
+	// source names.
+	realises any
 }
 
 // Chart names as Istio publishes them in its Helm repository.

@@ -57,7 +57,7 @@ func sailControlPlanes(c *plan.Cluster) []Resource {
 				"version":   c.CNI.Version.SailVersion(),
 				"namespace": c.CNI.Namespace,
 			},
-		}))
+		}).realising(c.CNI))
 	}
 	for _, cp := range c.ControlPlanes {
 		spec := map[string]any{
@@ -74,7 +74,7 @@ func sailControlPlanes(c *plan.Cluster) []Resource {
 			"kind":       "Istio",
 			"metadata":   sailMeta(name, installRole(cp), cp.Path()),
 			"spec":       spec,
-		}))
+		}).realising(cp))
 		for i, tag := range cp.Tags {
 			// Tags follow their Istio: the operator rejects a tag whose
 			// target does not exist yet.
@@ -85,7 +85,7 @@ func sailControlPlanes(c *plan.Cluster) []Resource {
 				"spec": map[string]any{
 					"targetRef": map[string]any{"kind": "Istio", "name": name},
 				},
-			}))
+			}).realising(RevisionTag{cp, i}))
 		}
 	}
 	return out

@@ -176,7 +176,9 @@ type objRec struct {
 	Layer      *emit.Layer // nil for files beside the bundle
 	File       string
 	Object     emit.Object
-	ControlPl  *plan.ControlPlane // an IstioOperator's control plane
+	// For is what in the plan the object realises (emit.Resource.For).
+	For       any
+	ControlPl *plan.ControlPlane // an IstioOperator's control plane
 }
 
 func newExplainer(in Input) *explainer {
@@ -201,7 +203,7 @@ func newExplainer(in Input) *explainer {
 			md, _ := r.Object["metadata"].(map[string]any)
 			rec := &objRec{
 				// The object as written, with render's labels.
-				Cluster: c.Name, Layer: &r.Layer, Object: render.Labelled(r.Object, in.Output.Topology),
+				Cluster: c.Name, Layer: &r.Layer, Object: render.Labelled(r.Object, in.Output.Topology), For: r.For,
 				File: path.Join(render.ClusterDir(c.Name), r.Layer.Dir, name),
 			}
 			rec.APIVersion, _ = r.Object["apiVersion"].(string)

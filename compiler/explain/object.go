@@ -45,59 +45,100 @@ type FileAnswer struct {
 	About   []Fact `json:"about,omitempty"`
 }
 
-// rule is one line of the table of why meshc emits an object: the first
-// whose kind, name and source patterns (path.Match globs; empty matches
-// anything) match the object gives its sentence.
-type rule struct {
-	kind, name, source string
-	why                string
-}
+// Why meshc emits objects like one: a sentence per kind of what the object
+// realises in the plan (emit.Resource.For), and per kind of object where
+// one plan element brings several.
+const (
+	ruleNamespace    = "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it."
+	ruleIstio        = "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision."
+	ruleTag          = "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at."
+	ruleCNI          = "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent."
+	ruleIstioctl     = "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle."
+	ruleMeshMTLS     = "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy."
+	ruleTenantMTLS   = "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy."
+	ruleCertificate  = "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts."
+	ruleCAFromStore  = "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts."
+	ruleConfigSecret = "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster."
+	ruleRemoteSecret = "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster."
+	ruleReader       = "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install."
+	ruleToken        = "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git."
+	rulePushSecret   = "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it."
+	ruleCrossNetwork = "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end."
+	ruleEastWest     = "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017)."
+	ruleIngress      = "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service."
+	ruleIstiodGW     = "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI."
+	ruleIstiodVS     = "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway."
+	ruleIstiodLB     = "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes."
+	ruleExternalGW   = "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address."
+	ruleExternalVS   = "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port)."
+	ruleExternalDR   = "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname."
+	ruleInstall      = "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle."
+	fallbackRule     = "Emitted for the topology path in its meshc.dev/source annotation."
+)
 
-// rules is the table of explanations, by kind and name pattern.
-var rules = []rule{
-	{kind: "Namespace", why: "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it."},
-	{kind: "Istio", why: "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision."},
-	{kind: "IstioRevisionTag", why: "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at."},
-	{kind: "IstioCNI", why: "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent."},
-	{kind: "IstioOperator", why: "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle."},
-	{kind: "PeerAuthentication", source: "meshes.*.mtls", why: "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy."},
-	{kind: "PeerAuthentication", source: "tenants.*.mtls", why: "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy."},
-	{kind: "Certificate", name: plan.CACertsSecret, why: "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts."},
-	{kind: "ExternalSecret", name: plan.CACertsSecret, why: "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts."},
-	{kind: "ExternalSecret", name: plan.ConfigSecret, why: "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster."},
-	{kind: "ExternalSecret", name: "istio-remote-secret-*", why: "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster."},
-	{kind: "ServiceAccount", name: plan.ReaderServiceAccount, why: "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install."},
-	{kind: "Secret", name: "*-istio-remote-secret-token", why: "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git."},
-	{kind: "PushSecret", why: "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it."},
-	{kind: "Gateway", name: "cross-network-gateway", why: "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end."},
-	{kind: "Gateway", name: "istiod-gateway", why: "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI."},
-	{kind: "VirtualService", name: "istiod*-vs", why: "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway."},
-	{kind: "Service", name: "istiod*-remote", why: "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes."},
-	{kind: "Gateway", name: "external-istiod*-gw", why: "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address."},
-	{kind: "VirtualService", name: "external-istiod*-vs", why: "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port)."},
-	{kind: "DestinationRule", name: "external-istiod*-dr", why: "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname."},
-	{kind: "*", name: "istio-eastwestgateway*", why: "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017)."},
-	{kind: "*", name: "istio-ingressgateway*", why: "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service."},
-}
-
-func ruleFor(kind, name, source string) string {
-	for _, r := range rules {
-		if !globMatch(r.kind, kind) || !globMatch(r.name, name) || !globMatch(r.source, source) {
-			continue
+// ruleFor says why meshc emits objects like o: by what it realises.
+func (x *explainer) ruleFor(o *objRec, src model.Path) string {
+	switch f := o.For.(type) {
+	case *plan.Namespace:
+		return ruleNamespace
+	case *plan.ControlPlane:
+		return ruleIstio
+	case emit.RevisionTag:
+		return ruleTag
+	case *plan.CNI:
+		return ruleCNI
+	case *plan.PeerAuth:
+		if f.Source[0] == "tenants" {
+			return ruleTenantMTLS
 		}
-		return r.why
+		return ruleMeshMTLS
+	case *plan.CACert:
+		if o.Kind == "Certificate" {
+			return ruleCertificate
+		}
+		return ruleCAFromStore
+	case *plan.RemoteSecret:
+		if f.Config {
+			return ruleConfigSecret
+		}
+		return ruleRemoteSecret
+	case *plan.ReaderToken:
+		switch o.Kind {
+		case "ServiceAccount":
+			return ruleReader
+		case "PushSecret":
+			return rulePushSecret
+		}
+		return ruleToken
+	case *plan.EastWestGateway:
+		if o.Kind == "Gateway" {
+			return ruleCrossNetwork
+		}
+		return ruleEastWest
+	case *plan.IngressGateway:
+		return ruleIngress
+	case *plan.IstiodExposure:
+		switch {
+		case f.Via == model.ExposeLoadBalancer:
+			return ruleIstiodLB
+		case f.Via == model.ExposeEastWest && o.Kind == "Gateway":
+			return ruleIstiodGW
+		case f.Via == model.ExposeEastWest:
+			return ruleIstiodVS
+		case o.Kind == "Gateway":
+			return ruleExternalGW
+		case o.Kind == "VirtualService":
+			return ruleExternalVS
+		}
+		return ruleExternalDR
+	}
+	switch {
+	case o.ControlPl != nil:
+		return ruleIstioctl
+	case len(src) == 4 && x.controlPlaneAt(src) != nil:
+		return ruleInstall
 	}
 	return fallbackRule
-}
-
-const fallbackRule = "Emitted for the topology path in its meshc.dev/source annotation."
-
-func globMatch(pattern, s string) bool {
-	if pattern == "" {
-		return true
-	}
-	ok, _ := path.Match(pattern, s)
-	return ok
 }
 
 func (x *explainer) object(a *Answer, parts []string) (*Answer, error) {
@@ -192,10 +233,7 @@ func (x *explainer) objectAnswer(a *Answer, o *objRec) *Answer {
 		r := x.ref(src)
 		ans.Source = &r
 	}
-	ans.Rule = ruleFor(o.Kind, o.Name, src.String())
-	if ans.Rule == fallbackRule && len(src) == 4 && x.controlPlaneAt(src) != nil {
-		ans.Rule = "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle."
-	}
+	ans.Rule = x.ruleFor(o, src)
 	ans.About = x.objectAbout(o, src)
 	a.Kind, a.Object = KindObject, ans
 	return a
@@ -205,88 +243,58 @@ func (c ControlPlane) fact() Fact {
 	return Fact{Subject: "control plane " + c.Name + " (" + c.Install + ")", Why: c.Why, Sources: c.Sources}
 }
 
-// objectAbout finds what in the plan an object realises.
+// objectAbout says what in the plan an object realises (emit says which).
 func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 	pc := x.plans[o.Cluster]
 	var out []Fact
-	switch {
-	case o.Kind == "Namespace":
-		for _, ns := range pc.Namespaces {
-			if ns.Name == o.Name {
-				out = append(out, x.namespaceWhy(pc, ns)...)
-			}
-		}
-	case o.ControlPl != nil:
-		out = append(out, x.controlPlane(o.Cluster, o.ControlPl).fact())
-	case o.Kind == "Istio":
-		for _, cp := range pc.ControlPlanes {
-			if emit.SailIstioName(cp.ControlPlane) == o.Name {
-				out = append(out, x.controlPlane(o.Cluster, cp).fact())
-			}
-		}
-	case o.Kind == "IstioRevisionTag":
-		for _, cp := range pc.ControlPlanes {
-			if i := slices.Index(cp.Tags, o.Name); i >= 0 {
-				out = append(out, x.tagFact(cp, i), x.controlPlane(o.Cluster, cp).fact())
-			}
-		}
-	case o.Kind == "IstioCNI":
+	switch f := o.For.(type) {
+	case *plan.Namespace:
+		out = x.namespaceWhy(pc, f)
+	case *plan.ControlPlane:
+		out = append(out, x.controlPlane(o.Cluster, f).fact())
+	case emit.RevisionTag:
+		out = append(out, x.tagFact(f.ControlPlane, f.Index), x.controlPlane(o.Cluster, f.ControlPlane).fact())
+	case *plan.CNI:
 		out = append(out, x.cniFact(pc))
-	case o.Kind == "PeerAuthentication":
-		for _, pa := range pc.PeerAuths {
-			if pa.Namespace == o.Namespace && pa.Name == o.Name {
-				out = append(out, x.policyFact(pc, pa))
-			}
-		}
-	case o.Name == plan.CACertsSecret:
-		for _, ca := range pc.CACerts {
-			if ca.Namespace == o.Namespace {
-				out = append(out, x.trustFact(ca))
-			}
-		}
-	case o.Kind == "ExternalSecret":
-		for _, r := range pc.RemoteSecrets {
-			if r.Namespace == o.Namespace && r.SecretName() == o.Name {
-				out = append(out, x.discoversFact(pc, r))
-			}
-		}
-	case o.Kind == "Secret" || o.Kind == "PushSecret" || o.Kind == "ServiceAccount" && o.Name == plan.ReaderServiceAccount:
+	case *plan.PeerAuth:
+		out = append(out, x.policyFact(pc, f))
+	case *plan.CACert:
+		out = append(out, x.trustFact(f))
+	case *plan.RemoteSecret:
+		out = append(out, x.discoversFact(pc, f))
+	case *plan.ReaderToken:
+		// The control planes elsewhere that read this token.
 		for _, d := range x.discoveredBy(o.Cluster) {
-			r := d.secret
-			if r.ReaderNamespace == o.Namespace && (o.Name == plan.TokenSecretName(r.ServiceAccount) || o.Name == r.ServiceAccount+"-token" ||
-				o.Kind == "ServiceAccount" && o.Name == r.ServiceAccount) {
+			if d.secret.ReaderNamespace == f.Namespace && d.secret.ServiceAccount == f.ServiceAccount {
 				out = append(out, x.discoveredByFact(o.Cluster, d))
 			}
 		}
-	case strings.HasPrefix(o.Name, "istio-eastwestgateway") || o.Name == "cross-network-gateway":
-		for _, gw := range pc.EastWestGateways {
-			if gw.Namespace == o.Namespace {
-				out = append(out, x.eastWestFact(gw))
-			}
+	case *plan.EastWestGateway:
+		out = append(out, x.eastWestFact(f))
+	case *plan.IngressGateway:
+		out = append(out, x.ingressFact(pc, f))
+	case *plan.IstiodExposure:
+		if o.Kind != "Gateway" || f.Via != model.ExposeEastWest {
+			out = append(out, x.exposureFact(f))
+			break
 		}
-	case strings.HasPrefix(o.Name, "istio-ingressgateway"):
-		for _, gw := range pc.IngressGateways {
-			if gw.Namespace == o.Namespace {
-				out = append(out, x.ingressFact(pc, gw))
-			}
-		}
-	default:
-		// istiod's exposure: istiod-gateway (shared by the namespace's
-		// control planes), istiod[-rev]-vs, istiod[-rev]-remote and
-		// external-istiod[-rev]-*.
+		// istiod-gateway serves every control plane of its namespace
+		// exposed through the east-west gateway.
 		for _, e := range pc.IstiodExposures {
-			cp := e.ControlPlane
-			svc := plan.IstiodServiceAccount(cp)
-			if cp.Namespace == o.Namespace && (o.Name == "istiod-gateway" && e.Via == model.ExposeEastWest ||
-				o.Name == svc+"-vs" || o.Name == svc+"-remote" || strings.HasPrefix(o.Name, "external-"+svc+"-")) {
+			if e.Via == model.ExposeEastWest && e.ControlPlane.Namespace == f.ControlPlane.Namespace {
 				out = append(out, x.exposureFact(e))
 			}
 		}
-	}
-	if cp := x.controlPlaneAt(src); len(out) == 0 && len(src) == 4 && cp != nil {
-		for _, pcp := range pc.ControlPlanes {
-			if pcp.ControlPlane == cp {
-				out = append(out, x.controlPlane(o.Cluster, pcp).fact())
+	case nil:
+		if o.ControlPl != nil {
+			out = append(out, x.controlPlane(o.Cluster, o.ControlPl).fact())
+		} else if cp := x.controlPlaneAt(src); len(src) == 4 && cp != nil {
+			// Rendered from a chart for a control plane (the helm and
+			// rendered targets): its install here.
+			for _, pcp := range pc.ControlPlanes {
+				if pcp.ControlPlane == cp {
+					out = append(out, x.controlPlane(o.Cluster, pcp).fact())
+				}
 			}
 		}
 	}
