@@ -327,5 +327,5 @@ func nsMeta(ns *plan.Namespace) map[string]any {
 	return m
 }
 
-func fluxNamespace(o Options) string { return cmp.Or(o.FluxNamespace, "flux-system") }
-func fluxInterval(o Options) string  { return cmp.Or(o.FluxInterval, "10m") }
+func fluxNamespace(o Options) string { return cmp.Or(o.FluxNamespace, model.DefaultFluxNamespace) }
+func fluxInterval(o Options) string  { return cmp.Or(o.FluxInterval, model.DefaultFluxInterval) }

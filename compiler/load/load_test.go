@@ -279,3 +279,60 @@ delivery:
 		t.Errorf("hint %q does not list the fields of defaults", list[0].Hint)
 	}
 }
+
+// TestSchemaDefaultsAgreeWithModel pins that the defaults the CUE schema
+// gives a loaded topology are the ones model.ResolveDefaults gives a
+// topology built in memory: the two places that fill them cannot drift.
+func TestSchemaDefaultsAgreeWithModel(t *testing.T) {
+	src := minimal + `delivery:
+  repoURL: https://git.example.com/mesh.git
+  path: deploy
+  argocd: {}
+  flux:
+    gitRepository: mesh
+`
+	src = strings.Replace(src, "  m1:\n", "  m1:\n    remoteSecrets:\n      mode: externalSecrets\n      secretStore:\n        name: vault\n", 1)
+	loaded, err := load.Bytes("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := &model.Topology{
+		Metadata: model.Metadata{Name: "t"},
+		Defaults: model.Defaults{Istio: model.IstioDefaults{Version: "1.28.2"}},
+		Clusters: map[string]*model.Cluster{"c1": {}},
+		Meshes: map[string]*model.Mesh{"m1": {
+			ControlPlanes: map[string]*model.ControlPlane{"cp1": {Cluster: "c1"}},
+		}},
+		Delivery: &model.Delivery{RepoURL: "https://git.example.com/mesh.git", Path: "deploy",
+			ArgoCD: &model.ArgoCDConfig{}, Flux: &model.FluxConfig{GitRepository: "mesh"}},
+	}
+	mem.ResolveDefaults()
+	if got, want := *loaded.Delivery.ArgoCD, *mem.Delivery.ArgoCD; got != want {
+		t.Errorf("argocd: schema %+v, model %+v", got, want)
+	}
+	if got, want := *loaded.Delivery.Flux, *mem.Delivery.Flux; got != want {
+		t.Errorf("flux: schema %+v, model %+v", got, want)
+	}
+	if loaded.Delivery.Revision != mem.Delivery.Revision {
+		t.Errorf("delivery.revision: schema %q, model %q", loaded.Delivery.Revision, mem.Delivery.Revision)
+	}
+	lm, mm := loaded.Meshes["m1"], mem.Meshes["m1"]
+	if lm.MTLS != mm.MTLS || lm.ControlPlanes["cp1"].Namespace != mm.ControlPlanes["cp1"].Namespace ||
+		loaded.Clusters["c1"].Platform != mem.Clusters["c1"].Platform {
+		t.Errorf("mesh, control plane or cluster defaults differ: schema %+v %+v, model %+v %+v", lm, lm.ControlPlanes["cp1"], mm, mm.ControlPlanes["cp1"])
+	}
+	// The schema defaults the store's kind and key prefix; the model
+	// leaves a store it did not write alone, so compare with the schema's.
+	if s := lm.RemoteSecrets.SecretStore; s.Kind != "ClusterSecretStore" || s.KeyPrefix != "meshc" {
+		t.Errorf("secret store defaults %+v", s)
+	}
+	// What the user did not write is known as such, whichever filled it.
+	for _, p := range []model.Path{{"delivery", "revision"}, {"delivery", "argocd", "project"}, {"meshes", "m1", "mtls"}, {"meshes", "m1", "controlPlanes", "cp1", "namespace"}} {
+		if !loaded.Defaulted(p) || !mem.Defaulted(p) && p[0] == "meshes" {
+			t.Errorf("%s: defaulted loaded=%v in memory=%v", p, loaded.Defaulted(p), mem.Defaulted(p))
+		}
+	}
+	if loaded.Defaulted(model.Path{"delivery", "repoURL"}) {
+		t.Error("delivery.repoURL is written")
+	}
+}

@@ -10,6 +10,10 @@ const (
 	DefaultTrustDomain  = "cluster.local"
 	DefaultDiscoveryKey = "istio-discovery"
 	DefaultMTLS         = "STRICT"
+	// DefaultFluxNamespace and DefaultFluxInterval are Flux's settings
+	// when the topology says none (the helm target's HelmReleases too).
+	DefaultFluxNamespace = "flux-system"
+	DefaultFluxInterval  = "10m"
 )
 
 // ResolveDefaults fills every field the user left to its default, and the
@@ -67,8 +71,8 @@ func (t *Topology) ResolveDefaults() {
 			a.Destination = cmp.Or(a.Destination, def.Destination)
 		}
 		if f := d.Flux; f != nil {
-			f.Namespace = cmp.Or(f.Namespace, "flux-system")
-			f.Interval = cmp.Or(f.Interval, "10m")
+			f.Namespace = cmp.Or(f.Namespace, DefaultFluxNamespace)
+			f.Interval = cmp.Or(f.Interval, DefaultFluxInterval)
 		}
 	}
 	t.buildIndex()
