@@ -228,7 +228,7 @@ func (c *checker) versions() {
 			continue
 		}
 		hint := "meshc supports Istio " + istio.SupportedRange() + " (the releases the Sail operator offers)"
-		if v, err := istio.ParseVersion(cp.Version); err == nil {
+		if v := c.r.Version(cp).Parsed; c.r.Version(cp).Err == nil {
 			if same := istio.ReleasesOfMinor(v); len(same) > 0 {
 				hint += fmt.Sprintf("; releases of %d.%d: %s", v.Major, v.Minor, strings.Join(same, ", "))
 			}

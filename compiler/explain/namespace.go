@@ -154,12 +154,7 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 		if ns.Placement == nil {
 			// Created only to hold the tenant's mTLS override, read by
 			// istiod here for the tenant's namespaces in its remotes.
-			var served []string
-			for _, c := range x.facts.TenantClusters(tn) {
-				if pl := x.facts.Placement(tn, c); pl.ControlPlane != nil && pl.ControlPlane.ClusterID() == pc.Name {
-					served = append(served, c)
-				}
-			}
+			served := ns.OverrideFor
 			out = append(out, Fact{
 				Subject: "tenant " + tn.Name,
 				Why: fmt.Sprintf("tenant %s lists it (namespaces[%d]) in cluster(s) %s, whose istiod reads policy in %s: meshc creates the same-named namespace here to hold the tenant's mTLS override",

@@ -106,6 +106,9 @@ type Namespace struct {
 	// in, the control plane serving it and why; nil otherwise (a system or
 	// CNI namespace, or one holding a tenant's mTLS override for istiod).
 	Placement *resolve.Placement
+	// OverrideFor is, for a namespace that only holds a tenant's mTLS
+	// override, the tenant's clusters whose istiod reads policy here.
+	OverrideFor []string
 }
 
 // ControlPlane is one install of a control plane in a cluster: istiod
@@ -196,28 +199,40 @@ func Resolved(r *resolve.Topology) *Plan {
 		}
 	}
 	// Tenants with an mTLS override in a remote cluster, by the cluster
-	// whose istiod reads their policy.
-	remoteOverrides := map[string][]*model.Tenant{}
+	// whose istiod reads their policy, with the clusters it reads it for.
+	remoteOverrides := map[string][]*override{}
 	for _, name := range model.SortedKeys(t.Tenants) {
 		tn := t.Tenants[name]
 		if tn.MTLS == "" {
 			continue
 		}
-		var own []string
+		own := map[string]*override{}
 		for _, cl := range r.TenantClusters(tn) {
 			// ClusterID is where istiod reads policy: its own cluster, or an
 			// external control plane's config cluster.
-			if placement := r.Placement(tn, cl); placement.ControlPlane != nil && placement.ControlPlane.ClusterID() != cl &&
-				!slices.Contains(own, placement.ControlPlane.ClusterID()) {
-				own = append(own, placement.ControlPlane.ClusterID())
-				remoteOverrides[placement.ControlPlane.ClusterID()] = append(remoteOverrides[placement.ControlPlane.ClusterID()], tn)
+			placement := r.Placement(tn, cl)
+			if placement.ControlPlane == nil || placement.ControlPlane.ClusterID() == cl {
+				continue
 			}
+			home := placement.ControlPlane.ClusterID()
+			if own[home] == nil {
+				own[home] = &override{tenant: tn}
+				remoteOverrides[home] = append(remoteOverrides[home], own[home])
+			}
+			own[home].clusters = append(own[home].clusters, cl)
 		}
 	}
 	for _, name := range model.SortedKeys(t.Clusters) {
 		p.Clusters = append(p.Clusters, buildCluster(r, t.Clusters[name], tenantsByCluster[name], remoteOverrides))
 	}
 	return p
+}
+
+// override is a tenant's mTLS override kept where istiod reads policy for
+// the tenant's clusters in clusters.
+type override struct {
+	tenant   *model.Tenant
+	clusters []string
 }
 
 func tenantPeerAuth(tn *model.Tenant, ns string) *PeerAuth {
@@ -229,7 +244,7 @@ func tenantPeerAuth(tn *model.Tenant, ns string) *PeerAuth {
 
 // buildCluster plans one cluster; tenants are those with namespaces in it,
 // ordered by name.
-func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenant, remoteOverrides map[string][]*model.Tenant) *Cluster {
+func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenant, remoteOverrides map[string][]*override) *Cluster {
 	t := r.Model
 	c := &Cluster{Name: cl.Name, Platform: cl.Platform, Network: cl.Network}
 	namespaces := map[string]*Namespace{}
@@ -351,12 +366,14 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 	// The other way round: tenants placed in this cluster's control planes'
 	// remotes whose override must live here, in a namespace of the same
 	// name (Istio treats same-named namespaces as one across clusters).
-	for _, tn := range remoteOverrides[cl.Name] {
+	for _, o := range remoteOverrides[cl.Name] {
+		tn := o.tenant
 		mesh := t.Meshes[tn.Mesh]
 		for i, ns := range tn.Namespaces {
 			if _, ok := namespaces[ns]; !ok {
 				n := newNamespace(ns, RoleTenant, mesh.Name, model.Path{"tenants", tn.Name, "namespaces", i})
 				n.discoveryLabel(mesh, tn.Name)
+				n.OverrideFor = o.clusters
 				namespaces[ns] = n
 			}
 			peerAuths[[2]string{ns, tn.Name}] = tenantPeerAuth(tn, ns)
