@@ -158,6 +158,12 @@ func compile(resolved *resolve.Topology, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// What the delivery systems asked for need, before any work: a
+	// --delivery the topology cannot serve is the user's error.
+	systems := delivery.Resolve(t, opts.Delivery)
+	if diags := delivery.Configured(t, systems); len(diags) > 0 {
+		return nil, diags
+	}
 	r := &Result{Topology: t, Target: target, Plan: plan.Resolved(resolved)}
 	emitOpts := emit.Options{HelmRepository: t.Defaults.Helm.Repository}
 	if d := t.Delivery; d != nil && d.Flux != nil {
@@ -171,10 +177,7 @@ func compile(resolved *resolve.Topology, opts Options) (*Result, error) {
 	if r.Output, err = emit.Emit(r.Plan, target, emitOpts); err != nil {
 		return nil, err
 	}
-	if systems := delivery.Resolve(t, opts.Delivery); len(systems) > 0 {
-		if diags := deliveryConfigured(t, systems); len(diags) > 0 {
-			return nil, diags
-		}
+	if len(systems) > 0 {
 		if r.Output.Documents, err = delivery.Documents(t, r.Output, systems); err != nil {
 			return nil, err
 		}
@@ -232,41 +235,6 @@ func loadCharts(dir string) (*charts.Set, error) {
 			Hint: "pass --charts the manifests/ folder of an Istio release (holding charts/base, charts/istio-control, charts/istio-cni)"}}
 	}
 	return set, nil
-}
-
-// deliveryConfigured checks that the topology says enough for the
-// delivery systems asked for. A system asked for on the command line that
-// the topology does not mention takes its defaults (Argo CD's are all
-// defaults; Flux needs its GitRepository).
-func deliveryConfigured(t *model.Topology, systems []string) diag.List {
-	d := t.Delivery
-	if d == nil {
-		return diag.List{{
-			Code: diag.MissingField, Path: "delivery", Pos: t.Pos(model.Path{}),
-			Message: "delivery objects need to know where the output is committed",
-			Hint:    "add delivery: {repoURL: <the Git repository>, path: <the output folder in it>}",
-		}}
-	}
-	var out diag.List
-	for _, s := range systems {
-		switch s {
-		case delivery.ArgoCD:
-		case delivery.Flux:
-			if d.Flux == nil || d.Flux.GitRepository == "" {
-				out = append(out, diag.Diagnostic{
-					Code: diag.MissingField, Path: "delivery.flux.gitRepository", Pos: t.Pos(model.Path{"delivery"}),
-					Message: "Flux Kustomizations need the GitRepository that syncs " + d.RepoURL,
-					Hint:    "add delivery.flux: {gitRepository: <its name>, namespace: flux-system}",
-				})
-			}
-		default:
-			out = append(out, diag.Diagnostic{
-				Code: diag.InvalidValue, Path: "delivery", Message: fmt.Sprintf("unknown delivery system %q", s),
-				Hint: "use argocd or flux",
-			})
-		}
-	}
-	return out
 }
 
 // ResolveTarget picks the installer target: the one asked for, else the

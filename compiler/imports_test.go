@@ -29,7 +29,7 @@ var allowedImports = map[string][]string{
 	"compiler/render":    {"compiler/emit"},
 	"compiler/verify":    {"compiler/crdschema", "compiler/render"},
 	"compiler/output":    {"compiler/render"},
-	"compiler/delivery":  {"compiler/emit", "compiler/model", "compiler/render"},
+	"compiler/delivery":  {"compiler/diag", "compiler/emit", "compiler/model", "compiler/render"},
 	"compiler/diff":      {"compiler/render"},
 	"compiler/explain":   {"compiler/diag", "compiler/emit", "compiler/model", "compiler/plan", "compiler/render", "compiler/resolve"},
 	"compiler/graph":     {"compiler/model", "compiler/plan"},

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"path"
 
+	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/render"
@@ -44,6 +45,44 @@ func Resolve(t *model.Topology, asked []string) []string {
 		}
 		if d.Flux != nil {
 			out = append(out, Flux)
+		}
+	}
+	return out
+}
+
+// Configured checks that the topology says enough for the delivery systems
+// asked for (none asked for: nothing to check). A system asked for on the
+// command line that the topology does not mention takes its defaults
+// (Argo CD's are all defaults; Flux needs its GitRepository).
+func Configured(t *model.Topology, systems []string) diag.List {
+	if len(systems) == 0 {
+		return nil
+	}
+	d := t.Delivery
+	if d == nil {
+		return diag.List{{
+			Code: diag.MissingField, Path: "delivery", Pos: t.Pos(model.Path{}),
+			Message: "delivery objects need to know where the output is committed",
+			Hint:    "add delivery: {repoURL: <the Git repository>, path: <the output folder in it>}",
+		}}
+	}
+	var out diag.List
+	for _, s := range systems {
+		switch s {
+		case ArgoCD:
+		case Flux:
+			if d.Flux == nil || d.Flux.GitRepository == "" {
+				out = append(out, diag.Diagnostic{
+					Code: diag.MissingField, Path: "delivery.flux.gitRepository", Pos: t.Pos(model.Path{"delivery"}),
+					Message: "Flux Kustomizations need the GitRepository that syncs " + d.RepoURL,
+					Hint:    "add delivery.flux: {gitRepository: <its name>, namespace: flux-system}",
+				})
+			}
+		default:
+			out = append(out, diag.Diagnostic{
+				Code: diag.InvalidValue, Path: "delivery", Message: fmt.Sprintf("unknown delivery system %q", s),
+				Hint: "use argocd or flux",
+			})
 		}
 	}
 	return out
