@@ -15,6 +15,7 @@ import (
 	"meshc.dev/meshc/compiler/graph"
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // update rewrites golden/graphs from the example topologies:
@@ -346,7 +347,7 @@ func checkStructure(t *testing.T, ex example) {
 	// them labelled with their revision.
 	for _, name := range model.SortedKeys(ex.t.Tenants) {
 		tn := ex.t.Tenants[name]
-		for _, cl := range ex.t.TenantClusters(tn) {
+		for _, cl := range resolve.Resolve(ex.t).TenantClusters(tn) {
 			placement, _ := ex.t.PlaceTenant(tn, cl)
 			var node *graph.Node
 			for _, n := range g.Nodes {

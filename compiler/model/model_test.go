@@ -240,41 +240,6 @@ func TestControlPlaneHelpers(t *testing.T) {
 	}
 }
 
-func TestTenantClusters(t *testing.T) {
-	topo := topology()
-	topo.ResolveDefaults()
-	tests := []struct {
-		name   string
-		tenant Tenant
-		want   []string
-	}{
-		{"listed clusters, sorted and deduplicated", Tenant{Mesh: "alpha", Clusters: []string{"west", "east", "west"}}, []string{"east", "west"}},
-		{"listed clusters win over the control plane", Tenant{Mesh: "alpha", ControlPlane: "west", Clusters: []string{"east"}}, []string{"east"}},
-		{"listed clusters need not exist", Tenant{Mesh: "alpha", Clusters: []string{"nowhere"}}, []string{"nowhere"}},
-		{"every cluster of the mesh, once", Tenant{Mesh: "alpha"}, []string{"east", "west"}},
-		{"the control plane's cluster", Tenant{Mesh: "alpha", ControlPlane: "west"}, []string{"west"}},
-		{"the control plane's cluster (two in east)", Tenant{Mesh: "alpha", ControlPlane: "canary"}, []string{"east"}},
-		{"another mesh", Tenant{Mesh: "beta"}, []string{"west"}},
-		{"an undefined control plane", Tenant{Mesh: "alpha", ControlPlane: "nope"}, nil},
-		{"a mesh without control planes", Tenant{Mesh: "empty"}, nil},
-		{"an undefined mesh", Tenant{Mesh: "nope"}, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tn := tc.tenant
-			if got := topo.TenantClusters(&tn); !slices.Equal(got, tc.want) {
-				t.Errorf("TenantClusters = %v, want %v", got, tc.want)
-			}
-		})
-	}
-	// The listed clusters are not reordered in place.
-	tn := &Tenant{Mesh: "alpha", Clusters: []string{"west", "east"}}
-	topo.TenantClusters(tn)
-	if !slices.Equal(tn.Clusters, []string{"west", "east"}) {
-		t.Errorf("TenantClusters changed the tenant's list: %v", tn.Clusters)
-	}
-}
-
 func TestPlaceTenant(t *testing.T) {
 	topo := topology()
 	topo.ResolveDefaults()

@@ -22,27 +22,6 @@ func (t *Topology) ControlPlanesOfCluster(cluster string) []*ControlPlane {
 	return t.index.byCluster[cluster]
 }
 
-// TenantClusters returns the clusters a tenant's namespaces are created in:
-// those it lists, else the clusters its control plane (or its mesh's
-// control planes) serve. Sorted, without duplicates.
-func (t *Topology) TenantClusters(tn *Tenant) []string {
-	if len(tn.Clusters) > 0 {
-		return slices.Compact(slices.Sorted(slices.Values(tn.Clusters)))
-	}
-	m := t.Meshes[tn.Mesh]
-	if m == nil {
-		return nil
-	}
-	var out []string
-	for _, cp := range m.ControlPlanes {
-		if tn.ControlPlane == "" || tn.ControlPlane == cp.Name {
-			out = append(out, cp.DataPlaneClusters()...)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 // Placement is where a tenant's namespaces land in one cluster: the control
 // plane that serves them and the istio.io/rev value they carry.
 type Placement struct {

@@ -186,7 +186,7 @@ func Resolve(t *model.Topology) *Topology {
 	}
 	for _, name := range model.SortedKeys(t.Tenants) {
 		tn := t.Tenants[name]
-		clusters := t.TenantClusters(tn)
+		clusters := r.tenantClusters(tn)
 		r.tenantCls[tn] = clusters
 		byCluster := map[string]*Placement{}
 		for _, cl := range clusters {
@@ -229,8 +229,10 @@ func (r *Topology) DiscoveredFromElsewhere(mesh, cluster string) bool {
 	return r.discoveredBy[[2]string{mesh, cluster}]
 }
 
-// TenantClusters are the clusters tn's namespaces are created in (see
-// model.TenantClusters).
+// TenantClusters are the clusters tn's namespaces are created in: those
+// it lists, else those its control plane (or its mesh's control planes)
+// serve; sorted, without duplicates. The slice is shared: callers must not
+// modify it.
 func (r *Topology) TenantClusters(tn *model.Tenant) []string { return r.tenantCls[tn] }
 
 // Placement is where tn's namespaces land in cluster, one of its
@@ -347,6 +349,28 @@ func (m *Mesh) discoveryCause(cluster, namespace, other string) (string, Origin)
 		}
 	}
 	return other + " is in mesh " + m.Name, Origin{Path: model.Path{"meshes", m.Name}}
+}
+
+// tenantClusters are the clusters tn's namespaces are created in, from
+// the mesh's facts, without a walk of the mesh's control planes per
+// tenant: those it lists, else its control plane's data plane, else the
+// mesh's.
+func (r *Topology) tenantClusters(tn *model.Tenant) []string {
+	if len(tn.Clusters) > 0 {
+		return slices.Compact(slices.Sorted(slices.Values(tn.Clusters)))
+	}
+	m := r.meshes[tn.Mesh]
+	switch {
+	case m == nil:
+		return nil
+	case tn.ControlPlane == "":
+		return m.Clusters
+	}
+	cp := m.ControlPlanes[tn.ControlPlane]
+	if cp == nil {
+		return nil
+	}
+	return slices.Compact(slices.Sorted(slices.Values(cp.DataPlaneClusters())))
 }
 
 // place picks the control plane serving tn in cluster (model.PlaceTenant's

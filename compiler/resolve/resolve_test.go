@@ -1,6 +1,7 @@
 package resolve_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -237,5 +238,41 @@ func TestHostingAndCNI(t *testing.T) {
 	// Without a control plane of its own there, nothing hosts x.
 	if h := resolve.Resolve(fleet()).Hosting(fleet().Meshes["ext"].ControlPlanes["x"]); h != nil {
 		t.Errorf("x hosted by %v in a cluster running only external control planes", h)
+	}
+}
+
+// TestTenantClusters pins where a tenant's namespaces are created, for
+// every way a tenant says it.
+func TestTenantClusters(t *testing.T) {
+	topo := fleet()
+	topo.Meshes["none"] = &model.Mesh{}
+	tenants := []struct {
+		name   string
+		tenant *model.Tenant
+		want   []string
+	}{
+		{"listed clusters, sorted and deduplicated", &model.Tenant{Mesh: "shop", Clusters: []string{"west", "east", "west"}}, []string{"east", "west"}},
+		{"listed clusters win over the control plane", &model.Tenant{Mesh: "shop", ControlPlane: "a", Clusters: []string{"north"}}, []string{"north"}},
+		{"listed clusters need not exist", &model.Tenant{Mesh: "shop", Clusters: []string{"nowhere"}}, []string{"nowhere"}},
+		{"every cluster of the mesh, once", &model.Tenant{Mesh: "shop"}, []string{"east", "north", "west"}},
+		{"the control plane's data plane", &model.Tenant{Mesh: "shop", ControlPlane: "a"}, []string{"east", "west"}},
+		{"the control plane's cluster (two in solo)", &model.Tenant{Mesh: "solo", ControlPlane: "canary"}, []string{"solo"}},
+		{"an undefined control plane", &model.Tenant{Mesh: "shop", ControlPlane: "nope"}, nil},
+		{"a mesh without control planes", &model.Tenant{Mesh: "none"}, nil},
+		{"an undefined mesh", &model.Tenant{Mesh: "nope"}, nil},
+	}
+	for i, tc := range tenants {
+		topo.Tenants[fmt.Sprintf("t%d", i)] = tc.tenant
+	}
+	topo.ResolveDefaults()
+	r := resolve.Resolve(topo)
+	for _, tc := range tenants {
+		if got := r.TenantClusters(tc.tenant); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// The listed clusters are not reordered in place.
+	if got := tenants[0].tenant.Clusters; !slices.Equal(got, []string{"west", "east", "west"}) {
+		t.Errorf("resolving changed the tenant's list: %v", got)
 	}
 }
