@@ -33,6 +33,7 @@ import (
 // Binaries are the programs the suite runs.
 type Binaries struct {
 	Etcd, APIServer, Helm string
+	Pilot                 string // pilot-discovery: istiod
 }
 
 // Etcd is one etcd member serving every API server of the suite; each API
@@ -81,11 +82,12 @@ func (e *Etcd) Stop() { stop(e.cmd) }
 
 // APIServer is one kube-apiserver: one "cluster" of a topology.
 type APIServer struct {
-	Name   string
-	URL    string // https://127.0.0.1:PORT
-	Config *rest.Config
-	cmd    *exec.Cmd
-	log    string
+	Name    string
+	URL     string // https://127.0.0.1:PORT
+	Config  *rest.Config
+	Network *ClusterNetwork // where its webhook calls go; nil: nowhere
+	cmd     *exec.Cmd
+	log     string
 }
 
 // credentials are shared by every API server of a suite: one CA that signs
@@ -188,10 +190,23 @@ func newCredentials(dir string) (*credentials, error) {
 
 // StartAPIServer starts a kube-apiserver keeping its objects in etcd under
 // /<name>, and waits until it is ready.
-func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials) (*APIServer, error) {
+// With a network, the server's calls into its cluster (webhooks) go
+// through it, by cluster IP or DNS name as a real API server dials them;
+// without one, it resolves webhook Services through their EndpointSlices
+// (aggregator routing), of which a bundle has none, so a webhook call
+// fails fast instead of dialling a cluster IP.
+func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials, network *ClusterNetwork) (*APIServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	routing := []string{"--enable-aggregator-routing=true"}
+	if network != nil {
+		egress, err := network.egressConfig(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		routing = []string{"--egress-selector-config-file", egress}
 	}
 	logPath := filepath.Join(dir, "kube-apiserver-"+name+".log")
 	log, err := os.Create(logPath)
@@ -216,22 +231,19 @@ func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials) (*API
 		"--service-cluster-ip-range", "10.96.0.0/16",
 		"--authorization-mode", "AlwaysAllow",
 		"--endpoint-reconciler-type", "none",
-		// Webhooks a bundle registers point at Services no process backs;
-		// with aggregator routing the API server resolves them through
-		// EndpointSlices, of which there are none, so it fails fast instead
-		// of dialling a cluster IP.
-		"--enable-aggregator-routing=true",
 	)
+	cmd.Args = append(cmd.Args, routing...)
 	cmd.Stdout, cmd.Stderr = log, log
 	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &APIServer{
-		Name: name,
-		URL:  fmt.Sprintf("https://127.0.0.1:%d", port),
-		cmd:  cmd,
-		log:  logPath,
+		Name:    name,
+		URL:     fmt.Sprintf("https://127.0.0.1:%d", port),
+		cmd:     cmd,
+		log:     logPath,
+		Network: network,
 	}
 	s.Config = &rest.Config{
 		Host:            s.URL,
@@ -247,8 +259,13 @@ func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials) (*API
 	return s, nil
 }
 
-// Stop ends the API server.
-func (s *APIServer) Stop() { stop(s.cmd) }
+// Stop ends the API server (and its network).
+func (s *APIServer) Stop() {
+	stop(s.cmd)
+	if s.Network != nil {
+		s.Network.Close()
+	}
+}
 
 func stop(cmd *exec.Cmd) {
 	if cmd == nil || cmd.Process == nil {
