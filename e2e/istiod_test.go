@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,10 +43,6 @@ var istiodSeeds = []struct {
 	}}},
 	{"001", "openshift-multiple-meshes", nil},
 	{"002", "primary-remote-two-networks", map[string][]string{"remote0": {"istio-sidecar-injector"}}},
-	{"003", "external-control-plane", map[string][]string{
-		"remote1": {"istio-sidecar-injector-external-istiod", "istio-validator-external-istiod"},
-		"remote2": {"istio-sidecar-injector-external-istiod"},
-	}},
 }
 
 func TestIstiodSeeds(t *testing.T) {
@@ -56,6 +53,9 @@ func TestIstiodSeeds(t *testing.T) {
 			start := time.Now()
 			example := filepath.Join("..", "topologies", seed.example+".yaml")
 			r, err := StartMeshRun(ctx, s, example, t.TempDir())
+			if errors.Is(err, ErrNoInClusterConfig) {
+				t.Skip(err)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -252,6 +252,8 @@ func (w *istiodWorld) checkRemoteClusters(t *testing.T) {
 			})
 			if err != nil {
 				t.Errorf("%s has not registered and synced remote cluster %s: %v; /debug/clusterz: %s", ist, remote, err, last)
+			} else {
+				t.Logf("%s registered and synced remote cluster %s", ist, remote)
 			}
 		}
 	}
@@ -479,8 +481,13 @@ func (w *istiodWorld) injections(t *testing.T) map[*Istiod]float64 {
 	return out
 }
 
+// defaultDiscoveryAddress is the proxy's own default, DiscoveryAddress of
+// Istio's mesh.DefaultProxyConfig (importing that package would pull
+// Envoy's API into meshc's go.mod).
+const defaultDiscoveryAddress = "istiod.istio-system.svc:15012"
+
 // discoveryAddress is the discovery address the injected proxy was given
-// (its PROXY_CONFIG).
+// (its PROXY_CONFIG), or the default the proxy falls back to.
 func discoveryAddress(pod *corev1.Pod) (string, error) {
 	all := append(slices.Clone(pod.Spec.InitContainers), pod.Spec.Containers...)
 	i := slices.IndexFunc(all, func(c corev1.Container) bool { return c.Name == "istio-proxy" })
@@ -498,9 +505,11 @@ func discoveryAddress(pod *corev1.Pod) (string, error) {
 			return "", fmt.Errorf("PROXY_CONFIG: %w", err)
 		}
 		if pc.DiscoveryAddress == "" {
-			return "", fmt.Errorf("PROXY_CONFIG names no discovery address: %s", e.Value)
+			// The injector leaves out what equals the proxy's default,
+			// which the proxy then uses.
+			return defaultDiscoveryAddress, nil
 		}
 		return pc.DiscoveryAddress, nil
 	}
-	return "", fmt.Errorf("istio-proxy has no PROXY_CONFIG")
+	return defaultDiscoveryAddress, nil
 }
