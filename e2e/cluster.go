@@ -1,9 +1,12 @@
 // Package e2e proves meshc's bundles against the real consumers: a real etcd
 // and kube-apiserver (built from the Go module proxy by build-binaries.sh),
-// Istio's released charts rendered by Helm 3 through kustomize, and the apply
-// order Argo CD and Flux follow. Nothing here is used by meshc itself.
+// Istio's released charts rendered by Helm 3 through kustomize, the apply
+// order Argo CD and Flux follow, and real istiod (pilot-discovery) processes
+// running the seeds' verification steps. Nothing here is used by meshc
+// itself. README.md lists what the suites stand in for.
 //
-// Every server listens on 127.0.0.1 only.
+// Every server listens on 127.0.0.1 only (the test network's proxy on a
+// Unix socket).
 package e2e
 
 import (

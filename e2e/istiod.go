@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,7 +33,8 @@ type Istiod struct {
 	Cluster        string // the cluster (API server) it runs in
 	Namespace      string
 	Deployment     string
-	Revision       string // its REVISION environment variable
+	Revision       string            // its REVISION environment variable
+	Env            map[string]string // its container's environment, as given
 	ServiceAccount string
 	PodLabels      map[string]string
 	// Ports maps each port the pod listens on (pilot-discovery's defaults,
@@ -117,6 +120,7 @@ func StartIstiod(ctx context.Context, bin, dir string, server *APIServer, caPEM 
 		ServiceAccount: sa,
 		PodLabels:      d.Spec.Template.Labels,
 		Ports:          map[int32]int{},
+		Env:            map[string]string{},
 		Root:           filepath.Join(dir, "istiod-"+server.Name+"-"+d.Namespace+"-"+d.Name),
 		log:            filepath.Join(dir, "istiod-"+server.Name+"-"+d.Namespace+"-"+d.Name+".log"),
 	}
@@ -144,7 +148,7 @@ func StartIstiod(ctx context.Context, bin, dir string, server *APIServer, caPEM 
 
 	podName := d.Name + "-e2e"
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + ist.Root}
-	kubeconfigSet := false
+	kubeconfigSet, inCluster := false, false
 	for _, e := range container.Env {
 		var value string
 		switch {
@@ -179,6 +183,7 @@ func StartIstiod(ctx context.Context, bin, dir string, server *APIServer, caPEM 
 		default:
 			return nil, fmt.Errorf("istiod %s/%s: env %s has a source the suite does not know", d.Namespace, d.Name, e.Name)
 		}
+		ist.Env[e.Name] = value
 		switch e.Name {
 		case "REVISION":
 			ist.Revision = value
@@ -187,6 +192,11 @@ func StartIstiod(ctx context.Context, bin, dir string, server *APIServer, caPEM 
 				continue // absent: client-go falls back to the in-cluster config, below
 			}
 			kubeconfigSet = true
+		case "LOCAL_CLUSTER_SECRET_WATCHER":
+			// An external istiod reads remote secrets in the cluster it
+			// runs in through rest.InClusterConfig itself
+			// (pkg/kube/multicluster/secretcontroller.go).
+			inCluster = value == "true"
 		}
 		env = append(env, e.Name+"="+value)
 	}
@@ -204,12 +214,19 @@ func StartIstiod(ctx context.Context, bin, dir string, server *APIServer, caPEM 
 		env = append(env, "KUBECONFIG="+path)
 	}
 
+	cmd := exec.Command(bin, args...)
+	if inCluster {
+		if cmd, err = ist.inClusterCommand(ctx, kube, server, caPEM, bin, args); err != nil {
+			return nil, fmt.Errorf("istiod %s/%s: %w", d.Namespace, d.Name, err)
+		}
+		u, _ := url.Parse(server.URL)
+		env = append(env, "KUBERNETES_SERVICE_HOST="+u.Hostname(), "KUBERNETES_SERVICE_PORT="+u.Port())
+	}
 	log, err := os.Create(ist.log)
 	if err != nil {
 		return nil, err
 	}
 	defer log.Close()
-	cmd := exec.Command(bin, args...)
 	cmd.Dir = ist.Root
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
@@ -223,6 +240,44 @@ func StartIstiod(ctx context.Context, bin, dir string, server *APIServer, caPEM 
 		return nil, fmt.Errorf("istiod %s/%s in %s not ready: %w\nlast lines of %s:\n%s", d.Namespace, d.Name, server.Name, err, ist.log, tail(ist.log, 30))
 	}
 	return ist, nil
+}
+
+// ErrNoInClusterConfig says that the pod needs client-go's in-cluster
+// config and this machine cannot give it one.
+var ErrNoInClusterConfig = errors.New("the pod reads client-go's in-cluster config, whose token and CA are at the fixed path /var/run/secrets/kubernetes.io/serviceaccount; " +
+	"the suite mounts them there in a mount namespace of the process's own (unshare --mount), which this machine does not allow")
+
+// inClusterCommand is the command that runs pilot-discovery with what
+// every pod has and client-go's rest.InClusterConfig reads: the pod's
+// service-account token, the cluster's CA and the namespace under
+// /var/run/secrets/kubernetes.io/serviceaccount. They are mounted there
+// only for the process, in a mount namespace of its own (a tmpfs over
+// /var/run, the pod's secrets bound into it); the machine's /var/run is
+// untouched.
+func (i *Istiod) inClusterCommand(ctx context.Context, kube kubernetes.Interface, server *APIServer, caPEM []byte, bin string, args []string) (*exec.Cmd, error) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		return nil, ErrNoInClusterConfig
+	}
+	if out, err := exec.Command(unshare, "--mount", "--propagation", "private", "true").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%w (%v: %s)", ErrNoInClusterConfig, err, strings.TrimSpace(string(out)))
+	}
+	token, err := requestToken(ctx, kube, i.Namespace, i.ServiceAccount, nil, 24*3600)
+	if err != nil {
+		return nil, err
+	}
+	secrets := filepath.Join(i.Root, "var", "run", "secrets")
+	sa := filepath.Join(secrets, "kubernetes.io", "serviceaccount")
+	if err := os.MkdirAll(sa, 0o755); err != nil {
+		return nil, err
+	}
+	for name, data := range map[string][]byte{"token": []byte(token), "ca.crt": caPEM, "namespace": []byte(i.Namespace)} {
+		if err := os.WriteFile(filepath.Join(sa, name), data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	script := `mount -t tmpfs meshc-e2e /var/run && mkdir -p /var/run/secrets && mount --bind "$0" /var/run/secrets && exec "$@"`
+	return exec.Command(unshare, append([]string{"--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, secrets, bin}, args...)...), nil
 }
 
 // Stop ends the istiod.

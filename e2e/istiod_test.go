@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,15 +35,23 @@ import (
 var istiodSeeds = []struct {
 	seed, example string
 	// webhooks are the webhook configurations the seed shows, by cluster:
-	// each must exist and be patched by the istiod that owns it.
+	// each must exist, and be patched by the istiod that owns it if that
+	// istiod patches webhooks.
 	webhooks map[string][]string
+	// noInjection, when set, says why a Pod's injection cannot be checked
+	// offline.
+	noInjection string
 }{
 	{"000", "multiple-control-planes", map[string][]string{"cluster1": {
 		"istio-sidecar-injector-usergroup-1-usergroup-1", "istio-sidecar-injector-usergroup-2-usergroup-2",
 		"istio-validator-usergroup-1-usergroup-1", "istio-validator-usergroup-2-usergroup-2",
-	}}},
-	{"001", "openshift-multiple-meshes", nil},
-	{"002", "primary-remote-two-networks", map[string][]string{"remote0": {"istio-sidecar-injector"}}},
+	}}, ""},
+	{"001", "openshift-multiple-meshes", nil, ""},
+	{"002", "primary-remote-two-networks", map[string][]string{"remote0": {"istio-sidecar-injector"}}, ""},
+	{"003", "external-control-plane", map[string][]string{
+		"remote1": {"istio-sidecar-injector-external-istiod", "istio-validator-external-istiod"},
+		"remote2": {"istio-sidecar-injector-external-istiod"},
+	}, "the remote clusters' webhooks call https://myhost.example.com:15017, where the ingress gateway terminates TLS with the user's myhost-example-credential: a certificate and a DNS name only a live cluster has"},
 }
 
 func TestIstiodSeeds(t *testing.T) {
@@ -75,7 +84,12 @@ func TestIstiodSeeds(t *testing.T) {
 			t.Run("remote-clusters", func(t *testing.T) { w.checkRemoteClusters(t) })
 			t.Run("istio-ca-root-cert", func(t *testing.T) { w.checkRootCerts(t) })
 			t.Run("webhooks", func(t *testing.T) { w.checkWebhooks(t, seed.webhooks) })
-			t.Run("injection", func(t *testing.T) { w.checkInjection(t) })
+			t.Run("injection", func(t *testing.T) {
+				if seed.noInjection != "" {
+					t.Skip(seed.noInjection)
+				}
+				w.checkInjection(t)
+			})
 		})
 	}
 }
@@ -117,18 +131,14 @@ func newIstiodWorld(t *testing.T, r *MeshRun) *istiodWorld {
 			t.Fatalf("%s: %v", ist, err)
 		}
 		w.chains[ist] = chain
-		name := "istio"
-		if ist.Revision != "" && ist.Revision != "default" {
-			name += "-" + ist.Revision
-		}
-		cm, err := r.Kube[w.serves[ist][0]].CoreV1().ConfigMaps(ist.Namespace).Get(ctx, name, metav1.GetOptions{})
+		meshConfig, err := w.meshConfig(ctx, ist)
 		if err != nil {
 			t.Fatalf("%s: its mesh config: %v", ist, err)
 		}
 		var mesh struct {
 			DiscoverySelectors []metav1.LabelSelector `json:"discoverySelectors"`
 		}
-		if err := yaml.Unmarshal([]byte(cm.Data["mesh"]), &mesh); err != nil {
+		if err := yaml.Unmarshal(meshConfig, &mesh); err != nil {
 			t.Fatalf("%s: mesh config: %v", ist, err)
 		}
 		for _, ls := range mesh.DiscoverySelectors {
@@ -140,6 +150,24 @@ func newIstiodWorld(t *testing.T, r *MeshRun) *istiodWorld {
 		}
 	}
 	return w
+}
+
+// meshConfig is the mesh config the istiod reads, where pilot-discovery
+// looks for it: the file its pod mounts (./etc/istio/config/mesh), else
+// the ConfigMap istio[-<revision>] of its namespace in its config cluster.
+func (w *istiodWorld) meshConfig(ctx context.Context, ist *Istiod) ([]byte, error) {
+	if data, err := os.ReadFile(filepath.Join(ist.Root, "etc", "istio", "config", "mesh")); err == nil {
+		return data, nil
+	}
+	name := "istio"
+	if ist.Revision != "" && ist.Revision != "default" {
+		name += "-" + ist.Revision
+	}
+	cm, err := w.r.Kube[w.serves[ist][0]].CoreV1().ConfigMaps(ist.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return []byte(cm.Data["mesh"]), nil
 }
 
 // servedClusters are the clusters a control plane's istiod works on: its
@@ -226,7 +254,7 @@ func (w *istiodWorld) checkRemoteClusters(t *testing.T) {
 		for _, remote := range clusters[1:] {
 			found = true
 			var last string
-			err := wait.PollUntilContextTimeout(context.Background(), time.Second, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+			err := wait.PollUntilContextTimeout(context.Background(), time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 				resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/clusterz", ist.Ports[8080]))
 				if err != nil {
 					last = err.Error()
@@ -308,19 +336,22 @@ func (w *istiodWorld) checkRootCerts(t *testing.T) {
 
 		// Wait until each selected namespace holds its istiod's root...
 		var missing []string
-		err = wait.PollUntilContextTimeout(ctx, time.Second, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+		err = wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 			missing = nil
 			for ns, ist := range owner {
 				cm, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, "istio-ca-root-cert", metav1.GetOptions{})
-				if err != nil || !w.trusts([]byte(cm.Data["root-cert.pem"]), ist) {
-					missing = append(missing, ns+" (from "+ist.String()+")")
+				switch {
+				case err != nil:
+					missing = append(missing, ns+" (none; want "+ist.String()+"'s)")
+				case !w.trusts([]byte(cm.Data["root-cert.pem"]), ist):
+					missing = append(missing, ns+" (a root that does not verify "+ist.String()+")")
 				}
 			}
 			return len(missing) == 0, nil
 		})
 		if err != nil {
 			slices.Sort(missing)
-			t.Errorf("%s: istio-ca-root-cert missing or not the root of its istiod in: %s", cluster, strings.Join(missing, ", "))
+			t.Errorf("%s: istio-ca-root-cert not the root of the istiod that selects the namespace: %s", cluster, strings.Join(missing, ", "))
 			continue
 		}
 		// ...then, after istiod has had time to write where it should not,
@@ -348,30 +379,49 @@ func (w *istiodWorld) checkRootCerts(t *testing.T) {
 
 // checkWebhooks: each istiod patches the caBundle of its own injector
 // webhooks (label istio.io/rev: its revision) in every cluster it serves
-// and of its validator webhooks in its own cluster, with its own root;
-// the webhook configurations the seed names exist and are so patched.
+// and of its validator webhooks in its config cluster, with its own root;
+// the webhook configurations the seed names exist and are so patched. An
+// istiod whose Deployment turns patching off (INJECTION_ or
+// VALIDATION_WEBHOOK_CONFIG_NAME empty, as for an external istiod behind
+// a gateway's TLS) must leave them as they are.
 func (w *istiodWorld) checkWebhooks(t *testing.T, named map[string][]string) {
 	ctx := context.Background()
-	patched := map[string]sets.Set[string]{}
+	good := map[string]sets.Set[string]{} // cluster → configurations as they should be
 	for ist, clusters := range w.serves {
+		patches := func(env string) bool {
+			v, set := ist.Env[env]
+			return !set || v != ""
+		}
+		injector, validator := patches("INJECTION_WEBHOOK_CONFIG_NAME"), patches("VALIDATION_WEBHOOK_CONFIG_NAME")
 		for i, cluster := range clusters {
 			kube := w.r.Kube[cluster]
 			sel := metav1.ListOptions{LabelSelector: "istio.io/rev=" + ist.Revision}
-			var unpatched []string
-			var seen []string
-			err := wait.PollUntilContextTimeout(ctx, time.Second, 90*time.Second, true, func(ctx context.Context) (bool, error) {
-				unpatched, seen = nil, nil
+			var unpatched, seen, left []string
+			check := func(name string, hooks [][]byte, patching bool) {
+				seen = append(seen, name)
+				if !patching {
+					left = append(left, name)
+					return
+				}
+				for _, b := range hooks {
+					if !w.trusts(b, ist) {
+						unpatched = append(unpatched, name)
+						return
+					}
+				}
+			}
+			err := wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+				unpatched, seen, left = nil, nil, nil
 				mutating, err := kube.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, sel)
 				if err != nil {
 					return false, err
 				}
 				for _, c := range mutating.Items {
-					seen = append(seen, c.Name)
+					var hooks [][]byte
 					for _, wh := range c.Webhooks {
-						if !w.trusts(wh.ClientConfig.CABundle, ist) {
-							unpatched = append(unpatched, c.Name+"/"+wh.Name)
-						}
+						hooks = append(hooks, wh.ClientConfig.CABundle)
 					}
+					check(c.Name, hooks, injector)
 				}
 				if i == 0 {
 					validating, err := kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().List(ctx, sel)
@@ -379,12 +429,11 @@ func (w *istiodWorld) checkWebhooks(t *testing.T, named map[string][]string) {
 						return false, err
 					}
 					for _, c := range validating.Items {
-						seen = append(seen, c.Name)
+						var hooks [][]byte
 						for _, wh := range c.Webhooks {
-							if !w.trusts(wh.ClientConfig.CABundle, ist) {
-								unpatched = append(unpatched, c.Name+"/"+wh.Name)
-							}
+							hooks = append(hooks, wh.ClientConfig.CABundle)
 						}
+						check(c.Name, hooks, validator)
 					}
 				}
 				return len(unpatched) == 0, nil
@@ -395,19 +444,25 @@ func (w *istiodWorld) checkWebhooks(t *testing.T, named map[string][]string) {
 			if len(seen) == 0 {
 				t.Errorf("%s: no webhook configuration is labelled for %s", cluster, ist)
 			}
-			if patched[cluster] == nil {
-				patched[cluster] = sets.New[string]()
+			if good[cluster] == nil {
+				good[cluster] = sets.New[string]()
 			}
 			if err == nil {
-				patched[cluster].Insert(seen...)
+				good[cluster].Insert(seen...)
 			}
-			t.Logf("%s: %s patched %s", cluster, ist, strings.Join(seen, ", "))
+			if done := slices.DeleteFunc(slices.Clone(seen), func(n string) bool { return slices.Contains(left, n) }); len(done) > 0 {
+				t.Logf("%s: %s patched %s", cluster, ist, strings.Join(done, ", "))
+			}
+			if len(left) > 0 {
+				t.Logf("%s: %s leaves %s as the bundle wrote them, as its Deployment says (INJECTION_WEBHOOK_CONFIG_NAME=%q, VALIDATION_WEBHOOK_CONFIG_NAME=%q)",
+					cluster, ist, strings.Join(left, ", "), ist.Env["INJECTION_WEBHOOK_CONFIG_NAME"], ist.Env["VALIDATION_WEBHOOK_CONFIG_NAME"])
+			}
 		}
 	}
 	for cluster, names := range named {
 		for _, n := range names {
-			if !patched[cluster].Has(n) {
-				t.Errorf("%s: webhook configuration %s, which the seed shows, is not patched by its istiod (patched: %v)", cluster, n, sets.List(patched[cluster]))
+			if !good[cluster].Has(n) {
+				t.Errorf("%s: webhook configuration %s, which the seed shows, is missing or not patched by its istiod (as they should be: %v)", cluster, n, sets.List(good[cluster]))
 			}
 		}
 	}
