@@ -235,7 +235,7 @@ func StartIstiod(ctx context.Context, bin, dir string, server *APIServer, caPEM 
 		return nil, err
 	}
 	ist.cmd = cmd
-	if err := waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/ready", ist.Ports[8080]), nil, 120*time.Second); err != nil {
+	if err := waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/ready", ist.Ports[8080]), nil, 5*time.Minute); err != nil {
 		ist.Stop()
 		return nil, fmt.Errorf("istiod %s/%s in %s not ready: %w\nlast lines of %s:\n%s", d.Namespace, d.Name, server.Name, err, ist.log, tail(ist.log, 30))
 	}
