@@ -35,9 +35,11 @@ schema:
 test:
 	$(GO) test ./...
 
-# The real API server suite: builds etcd, kube-apiserver and Helm 3 once
-# into ~/.cache/meshc-e2e (MESHC_E2E_CACHE), then applies every example ×
-# target × delivery to real API servers on 127.0.0.1 (see e2e/).
+# The real API server and istiod suites: builds etcd, kube-apiserver, Helm 3
+# and pilot-discovery once into ~/.cache/meshc-e2e (MESHC_E2E_CACHE), then
+# applies every example × target × delivery to real API servers on
+# 127.0.0.1, and runs the seeds' verification steps against real istiods
+# (see e2e/README.md).
 e2e: e2e-binaries
 	MESHC_E2E=1 $(GO) test ./e2e -count=1 -timeout 60m
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real programs the e2e suite runs — etcd, kube-apiserver and Helm 3 —
+# Builds the real programs the e2e suite runs — etcd, kube-apiserver, Helm 3 and
+# pilot-discovery —
 # from the Go module proxy, into a cache outside the repository keyed by version,
 # so that only the first run on a machine pays for them (kube-apiserver is about
 # ten CPU-minutes). Prints the cache folder on its last line.
@@ -86,12 +87,23 @@ build_helm() {
     "-X helm.sh/helm/v3/internal/version.version=$v"
 }
 
+# pilot-discovery (istiod) from the istio.io/istio module meshc itself depends
+# on — a master snapshot, not the release an example pins — so the istiod suite
+# needs nothing beyond the module proxy.
+build_pilot() {
+  local v
+  v=$(cd "$repo" && go list -m -f '{{.Version}}' istio.io/istio)
+  build_from_module pilot-discovery istio.io/istio "$v" istio.io/istio/pilot/cmd/pilot-discovery \
+    "-X istio.io/istio/pkg/version.buildVersion=$v -X istio.io/istio/pkg/version.buildStatus=Clean"
+}
+
 what=${1:-all}
 case "$what" in
-  all) build_etcd; build_helm; build_apiserver ;;
+  all) build_etcd; build_helm; build_apiserver; build_pilot ;;
   etcd) build_etcd ;;
   helm) build_helm ;;
   kube-apiserver) build_apiserver ;;
-  *) echo "usage: $0 [all|etcd|helm|kube-apiserver]" >&2; exit 2 ;;
+  pilot-discovery) build_pilot ;;
+  *) echo "usage: $0 [all|etcd|helm|kube-apiserver|pilot-discovery]" >&2; exit 2 ;;
 esac
 echo "$cache"

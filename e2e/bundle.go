@@ -48,15 +48,26 @@ type Bundle struct {
 	Path     string // delivery.path: the output folder inside the repository
 	Clusters []string
 	Files    int
+	Topology *model.Topology // as compiled, defaults resolved
 }
 
 // Compile compiles the example at topologyPath for target into a fresh
 // folder under dir. An example that says nothing of delivery gets the
 // Git repository and Flux source a user would add for it.
 func Compile(topologyPath string, target emit.Target, dir string) (*Bundle, error) {
+	return CompileVariant(topologyPath, target, dir, nil)
+}
+
+// CompileVariant is Compile with the validated topology changed by vary
+// first (nil: unchanged), for a variant such as one whose clusters'
+// apiServer fields name the suite's own API servers.
+func CompileVariant(topologyPath string, target emit.Target, dir string, vary func(*model.Topology)) (*Bundle, error) {
 	t, err := compiler.Validate(topologyPath)
 	if err != nil {
 		return nil, err
+	}
+	if vary != nil {
+		vary(t)
 	}
 	if t.Delivery == nil {
 		t.Delivery = &model.Delivery{RepoURL: "https://git.example.com/platform/mesh.git", Path: "deploy/mesh"}
@@ -73,10 +84,11 @@ func Compile(topologyPath string, target emit.Target, dir string) (*Bundle, erro
 		return nil, err
 	}
 	b := &Bundle{
-		Example: strings.TrimSuffix(filepath.Base(topologyPath), filepath.Ext(topologyPath)),
-		Target:  res.Target,
-		Root:    dir,
-		Path:    path.Clean(t.Delivery.Path),
+		Example:  strings.TrimSuffix(filepath.Base(topologyPath), filepath.Ext(topologyPath)),
+		Target:   res.Target,
+		Root:     dir,
+		Path:     path.Clean(t.Delivery.Path),
+		Topology: t,
 	}
 	for _, c := range res.Output.Clusters {
 		b.Clusters = append(b.Clusters, c.Name)

@@ -1,9 +1,12 @@
 // Package e2e proves meshc's bundles against the real consumers: a real etcd
 // and kube-apiserver (built from the Go module proxy by build-binaries.sh),
-// Istio's released charts rendered by Helm 3 through kustomize, and the apply
-// order Argo CD and Flux follow. Nothing here is used by meshc itself.
+// Istio's released charts rendered by Helm 3 through kustomize, the apply
+// order Argo CD and Flux follow, and real istiod (pilot-discovery) processes
+// running the seeds' verification steps. Nothing here is used by meshc
+// itself. README.md lists what the suites stand in for.
 //
-// Every server listens on 127.0.0.1 only.
+// Every server listens on 127.0.0.1 only (the test network's proxy on a
+// Unix socket).
 package e2e
 
 import (
@@ -33,6 +36,7 @@ import (
 // Binaries are the programs the suite runs.
 type Binaries struct {
 	Etcd, APIServer, Helm string
+	Pilot                 string // pilot-discovery: istiod
 }
 
 // Etcd is one etcd member serving every API server of the suite; each API
@@ -81,11 +85,12 @@ func (e *Etcd) Stop() { stop(e.cmd) }
 
 // APIServer is one kube-apiserver: one "cluster" of a topology.
 type APIServer struct {
-	Name   string
-	URL    string // https://127.0.0.1:PORT
-	Config *rest.Config
-	cmd    *exec.Cmd
-	log    string
+	Name    string
+	URL     string // https://127.0.0.1:PORT
+	Config  *rest.Config
+	Network *ClusterNetwork // where its webhook calls go; nil: nowhere
+	cmd     *exec.Cmd
+	log     string
 }
 
 // credentials are shared by every API server of a suite: one CA that signs
@@ -188,10 +193,23 @@ func newCredentials(dir string) (*credentials, error) {
 
 // StartAPIServer starts a kube-apiserver keeping its objects in etcd under
 // /<name>, and waits until it is ready.
-func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials) (*APIServer, error) {
+// With a network, the server's calls into its cluster (webhooks) go
+// through it, by cluster IP or DNS name as a real API server dials them;
+// without one, it resolves webhook Services through their EndpointSlices
+// (aggregator routing), of which a bundle has none, so a webhook call
+// fails fast instead of dialling a cluster IP.
+func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials, network *ClusterNetwork) (*APIServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	routing := []string{"--enable-aggregator-routing=true"}
+	if network != nil {
+		egress, err := network.egressConfig(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		routing = []string{"--egress-selector-config-file", egress}
 	}
 	logPath := filepath.Join(dir, "kube-apiserver-"+name+".log")
 	log, err := os.Create(logPath)
@@ -216,22 +234,19 @@ func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials) (*API
 		"--service-cluster-ip-range", "10.96.0.0/16",
 		"--authorization-mode", "AlwaysAllow",
 		"--endpoint-reconciler-type", "none",
-		// Webhooks a bundle registers point at Services no process backs;
-		// with aggregator routing the API server resolves them through
-		// EndpointSlices, of which there are none, so it fails fast instead
-		// of dialling a cluster IP.
-		"--enable-aggregator-routing=true",
 	)
+	cmd.Args = append(cmd.Args, routing...)
 	cmd.Stdout, cmd.Stderr = log, log
 	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &APIServer{
-		Name: name,
-		URL:  fmt.Sprintf("https://127.0.0.1:%d", port),
-		cmd:  cmd,
-		log:  logPath,
+		Name:    name,
+		URL:     fmt.Sprintf("https://127.0.0.1:%d", port),
+		cmd:     cmd,
+		log:     logPath,
+		Network: network,
 	}
 	s.Config = &rest.Config{
 		Host:            s.URL,
@@ -247,8 +262,13 @@ func startAPIServer(bin, dir, name string, etcd *Etcd, creds *credentials) (*API
 	return s, nil
 }
 
-// Stop ends the API server.
-func (s *APIServer) Stop() { stop(s.cmd) }
+// Stop ends the API server (and its network).
+func (s *APIServer) Stop() {
+	stop(s.cmd)
+	if s.Network != nil {
+		s.Network.Close()
+	}
+}
 
 func stop(cmd *exec.Cmd) {
 	if cmd == nil || cmd.Process == nil {

@@ -67,6 +67,9 @@ func binaries() (Binaries, error) {
 	if b.Helm, err = find("helm"); err != nil {
 		return b, err
 	}
+	if b.Pilot, err = find("pilot-discovery"); err != nil {
+		return b, err
+	}
 	return b, nil
 }
 
@@ -74,7 +77,7 @@ func binaries() (Binaries, error) {
 func needSuite(t *testing.T) *Suite {
 	t.Helper()
 	if os.Getenv("MESHC_E2E") == "" {
-		t.Skip("real API server suite: run `make e2e` (sets MESHC_E2E=1 and builds etcd, kube-apiserver and helm once)")
+		t.Skip("real API server suite: run `make e2e` (sets MESHC_E2E=1 and builds etcd, kube-apiserver, helm and pilot-discovery once)")
 	}
 	suiteOnce.Do(func() {
 		bin, err := binaries()

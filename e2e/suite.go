@@ -48,7 +48,7 @@ func StartSuite(ctx context.Context, dir string, bin Binaries, testdata, istioCR
 	// API servers start one after another: each spends its first seconds
 	// on CPU, and the machine may have only two cores.
 	for i := range n {
-		srv, err := startAPIServer(bin.APIServer, dir, fmt.Sprintf("cluster%d", i), s.etcd, s.creds)
+		srv, err := startAPIServer(bin.APIServer, dir, fmt.Sprintf("cluster%d", i), s.etcd, s.creds, nil)
 		if err != nil {
 			s.Stop()
 			return nil, err
@@ -198,3 +198,50 @@ func (s *Suite) Stop() {
 		s.etcd.Stop()
 	}
 }
+
+// StartServers starts one more API server per name on the suite's etcd
+// (each keeps its objects under its own prefix, so names must be new to
+// the suite), each with a ClusterNetwork of its own for its webhook calls,
+// and installs the prerequisites on each. The caller stops them.
+func (s *Suite) StartServers(ctx context.Context, names []string) ([]*APIServer, error) {
+	prereqs, err := s.prerequisites()
+	if err != nil {
+		return nil, err
+	}
+	var out []*APIServer
+	stopAll := func() {
+		for _, srv := range out {
+			srv.Stop()
+		}
+	}
+	for _, name := range names {
+		network, err := StartClusterNetwork()
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		srv, err := startAPIServer(s.Bin.APIServer, s.Dir, name, s.etcd, s.creds, network)
+		if err != nil {
+			network.Close()
+			stopAll()
+			return nil, err
+		}
+		out = append(out, srv)
+		c, err := NewClient(srv, "meshc-e2e-prerequisites")
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		c.Apply(ctx, ServerSide, prereqs)
+		if f := c.Findings(); len(f) > 0 {
+			stopAll()
+			return nil, fmt.Errorf("installing prerequisites on %s: %v", srv.Name, f)
+		}
+	}
+	return out, nil
+}
+
+// CA is the PEM of the CA that signed every API server's serving
+// certificate: what a kubeconfig's certificate-authority-data holds, and
+// the ca.crt Kubernetes puts beside a service-account token.
+func (s *Suite) CA() []byte { return s.creds.caPEM }
