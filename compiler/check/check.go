@@ -49,6 +49,28 @@ func Topology(t *model.Topology) diag.List {
 type checker struct {
 	t   *model.Topology
 	out diag.List
+	// tenantsIn lists the tenants of a mesh with namespaces in a cluster,
+	// built on first use (see tenantsOf).
+	tenantsIn map[meshCluster][]*model.Tenant
+}
+
+type meshCluster struct{ mesh, cluster string }
+
+// tenantsOf returns the tenants of mesh with namespaces in cluster, from an
+// index built once: scanning every tenant for every cluster and pair of
+// meshes made the discovery checks quadratic in the size of a fleet.
+func (c *checker) tenantsOf(mesh, cluster string) []*model.Tenant {
+	if c.tenantsIn == nil {
+		c.tenantsIn = map[meshCluster][]*model.Tenant{}
+		for _, name := range model.SortedKeys(c.t.Tenants) {
+			tn := c.t.Tenants[name]
+			for _, cl := range c.t.TenantClusters(tn) {
+				k := meshCluster{tn.Mesh, cl}
+				c.tenantsIn[k] = append(c.tenantsIn[k], tn)
+			}
+		}
+	}
+	return c.tenantsIn[meshCluster{mesh, cluster}]
 }
 
 func (c *checker) report(code diag.Code, path model.Path, hint, format string, args ...any) *diag.Diagnostic {
@@ -225,13 +247,19 @@ func (c *checker) versions() {
 		c.report(diag.UnsupportedVersion, path, hint, "Istio %s is not supported", cp.Version)
 	}
 	// Control planes of one mesh must be close enough in version for
-	// canary upgrades: Istio supports skipping at most two minors.
+	// canary upgrades: Istio supports skipping at most two minors. Grouped
+	// by mesh first: walking every control plane for every mesh made this
+	// quadratic in the size of a fleet.
+	byMesh := map[string][]*model.ControlPlane{}
+	for _, cp := range t.ControlPlanes() {
+		byMesh[cp.Mesh] = append(byMesh[cp.Mesh], cp)
+	}
 	for _, m := range model.SortedKeys(t.Meshes) {
 		var lo, hi *model.ControlPlane
 		var loV, hiV istio.Version
-		for _, cp := range t.ControlPlanes() {
+		for _, cp := range byMesh[m] {
 			v, err := istio.ParseVersion(cp.Version)
-			if cp.Mesh != m || err != nil {
+			if err != nil {
 				continue
 			}
 			if lo == nil || v.Compare(loV) < 0 {
