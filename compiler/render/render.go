@@ -54,12 +54,13 @@ func ClusterDir(cluster string) string { return path.Join("clusters", cluster) }
 // YAML is most of a fleet's compile time.
 func Render(out *emit.Output) (Tree, error) {
 	trees := make([]Tree, len(out.Clusters))
+	fields := findShared(out)
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, c := range out.Clusters {
 		g.Go(func() error {
 			trees[i] = Tree{}
-			if err := renderCluster(trees[i], out.Topology, c); err != nil {
+			if err := renderCluster(trees[i], out.Topology, c, fields); err != nil {
 				return fmt.Errorf("cluster %s: %w", c.Name, err)
 			}
 			return nil
@@ -85,7 +86,7 @@ func Render(out *emit.Output) (Tree, error) {
 	return tree, nil
 }
 
-func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
+func renderCluster(tree Tree, topology string, c *emit.Cluster, fields *sharedFields) error {
 	dir := ClusterDir(c.Name)
 	byLayer := map[string][]string{}
 	for _, r := range c.Resources {
@@ -99,7 +100,7 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 		if _, dup := tree[full]; dup {
 			return fmt.Errorf("two objects render to %s", full)
 		}
-		data, err := MarshalYAML(r.Object)
+		data, err := marshalYAML(r.Object, fields)
 		if err != nil {
 			return fmt.Errorf("%s: %w", full, err)
 		}
