@@ -12,7 +12,7 @@ import (
 // be, whatever cluster is written first.
 func TestSharedFieldsWrittenOnce(t *testing.T) {
 	spec := map[string]any{
-		"group": "example.com",
+		"group":    "example.com",
 		"versions": []any{map[string]any{"name": "v1", "schema": map[string]any{"type": "object", "description": "a: b\nmulti-line"}}},
 	}
 	list := []any{"a", map[string]any{"b": "c"}}
