@@ -337,7 +337,7 @@ func instantiate(sh *shape, r *strings.Replacer) []map[string]any {
 			if k == "metadata" || sh.dirty[i][k] {
 				v = replaceStrings(v, r)
 			}
-			obj[r.Replace(k)] = v
+			obj[replace(k, r)] = v
 		}
 		out[i] = obj
 	}
@@ -345,13 +345,13 @@ func instantiate(sh *shape, r *strings.Replacer) []map[string]any {
 }
 
 // replaceStrings copies a JSON-shaped value with r applied to every string
-// and map key.
+// and map key that holds a placeholder.
 func replaceStrings(v any, r *strings.Replacer) any {
 	switch v := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
-			out[r.Replace(k)] = replaceStrings(x, r)
+			out[replace(k, r)] = replaceStrings(x, r)
 		}
 		return out
 	case []any:
@@ -361,9 +361,18 @@ func replaceStrings(v any, r *strings.Replacer) any {
 		}
 		return out
 	case string:
-		return r.Replace(v)
+		return replace(v, r)
 	}
 	return v
+}
+
+// replace applies r to s if s holds a placeholder: most strings hold none,
+// and looking is cheaper than replacing.
+func replace(s string, r *strings.Replacer) string {
+	if !strings.Contains(s, placeholderMark) {
+		return s
+	}
+	return r.Replace(s)
 }
 
 // hasPlaceholder reports whether a value holds a placeholder anywhere.
