@@ -26,7 +26,9 @@ func MarshalYAML(v any) ([]byte, error) {
 // known to fields from it, and putting it there.
 func marshalYAML(v any, fields *sharedFields) ([]byte, error) {
 	var b bytes.Buffer
-	b.Grow(fields.size(v) + 4096) // a shared CRD schema is copied once, not grown into
+	if n := fields.size(v); n > 0 {
+		b.Grow(n + 4096) // a shared CRD schema is copied once, not grown into
+	}
 	if err := writeValue(&b, v, 0, false, fields); err != nil {
 		return nil, err
 	}
