@@ -96,7 +96,7 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 		return nil, fmt.Errorf("no chart %s", name)
 	}
 	atoms := s.atoms(c, release, namespace, values)
-	if len(atoms) == 0 || mentions(values, placeholderMark) {
+	if mentions(values, placeholderMark) {
 		return s.render(name, release, namespace, values)
 	}
 	var rev []string
@@ -134,6 +134,9 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 				d[k] = strings.Contains(k, placeholderMark) || hasPlaceholder(v)
 			}
 			sh.dirty = append(sh.dirty, d)
+		}
+		if len(atoms) == 0 {
+			return // rendered as it is: nothing to compare
 		}
 		var err error
 		if first, err = s.render(name, release, namespace, values); err != nil {

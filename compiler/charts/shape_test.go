@@ -190,3 +190,23 @@ func TestShapeShares(t *testing.T) {
 		t.Error("data without names is copied for each release, not shared")
 	}
 }
+
+// TestShapeWithoutAtoms: releases alike in everything, whose names are all
+// strings the chart writes, still render once.
+func TestShapeWithoutAtoms(t *testing.T) {
+	set := newSet("test")
+	set.charts["t"] = testChart("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  ns: {{ if eq .Release.Namespace \"kube-system\" }}\"system\"{{ end }}\n  r: {{ if eq .Release.Name \"fixed\" }}\"fixed\"{{ end }}\n")
+	for range 3 {
+		got, err := set.Render("t", "fixed", "kube-system", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := set.render("t", "fixed", "kube-system", nil)
+		if !sameObjects(got, want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	}
+	if len(set.shapes) != 1 {
+		t.Errorf("%d shapes, want 1", len(set.shapes))
+	}
+}
