@@ -1,7 +1,7 @@
 # meshc's developer tasks. `make test` is what CI runs (see .ci/run).
 GO ?= go
 
-.PHONY: build install release schema test e2e e2e-binaries example golden scripts bench fuzz vet clean
+.PHONY: build install release schema test e2e e2e-binaries example golden scripts bench fleet-bench fuzz vet clean
 
 # The version stamped into binaries: the tag of HEAD, else its commit.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
@@ -58,7 +58,12 @@ scripts:
 	MESHC_UPDATE_SCRIPTS=1 $(GO) test ./internal/cli -run 'TestScript'
 
 bench:
-	$(GO) test ./compiler -run '^$$' -bench Fleet -benchmem -benchtime 3x
+	$(GO) test ./compiler -run '^$$' -bench 'Fleet|ManyMeshes' -benchmem -benchtime 3x -timeout 60m
+
+# The README's fleet figures with the CLI, side by side with cp -r and helm
+# template (scripts/fleet-bench.sh; run it on a quiet machine).
+fleet-bench:
+	bash scripts/fleet-bench.sh
 
 fuzz:
 	$(GO) test ./compiler -run '^$$' -fuzz FuzzCompile -fuzztime 120s -fuzzminimizetime 5s

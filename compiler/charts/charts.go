@@ -8,7 +8,6 @@ package charts
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -22,7 +21,6 @@ import (
 	"helm.sh/helm/v3/pkg/engine"
 	"istio.io/istio/manifests"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 )
 
 // The charts meshc renders, by their folder under a manifests charts/.
@@ -34,17 +32,20 @@ const (
 )
 
 // Set is a loaded set of Istio charts. It is safe for concurrent use.
-// Rendering the base chart's CRDs (a megabyte of YAML, parsed inside the
-// chart's templates) costs hundreds of milliseconds, so renders are cached.
+// Identical work is done once: each shape of release renders once (see
+// shape.go), and each distinct text a template prints is parsed once (the
+// base chart's CRDs are a megabyte of YAML).
 type Set struct {
 	// Source says where the charts come from, for messages.
 	Source string
 	charts map[string]*chart.Chart
 
-	mu sync.Mutex
-	// rendered caches whole renders by chart, release, namespace and
-	// values: identical installs across a fleet render once.
-	rendered map[[sha256.Size]byte][]map[string]any
+	mu            sync.Mutex
+	shapes        map[[sha256.Size]byte]*shape
+	parses        map[[sha256.Size]byte]*parse
+	chartLiterals map[*chart.Chart]map[string]bool
+	// fullShapes counts the shapes whose guard found a difference.
+	fullShapes int
 }
 
 var (
@@ -68,10 +69,7 @@ func Load(fsys fs.FS, source string) (*Set, error) {
 	if _, err := fs.Stat(fsys, path.Join(root, Base, "Chart.yaml")); err != nil {
 		root = "."
 	}
-	s := &Set{
-		Source: source, charts: map[string]*chart.Chart{},
-		rendered: map[[sha256.Size]byte][]map[string]any{},
-	}
+	s := newSet(source)
 	for _, name := range []string{Base, Istiod, CNI, Gateway} {
 		c, err := loadChart(fsys, path.Join(root, name))
 		if err != nil {
@@ -80,6 +78,15 @@ func Load(fsys fs.FS, source string) (*Set, error) {
 		s.charts[name] = c
 	}
 	return s, nil
+}
+
+func newSet(source string) *Set {
+	return &Set{
+		Source: source, charts: map[string]*chart.Chart{},
+		shapes:        map[[sha256.Size]byte]*shape{},
+		parses:        map[[sha256.Size]byte]*parse{},
+		chartLiterals: map[*chart.Chart]map[string]bool{},
+	}
 }
 
 func loadChart(fsys fs.FS, dir string) (*chart.Chart, error) {
@@ -104,30 +111,15 @@ func loadChart(fsys fs.FS, dir string) (*chart.Chart, error) {
 // Render renders chart name as release in namespace with values, as helm
 // template would, and returns its objects in a stable order (by template
 // file, then position in it).
+//
+// Each object's metadata is the caller's to change; what lies beside it
+// (spec, data, ...) may be shared with the objects of other releases and
+// must not be changed.
 func (s *Set) Render(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
-	key, err := json.Marshal([]any{name, release, namespace, values})
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(key)
-	s.mu.Lock()
-	cached, ok := s.rendered[sum]
-	s.mu.Unlock()
-	if !ok {
-		if cached, err = s.render(name, release, namespace, values); err != nil {
-			return nil, err
-		}
-		s.mu.Lock()
-		s.rendered[sum] = cached
-		s.mu.Unlock()
-	}
-	out := make([]map[string]any, len(cached))
-	for i, o := range cached {
-		out[i] = runtime.DeepCopyJSON(o)
-	}
-	return out, nil
+	return s.renderShaped(name, release, namespace, values)
 }
 
+// render renders a release in full, into objects of its own.
 func (s *Set) render(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
 	c := s.charts[name]
 	if c == nil {
@@ -153,31 +145,17 @@ func (s *Set) render(name, release, namespace string, values map[string]any) ([]
 		if path.Ext(n) != ".yaml" {
 			continue
 		}
-		objs, err := s.parse(files[n])
+		objs, err := s.parsed(files[n])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", n, err)
 		}
 		for _, obj := range objs {
+			obj = runtime.DeepCopyJSON(obj) // the parse is shared
 			if md, ok := obj["metadata"].(map[string]any); ok && md["namespace"] == nil && namespaced(obj) {
 				// helm install puts namespaced objects without one in the
 				// release namespace; the bundle says so explicitly.
 				md["namespace"] = namespace
 			}
-			out = append(out, obj)
-		}
-	}
-	return out, nil
-}
-
-// parse splits rendered template output into objects.
-func (s *Set) parse(content string) ([]map[string]any, error) {
-	var out []map[string]any
-	for _, doc := range strings.Split(content, "\n---") {
-		var obj map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
-			return nil, err
-		}
-		if obj["kind"] != nil {
 			out = append(out, obj)
 		}
 	}

@@ -236,15 +236,22 @@ func (c *checker) versions() {
 		c.report(diag.UnsupportedVersion, path, hint, "Istio %s is not supported", cp.Version)
 	}
 	// Control planes of one mesh must be close enough in version for
-	// canary upgrades: Istio supports skipping at most two minors.
+	// canary upgrades: Istio supports skipping at most two minors. Grouped
+	// by mesh first: walking every control plane for every mesh made this
+	// quadratic in the size of a fleet.
+	byMesh := map[string][]*model.ControlPlane{}
+	for _, cp := range t.ControlPlanes() {
+		byMesh[cp.Mesh] = append(byMesh[cp.Mesh], cp)
+	}
 	for _, m := range model.SortedKeys(t.Meshes) {
 		var lo, hi *model.ControlPlane
 		var loV, hiV istio.Version
-		for _, cp := range t.ControlPlanes() {
-			v, err := istio.ParseVersion(cp.Version)
-			if cp.Mesh != m || err != nil {
+		for _, cp := range byMesh[m] {
+			parsed := c.r.Version(cp)
+			if parsed.Err != nil {
 				continue
 			}
+			v := parsed.Parsed
 			if lo == nil || v.Compare(loV) < 0 {
 				lo, loV = cp, v
 			}

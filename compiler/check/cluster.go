@@ -132,11 +132,7 @@ func (c *checker) labelledOverlap(cluster string, a, b *model.Mesh) bool {
 		system["topology.istio.io/network"] = cl.Network
 		sets = append(sets, system)
 	}
-	for _, tname := range model.SortedKeys(c.t.Tenants) {
-		tn := c.t.Tenants[tname]
-		if tn.Mesh != a.Name || !slices.Contains(c.r.TenantClusters(tn), cluster) {
-			continue
-		}
+	for _, tn := range c.r.TenantsIn(a.Name, cluster) {
 		labels := maps.Clone(tn.Labels)
 		if labels == nil {
 			labels = map[string]string{}

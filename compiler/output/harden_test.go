@@ -144,6 +144,7 @@ func TestWorkingDirectoryWrittenInPlace(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "clusters", "c1", "mine.txt"), "mine\n")
 	writeFile(t, filepath.Join(dir, "notes.txt"), "notes\n")
 	mineBefore, _ := os.Stat(filepath.Join(dir, "clusters", "c1", "mine.txt"))
+	keptBefore, _ := os.Stat(filepath.Join(dir, "clusters", "c2", "istio.yaml"))
 	before, err := os.Stat(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +173,9 @@ func TestWorkingDirectoryWrittenInPlace(t *testing.T) {
 	wantFiles(t, dir, next, map[string]string{"clusters/c1/mine.txt": "mine\n", "notes.txt": "notes\n"})
 	if mineAfter, _ := os.Stat(filepath.Join(dir, "clusters", "c1", "mine.txt")); !os.SameFile(mineBefore, mineAfter) {
 		t.Error("a foreign file was copied, not kept")
+	}
+	if keptAfter, _ := os.Stat(filepath.Join(dir, "clusters", "c2", "istio.yaml")); !os.SameFile(keptBefore, keptAfter) {
+		t.Error("an unchanged file was written again instead of linked into the new tree")
 	}
 	noStaging(t, parent)
 	noStagingInside(t, dir)

@@ -4,7 +4,9 @@
 // file it did not write, and never leaves a half-written tree.
 //
 // Writing is all or nothing: the new tree is staged in a sibling folder,
-// files meshc does not own are hard-linked into it unchanged, and the staged
+// files meshc does not own are hard-linked into it unchanged (and so are
+// meshc's own files whose bytes did not change, so that a small edit of a
+// fleet does not write every file again), and the staged
 // folder then replaces the output folder in one atomic exchange (renameat2
 // RENAME_EXCHANGE on Linux). A crash leaves either the old tree or the new.
 //
@@ -111,17 +113,21 @@ func manifest(tree render.Tree) []byte {
 // Plan compares tree with what dir holds: which files would be written and
 // removed, and which foreign files stand in the way.
 func Plan(dir string, tree render.Tree) (Summary, error) {
-	return plan(dir, dir, tree)
+	s, _, err := plan(dir, dir, tree)
+	return s, err
 }
 
-// plan is Plan on dir, which the user named shown.
-func plan(shown, dir string, tree render.Tree) (Summary, error) {
+// plan is Plan on dir, which the user named shown. It also returns the
+// files of tree that dir already holds byte for byte, as regular files
+// meshc wrote: a new tree can take them over with a hard link rather than
+// writing them again.
+func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error) {
 	if err := usable(shown, dir); err != nil {
-		return Summary{}, err
+		return Summary{}, nil, err
 	}
 	owned, err := readManifest(shown, dir)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, nil, err
 	}
 	ownedSet := make(map[string]bool, len(owned))
 	for _, p := range owned {
@@ -131,10 +137,11 @@ func plan(shown, dir string, tree render.Tree) (Summary, error) {
 	// opening is the slow part of writing a fleet's tens of thousands of files.
 	existing, err := existingPaths(dir)
 	if err != nil {
-		return Summary{}, err
+		return Summary{}, nil, err
 	}
 	var s Summary
 	var conflicts []string
+	same := map[string]bool{}
 	for _, p := range tree.Paths() {
 		if _, ok := existing[p]; !ok {
 			if blocker := fileAncestor(p, existing); blocker != "" && !ownedSet[blocker] {
@@ -153,15 +160,17 @@ func plan(shown, dir string, tree render.Tree) (Summary, error) {
 				conflicts = append(conflicts, p) // a folder or unreadable file in the way
 				continue
 			}
-			return Summary{}, err
+			return Summary{}, nil, err
 		case !ownedSet[p]:
 			conflicts = append(conflicts, p)
 		case !bytes.Equal(old, tree[p]):
 			s.Written = append(s.Written, p)
+		case existing[p].IsRegular():
+			same[p] = true
 		}
 	}
 	if len(conflicts) > 0 {
-		return Summary{}, &ConflictError{Dir: shown, Paths: conflicts}
+		return Summary{}, nil, &ConflictError{Dir: shown, Paths: conflicts}
 	}
 	for _, p := range owned {
 		if _, ok := tree[p]; !ok {
@@ -174,7 +183,7 @@ func plan(shown, dir string, tree render.Tree) (Summary, error) {
 		old, err := os.ReadFile(filepath.Join(dir, ManifestName))
 		s.Unchanged = err == nil && bytes.Equal(old, manifest(tree))
 	}
-	return s, nil
+	return s, same, nil
 }
 
 // usable refuses output folders meshc must not take over; shown is the
@@ -222,9 +231,10 @@ func displayed(shown, p string) string {
 }
 
 // existingPaths lists what dir holds, by slash-separated relative path,
-// telling whether each is a folder. A missing dir holds nothing.
-func existingPaths(dir string) (map[string]bool, error) {
-	out := map[string]bool{}
+// with the type of each (folder, regular file, symlink, ...). A missing
+// dir holds nothing.
+func existingPaths(dir string) (map[string]fs.FileMode, error) {
+	out := map[string]fs.FileMode{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == dir && errors.Is(err, fs.ErrNotExist) {
@@ -236,7 +246,7 @@ func existingPaths(dir string) (map[string]bool, error) {
 			if d.IsDir() && isStaging(rel) {
 				return filepath.SkipDir // a build's, not the user's
 			}
-			out[filepath.ToSlash(rel)] = d.IsDir()
+			out[filepath.ToSlash(rel)] = d.Type()
 		}
 		return nil
 	})
@@ -248,9 +258,9 @@ func existingPaths(dir string) (map[string]bool, error) {
 
 // fileAncestor returns an ancestor of p that exists as a file, standing
 // where a folder must go; "" when there is none.
-func fileAncestor(p string, existing map[string]bool) string {
+func fileAncestor(p string, existing map[string]fs.FileMode) string {
 	for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
-		if isDir, ok := existing[dir]; ok && !isDir {
+		if typ, ok := existing[dir]; ok && !typ.IsDir() {
 			return dir
 		}
 	}
@@ -308,7 +318,7 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 		return Summary{}, err
 	}
 
-	s, err := plan(shown, dir, tree)
+	s, same, err := plan(shown, dir, tree)
 	if err != nil || s.Unchanged {
 		return s, err
 	}
@@ -329,10 +339,10 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 	}
 	if exists {
 		if inPlaceReason(dir, parent) != "" {
-			return s, writeInPlace(dir, tree, owned)
+			return s, writeInPlace(dir, tree, owned, same)
 		}
 	}
-	return s, writeSwapped(dir, parent, tree, owned)
+	return s, writeSwapped(dir, parent, tree, owned, same)
 }
 
 // inPlaceReason says why the output folder itself cannot be swapped for a
@@ -357,7 +367,10 @@ func inPlaceReason(dir, parent string) string {
 }
 
 // writeSwapped stages the whole tree beside dir and swaps it in at once.
-func writeSwapped(dir, parent string, tree render.Tree, owned []string) error {
+// The files in same, which dir holds already, are hard-linked into the
+// staged tree rather than written again: a one-line edit of a fleet then
+// costs a link per file, not a new file.
+func writeSwapped(dir, parent string, tree render.Tree, owned []string, same map[string]bool) error {
 	staging, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".meshc-")
 	if err != nil {
 		return err
@@ -365,7 +378,7 @@ func writeSwapped(dir, parent string, tree render.Tree, owned []string) error {
 	// The new tree on failure, the old one on success.
 	defer removeTree(staging)
 
-	if err := writeTree(staging, tree); err != nil {
+	if err := writeTree(staging, tree, dir, same); err != nil {
 		return err
 	}
 	if err := writeManifest(staging, tree); err != nil {
@@ -422,7 +435,10 @@ func permitted(shown, dir string, s Summary) error {
 		Hint: "make it writable (chmod -R u+w " + shown + ") to build into it, or choose another --output folder"}
 }
 
-func writeTree(root string, tree render.Tree) error {
+// writeTree writes tree below root. A path in same is hard-linked from the
+// same path below from instead, where the file is already byte for byte
+// (written afresh if linking fails: another filesystem, too many links).
+func writeTree(root string, tree render.Tree, from string, same map[string]bool) error {
 	paths := tree.Paths()
 	// Folders first, each once; then the files, several at a time: a
 	// fleet's tree has tens of thousands of small files.
@@ -440,7 +456,11 @@ func writeTree(root string, tree render.Tree) error {
 	g.SetLimit(8)
 	for _, p := range paths {
 		g.Go(func() error {
-			return os.WriteFile(filepath.Join(root, filepath.FromSlash(p)), tree[p], 0o644)
+			target := filepath.Join(root, filepath.FromSlash(p))
+			if same[p] && os.Link(filepath.Join(from, filepath.FromSlash(p)), target) == nil {
+				return nil
+			}
+			return os.WriteFile(target, tree[p], 0o644)
 		})
 	}
 	if err := g.Wait(); err != nil {

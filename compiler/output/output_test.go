@@ -264,14 +264,46 @@ func TestRewriteChanged(t *testing.T) {
 	if !slices.Equal(owned, next.Paths()) {
 		t.Errorf("manifest = %v, want %v", owned, next.Paths())
 	}
-	// Unchanged files keep their content; the whole tree is staged anew,
-	// so they are new files on disk (reported, not asserted as a promise).
+	// The whole tree is staged anew, but an unchanged file is the same
+	// file, hard-linked into it: an edit costs a link per file, not a write.
 	keptAfter, err := os.Stat(filepath.Join(dir, "clusters/c1/istio.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("unchanged file kept its inode across a write with other changes: %v", os.SameFile(keptBefore, keptAfter))
+	if !os.SameFile(keptBefore, keptAfter) {
+		t.Error("an unchanged file was written again instead of linked into the new tree")
+	}
 	noStaging(t, parent)
+}
+
+// TestRewriteLinksOnlyWhatMeshcWrote: a file meshc owns that the user
+// replaced by a symlink to the same bytes is written afresh as a file, not
+// carried over as a link.
+func TestRewriteLinksOnlyWhatMeshcWrote(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	tree := sampleTree()
+	mustWrite(t, dir, tree)
+	elsewhere := filepath.Join(parent, "istio.yaml")
+	writeFile(t, elsewhere, string(tree["clusters/c1/istio.yaml"]))
+	p := filepath.Join(dir, "clusters/c1/istio.yaml")
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, p); err != nil {
+		t.Fatal(err)
+	}
+	next := cloneTree(tree)
+	next["clusters/c2/istio.yaml"] = []byte("kind: Istio\n")
+	mustWrite(t, dir, next)
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.Mode().IsRegular() {
+		t.Errorf("%s is %v after a rebuild, want the regular file meshc writes", p, fi.Mode())
+	}
+	wantFiles(t, dir, next, nil)
 }
 
 func TestRemovedFromTree(t *testing.T) {

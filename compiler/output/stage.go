@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"meshc.dev/meshc/compiler/render"
 )
 
@@ -26,7 +28,10 @@ import (
 // guarantee narrows from the whole tree to each top-level entry. A crash
 // leaves every entry old or new, and the next build removes the staging
 // folder and finishes the job.
-func writeInPlace(dir string, tree render.Tree, owned []string) error {
+//
+// Files in same, which dir holds already, are hard-linked into the staged
+// tree rather than written again (see writeSwapped).
+func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]bool) error {
 	staging, err := os.MkdirTemp(dir, stagingPrefix)
 	if err != nil {
 		return err
@@ -46,12 +51,14 @@ func writeInPlace(dir string, tree render.Tree, owned []string) error {
 	staged := map[string]bool{} // top-level entries with something staged
 	for _, top := range names {
 		sub := render.Tree{}
+		subSame := map[string]bool{}
 		var subOwned []string
 		for p, b := range tree {
 			if p == top {
 				sub[p] = b
 			} else if rest, ok := strings.CutPrefix(p, top+"/"); ok {
 				sub[rest] = b
+				subSame[rest] = same[p]
 			}
 		}
 		for _, p := range owned {
@@ -70,7 +77,7 @@ func writeInPlace(dir string, tree render.Tree, owned []string) error {
 		if err := os.Mkdir(target, 0o755); err != nil {
 			return err
 		}
-		if err := writeTree(target, sub); err != nil {
+		if err := writeTree(target, sub, filepath.Join(dir, top), subSame); err != nil {
 			return err
 		}
 		old := filepath.Join(dir, top)
@@ -174,7 +181,10 @@ func removeStale(parent, dir string) error {
 // included: those carry the modes of the user's folders, and RemoveAll
 // cannot empty a folder it may not write.
 func removeTree(root string) error {
-	err := os.RemoveAll(root)
+	err := removeFiles(root)
+	if err == nil {
+		err = os.RemoveAll(root)
+	}
 	if err == nil {
 		return nil
 	}
@@ -185,6 +195,49 @@ func removeTree(root string) error {
 		return nil
 	})
 	return os.RemoveAll(root)
+}
+
+// removeFiles removes the files below root, the folders' files several
+// folders at a time, leaving the empty folders: a fleet's old tree has
+// tens of thousands of files, and unlinking them one after the other is
+// most of what a small edit costs.
+func removeFiles(root string) error {
+	var g errgroup.Group
+	g.SetLimit(8)
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error {
+			for _, e := range entries {
+				if e.IsDir() {
+					continue
+				}
+				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, e := range entries {
+			if e.IsDir() { // a symlink to a folder is a file here: unlinked
+				if err := walk(filepath.Join(dir, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err := walk(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil // nothing there, or removed under us
+	}
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
+	return err
 }
 
 func unwrapPathError(err error) error {

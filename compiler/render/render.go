@@ -64,12 +64,13 @@ func Labels(topology string) map[string]any {
 // YAML is most of a fleet's compile time.
 func Render(out *emit.Output) (Tree, error) {
 	trees := make([]Tree, len(out.Clusters))
+	fields := findShared(out)
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, c := range out.Clusters {
 		g.Go(func() error {
 			trees[i] = Tree{}
-			if err := renderCluster(trees[i], out.Topology, c); err != nil {
+			if err := renderCluster(trees[i], out.Topology, c, fields); err != nil {
 				return fmt.Errorf("cluster %s: %w", c.Name, err)
 			}
 			return nil
@@ -95,7 +96,7 @@ func Render(out *emit.Output) (Tree, error) {
 	return tree, nil
 }
 
-func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
+func renderCluster(tree Tree, topology string, c *emit.Cluster, fields *sharedFields) error {
 	dir := ClusterDir(c.Name)
 	byLayer := map[string][]string{}
 	for _, r := range c.Resources {
@@ -107,7 +108,7 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster) error {
 		if _, dup := tree[full]; dup {
 			return fmt.Errorf("two objects render to %s", full)
 		}
-		data, err := MarshalYAML(Labelled(r.Object, topology))
+		data, err := marshalYAML(Labelled(r.Object, topology), fields)
 		if err != nil {
 			return fmt.Errorf("%s: %w", full, err)
 		}

@@ -19,8 +19,17 @@ import (
 // for anything else, and double-quoted otherwise, with YAML's escapes. TestMarshalYAMLRoundTrip and FuzzMarshalYAML hold it to
 // sigs.k8s.io/yaml's reading.
 func MarshalYAML(v any) ([]byte, error) {
+	return marshalYAML(v, nil)
+}
+
+// marshalYAML is MarshalYAML, taking the text of the top-level fields
+// known to fields from it, and putting it there.
+func marshalYAML(v any, fields *sharedFields) ([]byte, error) {
 	var b bytes.Buffer
-	if err := writeValue(&b, v, 0, false); err != nil {
+	if n := fields.size(v); n > 0 {
+		b.Grow(n + 4096) // a shared CRD schema is copied once, not grown into
+	}
+	if err := writeValue(&b, v, 0, false, fields); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -28,7 +37,10 @@ func MarshalYAML(v any) ([]byte, error) {
 
 // writeValue writes v at the given indent. inline is true when v follows a
 // "key:" or "- " on the same line.
-func writeValue(b *bytes.Buffer, v any, indent int, inline bool) error {
+//
+// fields, when not nil, holds the text of values shared by several
+// objects, for v's own fields (not below).
+func writeValue(b *bytes.Buffer, v any, indent int, inline bool, fields *sharedFields) error {
 	switch v := v.(type) {
 	case map[string]any:
 		if len(v) == 0 {
@@ -64,9 +76,15 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool) error {
 				// and sigs.k8s.io/yaml write them.
 				childIndent = indent
 			}
-			if err := writeValue(b, child, childIndent, true); err != nil {
+			if text, ok := fields.text(child, childIndent); ok {
+				b.Write(text)
+				continue
+			}
+			start = b.Len()
+			if err := writeValue(b, child, childIndent, true, nil); err != nil {
 				return fmt.Errorf("%s.%w", k, err)
 			}
+			fields.keep(child, childIndent, b.Bytes()[start:])
 		}
 	case []any:
 		if len(v) == 0 {
@@ -82,13 +100,13 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool) error {
 				// The first key shares the dash's line.
 				b.WriteByte(' ')
 				var sub bytes.Buffer
-				if err := writeValue(&sub, m, indent+2, false); err != nil {
+				if err := writeValue(&sub, m, indent+2, false, nil); err != nil {
 					return fmt.Errorf("[%d]%w", i, err)
 				}
 				b.Write(sub.Bytes()[indent+2:])
 				continue
 			}
-			if err := writeValue(b, item, indent+2, true); err != nil {
+			if err := writeValue(b, item, indent+2, true, nil); err != nil {
 				return fmt.Errorf("[%d]%w", i, err)
 			}
 		}

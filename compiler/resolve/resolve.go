@@ -52,6 +52,7 @@ type Topology struct {
 	discoveredBy map[[2]string]bool      // mesh, cluster watched from another cluster
 	placements   map[*model.Tenant]map[string]*Placement
 	tenantCls    map[*model.Tenant][]string
+	tenantsIn    map[[2]string][]*model.Tenant  // mesh, cluster: by tenant name
 	hosts        map[string]*model.ControlPlane // by cluster: its first istiod that is not external
 	cniNeeds     map[*model.ControlPlane][]string
 }
@@ -159,6 +160,7 @@ func Resolve(t *model.Topology) *Topology {
 		discoveredBy: map[[2]string]bool{},
 		placements:   map[*model.Tenant]map[string]*Placement{},
 		tenantCls:    map[*model.Tenant][]string{},
+		tenantsIn:    map[[2]string][]*model.Tenant{},
 		hosts:        map[string]*model.ControlPlane{},
 		cniNeeds:     map[*model.ControlPlane][]string{},
 	}
@@ -191,6 +193,8 @@ func Resolve(t *model.Topology) *Topology {
 		byCluster := map[string]*Placement{}
 		for _, cl := range clusters {
 			byCluster[cl] = r.place(tn, cl)
+			k := [2]string{tn.Mesh, cl}
+			r.tenantsIn[k] = append(r.tenantsIn[k], tn)
 		}
 		r.placements[tn] = byCluster
 	}
@@ -234,6 +238,14 @@ func (r *Topology) DiscoveredFromElsewhere(mesh, cluster string) bool {
 // serve; sorted, without duplicates. The slice is shared: callers must not
 // modify it.
 func (r *Topology) TenantClusters(tn *model.Tenant) []string { return r.tenantCls[tn] }
+
+// TenantsIn are the tenants of mesh with namespaces in cluster, by name:
+// the inverse of TenantClusters, kept so that checks per cluster and mesh
+// need not scan every tenant of the fleet (quadratic at fleet scale). The
+// slice is shared: callers must not modify it.
+func (r *Topology) TenantsIn(mesh, cluster string) []*model.Tenant {
+	return r.tenantsIn[[2]string{mesh, cluster}]
+}
 
 // Placement is where tn's namespaces land in cluster, one of its
 // TenantClusters; nil for another cluster.

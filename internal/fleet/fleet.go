@@ -24,9 +24,19 @@ type Size struct {
 // and 10,000 namespaces.
 var Fleet = Size{Clusters: 1000, Meshes: 100, Namespaces: 10000}
 
+// ManyMeshes is a fleet of n clusters each hosting the control planes of
+// two meshes of its own (a stable and a canary, or two tenants' meshes):
+// 2n meshes and 10n namespaces. The number of meshes and control planes
+// grows with the fleet, which Fleet's fixed 100 meshes hide.
+func ManyMeshes(n int) Size {
+	return Size{Clusters: n, Meshes: 2 * n, Namespaces: 10 * n}
+}
+
 // YAML renders a topology of the given size. Cluster c belongs to mesh c%M
 // and mesh (c+M/2+1)%M, each in its own system namespace with disjoint
-// discovery labels. Each mesh is multi-primary over networks: two of its
+// discovery labels; with at least twice as many meshes as clusters, to
+// meshes c and c+N of their own instead, and meshes left without a cluster
+// are not written. Each mesh is multi-primary over networks: two of its
 // clusters run control planes (exposed through east-west gateways), each
 // managing half of the others as remotes; trust comes from cert-manager and
 // remote secrets from External Secrets. Tenant t joins mesh t%M in one of
@@ -56,6 +66,9 @@ func YAML(s Size) []byte {
 	meshClusters := make([][]int, s.Meshes)
 	for c := range s.Clusters {
 		a, b2 := c%s.Meshes, (c+s.Meshes/2+1)%s.Meshes
+		if s.Meshes >= 2*s.Clusters {
+			b2 = c + s.Clusters
+		}
 		meshClusters[a] = append(meshClusters[a], c)
 		if b2 != a {
 			meshClusters[b2] = append(meshClusters[b2], c)
@@ -63,8 +76,11 @@ func YAML(s Size) []byte {
 	}
 	b.WriteString("meshes:\n")
 	for m := range s.Meshes {
-		fmt.Fprintf(&b, "  mesh-%03d:\n", m)
 		cl := meshClusters[m]
+		if len(cl) == 0 {
+			continue // a mesh needs a control plane
+		}
+		fmt.Fprintf(&b, "  mesh-%03d:\n", m)
 		if len(cl) > 1 {
 			fmt.Fprintf(&b, "    trust: {mode: certManager, issuer: {name: mesh-%03d-root}}\n", m)
 			b.WriteString("    remoteSecrets: {mode: externalSecrets, secretStore: {name: fleet-vault}}\n")

@@ -1,0 +1,419 @@
+package charts
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"sigs.k8s.io/yaml"
+)
+
+// A fleet's releases of one chart differ mostly in the names of things:
+// the cluster, mesh, network, revision, release and namespace. Helm's
+// template engine costs tens of milliseconds a release, so each release is
+// rendered once per shape: its identity strings (atoms) are replaced by
+// placeholders in the release name, namespace and values, the result is
+// rendered once, and every release of that shape gets the rendered
+// objects with the placeholders replaced back by its own atoms. Releases
+// alike in everything render once.
+//
+// That is only right when the chart treats atoms as opaque text: it
+// prints them, joins them with other text, but never compares, measures
+// or hashes them. Atoms are kept to plain lower-case names that are not
+// a string the chart itself writes (so that `eq .Values.revision
+// "default"` cannot tell a placeholder from an atom differently for two
+// releases), and a guard checks it: the first release of every shape is
+// also rendered in full and compared byte for byte before any other
+// release uses the shape (a shape that differs renders every release in
+// full), and so is every guardEvery-th release after it (a difference
+// then fails the compilation: releases were rendered from the shape).
+
+// identityPaths are the value paths of Istio's charts holding names of
+// things. Strings equal to one of their values, or containing one,
+// anywhere in the values are rewritten (a discovery selector naming the
+// mesh, an injection path naming the cluster and network).
+var identityPaths = [][]string{
+	{"global", "istioNamespace"},
+	{"global", "meshID"},
+	{"global", "multiCluster", "clusterName"},
+	{"global", "network"},
+	{"global", "remotePilotAddress"},
+	{"revision"},
+	{"defaultRevision"},
+}
+
+// guardEvery is how often, after the first, a release rendered from its
+// shape is also rendered in full and compared: every guardEvery-th release
+// with atoms of its own.
+var guardEvery = 64
+
+// atomPattern is what an atom may look like: a DNS name, which YAML reads
+// as a plain string wherever a template prints it.
+var atomPattern = regexp.MustCompile(`^[a-z]([-a-z0-9.]*[a-z0-9])?$`)
+
+// yamlWords are plain scalars YAML 1.1 reads as something other than a
+// string.
+var yamlWords = map[string]bool{
+	"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true,
+	"true": true, "false": true, "null": true, "nan": true, "inf": true,
+}
+
+// shape is the rendering of one shape, shared by its releases.
+type shape struct {
+	once sync.Once
+	objs []map[string]any // with placeholders
+	// dirty lists, for each object, its top-level fields that hold a
+	// placeholder: the others are shared by every release of the shape.
+	dirty []map[string]bool
+	err   error
+
+	mu sync.Mutex
+	// checked holds the atoms of the releases rendered in full and found
+	// equal: rendering is deterministic, so the same atoms need no second
+	// check (the base chart's CRDs render alike for every cluster).
+	checked map[string]bool
+	// full is set once a full render differed from the substituted one:
+	// every release of the shape then renders in full.
+	full bool
+}
+
+// placeholder stands for the i-th atom of a release: lower case and plain,
+// like the atoms, and never a prefix of another placeholder.
+func placeholder(i int) string { return fmt.Sprintf(placeholderMark+"%dz", i) }
+
+const placeholderMark = "zmeshcatom"
+
+// renderShaped renders a release through its shape (see above).
+func (s *Set) renderShaped(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
+	c := s.charts[name]
+	if c == nil {
+		return nil, fmt.Errorf("no chart %s", name)
+	}
+	atoms := s.atoms(c, release, namespace, values)
+	if mentions(values, placeholderMark) {
+		return s.render(name, release, namespace, values)
+	}
+	var rev []string
+	for i, a := range atoms {
+		rev = append(rev, placeholder(i), a)
+	}
+	fromShape := strings.NewReplacer(rev...)
+	sRelease, sNamespace := toPlaceholders(release, atoms), toPlaceholders(namespace, atoms)
+	sValues := valuesToPlaceholders(values, atoms)
+	key, err := json.Marshal([]any{name, sRelease, sNamespace, sValues})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(key)
+	s.mu.Lock()
+	sh := s.shapes[sum]
+	if sh == nil {
+		sh = &shape{}
+		s.shapes[sum] = sh
+	}
+	s.mu.Unlock()
+	tuple := strings.Join(atoms, "\x00")
+	var first []map[string]any // the first release's full render
+	sh.once.Do(func() {
+		// The first release of a shape is rendered both ways before any
+		// other release of the shape uses it.
+		sh.checked = map[string]bool{tuple: true}
+		if sh.objs, sh.err = s.render(name, sRelease, sNamespace, sValues); sh.err != nil {
+			sh.full = true // the placeholders broke it: render in full
+			return
+		}
+		for _, o := range sh.objs {
+			d := map[string]bool{}
+			for k, v := range o {
+				d[k] = strings.Contains(k, placeholderMark) || hasPlaceholder(v)
+			}
+			sh.dirty = append(sh.dirty, d)
+		}
+		if len(atoms) == 0 {
+			return // rendered as it is: nothing to compare
+		}
+		var err error
+		if first, err = s.render(name, release, namespace, values); err != nil {
+			return // reported below, rendering in full
+		}
+		if !sameObjects(first, instantiate(sh, fromShape)) {
+			sh.full = true
+			s.mu.Lock()
+			s.fullShapes++
+			s.mu.Unlock()
+		}
+	})
+	if first != nil {
+		return first, nil
+	}
+
+	sh.mu.Lock()
+	guard := !sh.checked[tuple] && len(sh.checked)%guardEvery == 0
+	sh.checked[tuple] = true
+	full := sh.full
+	sh.mu.Unlock()
+	if full {
+		return s.render(name, release, namespace, values)
+	}
+	out := instantiate(sh, fromShape)
+	if !guard {
+		return out, nil
+	}
+	want, err := s.render(name, release, namespace, values)
+	if err != nil {
+		return nil, err
+	}
+	if !sameObjects(want, out) {
+		// Other releases of this shape were rendered from it already:
+		// nothing of this compilation can be trusted.
+		return nil, fmt.Errorf("chart %s, release %s in %s renders differently in full than from the shape of earlier releases (meshc's mistake: the chart treats a name as more than text)", name, release, namespace)
+	}
+	return out, nil
+}
+
+// sameObjects compares two renders byte for byte, as JSON.
+func sameObjects(a, b []map[string]any) bool {
+	x, errX := json.Marshal(a)
+	y, errY := json.Marshal(b)
+	return errX == nil && errY == nil && bytes.Equal(x, y)
+}
+
+// toPlaceholders replaces every atom in s that stands as a name of its own
+// (not inside a longer name: "r" in "docker.io" is no atom) by its
+// placeholder.
+func toPlaceholders(s string, atoms []string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i == 0 || !nameByte(s[i-1]) {
+			matched := false
+			for n, a := range atoms {
+				if strings.HasPrefix(s[i:], a) && (i+len(a) == len(s) || !nameByte(s[i+len(a)])) {
+					b.WriteString(placeholder(n))
+					i += len(a)
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// nameByte tells whether c can continue a name: then an atom next to it
+// is part of a longer name.
+func nameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// valuesToPlaceholders copies values with toPlaceholders applied to every
+// string; keys are the chart's structure, and stay.
+func valuesToPlaceholders(v map[string]any, atoms []string) map[string]any {
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			out := make(map[string]any, len(v))
+			for k, x := range v {
+				out[k] = walk(x)
+			}
+			return out
+		case []any:
+			out := make([]any, len(v))
+			for i, x := range v {
+				out[i] = walk(x)
+			}
+			return out
+		case string:
+			return toPlaceholders(v, atoms)
+		}
+		return v
+	}
+	out, _ := walk(v).(map[string]any)
+	return out
+}
+
+// mentions reports whether any string or key of v contains s.
+func mentions(v any, s string) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if strings.Contains(k, s) || mentions(x, s) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if mentions(x, s) {
+				return true
+			}
+		}
+	case string:
+		return strings.Contains(v, s)
+	}
+	return false
+}
+
+// atoms returns the identity strings of a release that may be rendered as
+// placeholders, longest first (so that a release name is replaced whole
+// before the revision inside it).
+func (s *Set) atoms(c *chart.Chart, release, namespace string, values map[string]any) []string {
+	literals := s.literals(c)
+	seen := map[string]bool{}
+	var out []string
+	add := func(a string) {
+		if seen[a] || !atomPattern.MatchString(a) || yamlWords[a] || literals[a] {
+			return
+		}
+		seen[a] = true
+		out = append(out, a)
+	}
+	add(release)
+	add(namespace)
+	for _, p := range identityPaths {
+		var v any = values
+		for _, k := range p {
+			m, _ := v.(map[string]any)
+			v = m[k]
+		}
+		if a, ok := v.(string); ok {
+			add(a)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
+
+// literalPattern finds the string literals of a chart's templates.
+var literalPattern = regexp.MustCompile(`"((?:[^"\\\n]|\\.)*)"`)
+
+// literals returns every quoted string a chart's templates (its
+// dependencies' too) write: an atom equal to one of them could be compared
+// with it, and is not rendered as a placeholder.
+func (s *Set) literals(c *chart.Chart) map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.chartLiterals[c]; ok {
+		return l
+	}
+	l := map[string]bool{}
+	var walk func(c *chart.Chart)
+	walk = func(c *chart.Chart) {
+		for _, t := range c.Templates {
+			for _, m := range literalPattern.FindAllSubmatch(t.Data, -1) {
+				l[string(m[1])] = true
+			}
+		}
+		for _, d := range c.Dependencies() {
+			walk(d)
+		}
+	}
+	walk(c)
+	s.chartLiterals[c] = l
+	return l
+}
+
+// instantiate copies a shape's objects with their placeholders replaced.
+// What holds no placeholder below an object's top level is shared with
+// the shape, not copied: a CRD's schema is hundreds of kilobytes. Each
+// object's metadata is always the caller's own.
+func instantiate(sh *shape, r *strings.Replacer) []map[string]any {
+	out := make([]map[string]any, len(sh.objs))
+	for i, o := range sh.objs {
+		obj := make(map[string]any, len(o))
+		for k, v := range o {
+			if k == "metadata" || sh.dirty[i][k] {
+				v = replaceStrings(v, r)
+			}
+			obj[replace(k, r)] = v
+		}
+		out[i] = obj
+	}
+	return out
+}
+
+// replaceStrings copies a JSON-shaped value with r applied to every string
+// and map key that holds a placeholder.
+func replaceStrings(v any, r *strings.Replacer) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[replace(k, r)] = replaceStrings(x, r)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = replaceStrings(x, r)
+		}
+		return out
+	case string:
+		return replace(v, r)
+	}
+	return v
+}
+
+// replace applies r to s if s holds a placeholder: most strings hold none,
+// and looking is cheaper than replacing.
+func replace(s string, r *strings.Replacer) string {
+	if !strings.Contains(s, placeholderMark) {
+		return s
+	}
+	return r.Replace(s)
+}
+
+// hasPlaceholder reports whether a value holds a placeholder anywhere.
+func hasPlaceholder(v any) bool { return mentions(v, placeholderMark) }
+
+// parsed returns the objects of one rendered template file, parsing each
+// distinct text once: the base chart prints its megabyte of CRDs
+// verbatim into every release's output.
+func (s *Set) parsed(content string) ([]map[string]any, error) {
+	sum := sha256.Sum256([]byte(content))
+	s.mu.Lock()
+	p, ok := s.parses[sum]
+	if !ok {
+		p = &parse{}
+		s.parses[sum] = p
+	}
+	s.mu.Unlock()
+	p.once.Do(func() { p.objs, p.err = parseDocs(content) })
+	return p.objs, p.err
+}
+
+type parse struct {
+	once sync.Once
+	objs []map[string]any
+	err  error
+}
+
+// parseDocs splits rendered template output into objects.
+func parseDocs(content string) ([]map[string]any, error) {
+	var out []map[string]any
+	for _, doc := range strings.Split(content, "\n---") {
+		var obj map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+			return nil, err
+		}
+		if obj["kind"] != nil {
+			out = append(out, obj)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# fleet-bench: the fleet figures of README's Performance section (issue 12),
+# measured on this machine with the meshc CLI, side by side with what they
+# are compared to. Run it on a quiet machine: every figure but the ratios
+# taken in one run is a wall-clock time.
+#
+#   scripts/fleet-bench.sh            # or: make fleet-bench
+#
+#   SIZES="1000 2000 4000 8000"  clusters of the many-mesh fleets (2 meshes,
+#                                10 namespaces per cluster)
+#   SAMPLES=20                   istiod releases run through helm template
+#   RENDERED_CLUSTERS=1000       clusters of the rendered target's fleet (100
+#                                meshes)
+#   MESHC_BENCH_DIR=DIR          where fleets and outputs go (default: a
+#                                temporary folder, removed at the end)
+#
+# It needs Go, GNU time (/usr/bin/time) and, for the rendered target's
+# comparison, Helm 3 at the version meshc's go.mod pins, which
+# e2e/build-binaries.sh builds from the Go module proxy once per machine.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export GOTOOLCHAIN=local
+SIZES=${SIZES:-"1000 2000 4000 8000"}
+SAMPLES=${SAMPLES:-20}
+RENDERED_CLUSTERS=${RENDERED_CLUSTERS:-1000}
+if [ -n "${MESHC_BENCH_DIR:-}" ]; then
+  work=$MESHC_BENCH_DIR
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
+
+# measure CMD... runs CMD with its output discarded and sets wall, cpu
+# (user + system seconds) and rss (MiB) from GNU time.
+measure() {
+  local status=0
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" >/dev/null 2>&1 || status=$?
+  # GNU time puts "Command exited with non-zero status" before its line.
+  read -r wall user sys rss < <(tail -1 "$work/time")
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  rss=$((rss / 1024))
+  return $status
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+echo "== machine"
+echo "date:   $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "cpu:    $(nproc) × $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+echo "memory: $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+echo "disk:   $(df -T "$work" | awk 'NR == 2 {print $2 " on " $1}')"
+echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; figures are noisy above 0.5)"
+echo "go:     $(go version)"
+go build -trimpath -o "$work/meshc" ./cmd/meshc
+meshc=$work/meshc
+echo "meshc:  $(git describe --tags --always --dirty 2>/dev/null || echo devel)"
+
+echo
+echo "== many-mesh fleets: build into an empty folder, then cp -r of its output"
+echo "| clusters | meshes | files | build | CPU | max RSS | cp -r | build / copy | build growth |"
+echo "|---|---|---|---|---|---|---|---|---|"
+first=$(echo "$SIZES" | awk '{print $1}') # its output stays, for the rebuilds below
+prev=
+for n in $SIZES; do
+  go run ./internal/fleet/gen -clusters "$n" -meshes $((2 * n)) -namespaces $((10 * n)) >"$work/fleet-$n.yaml"
+  rm -rf "$work/out-$n" "$work/copy-$n"
+  sync
+  measure "$meshc" build "$work/fleet-$n.yaml" -o "$work/out-$n"
+  b_wall=$wall b_cpu=$cpu b_rss=$rss
+  files=$(find "$work/out-$n" -type f | wc -l)
+  sync
+  measure cp -r "$work/out-$n" "$work/copy-$n"
+  c_wall=$wall
+  growth=-
+  [ -n "$prev" ] && growth="$(ratio "$b_wall" "$prev")×"
+  prev=$b_wall
+  echo "| $n | $((2 * n)) | $files | ${b_wall} s | ${b_cpu} s | ${b_rss} MiB | ${c_wall} s | $(ratio "$b_wall" "$c_wall") | $growth |"
+  rm -rf "$work/copy-$n"
+  [ "$n" = "$first" ] || rm -rf "$work/out-$n"
+done
+
+echo
+echo "== compile only (build --check against an empty folder: nothing read or written)"
+n=$first
+mkdir -p "$work/empty"
+measure "$meshc" build "$work/fleet-$n.yaml" --check -o "$work/empty" || true
+echo "$n clusters, $((2 * n)) meshes, $((10 * n)) namespaces: ${wall} s, CPU ${cpu} s, max RSS ${rss} MiB"
+
+echo
+echo "== edit and rebuild, $n clusters (median of 3 each)"
+if [ -d "$work/out-$n" ]; then
+  sed 's/t00007-ns03/t00007-nsx3/' "$work/fleet-$n.yaml" >"$work/fleet-$n-edit.yaml"
+  median() { sort -n | sed -n 2p; }
+  unchanged=() edit=() unchanged_cpu=() edit_cpu=()
+  for i in 1 2 3; do
+    measure "$meshc" build "$work/fleet-$n.yaml" -o "$work/out-$n"
+    unchanged+=("$wall") unchanged_cpu+=("$cpu")
+    measure "$meshc" build "$work/fleet-$n-edit.yaml" -o "$work/out-$n"
+    edit+=("$wall") edit_cpu+=("$cpu")
+    measure "$meshc" build "$work/fleet-$n.yaml" -o "$work/out-$n" # back: the next unchanged is unchanged
+    edit+=("$wall") edit_cpu+=("$cpu")
+  done
+  u=$(printf '%s\n' "${unchanged[@]}" | median) uc=$(printf '%s\n' "${unchanged_cpu[@]}" | median)
+  e=$(printf '%s\n' "${edit[@]}" | sort -n | sed -n 3p) ec=$(printf '%s\n' "${edit_cpu[@]}" | sort -n | sed -n 3p)
+  echo "| rebuild | wall | CPU |"
+  echo "|---|---|---|"
+  echo "| unchanged | ${u} s | ${uc} s |"
+  echo "| one namespace edited | ${e} s | ${ec} s |"
+  echo "| edit / unchanged | $(ratio "$e" "$u") | $(ratio "$ec" "$uc") |"
+  rm -rf "$work/out-$n"
+fi
+
+echo
+echo "== rendered target: the benchmark fleet ($RENDERED_CLUSTERS clusters, 100 meshes), cold"
+go run ./internal/fleet/gen -clusters "$RENDERED_CLUSTERS" -namespaces $((10 * RENDERED_CLUSTERS)) >"$work/fleet.yaml"
+rm -rf "$work/rendered" "$work/helm"
+mkdir -p "$work/empty-rendered"
+measure "$meshc" build "$work/fleet.yaml" --target rendered --check -o "$work/empty-rendered" || true
+r_wall=$wall r_cpu=$cpu r_rss=$rss
+sync
+measure "$meshc" build "$work/fleet.yaml" --target rendered -o "$work/rendered"
+w_wall=$wall w_cpu=$cpu w_rss=$rss
+measure "$meshc" build "$work/fleet.yaml" --target helm -o "$work/helm"
+mapfile -t releases < <(find "$work/helm" -name 'helmrelease-istiod*.yaml' | sort)
+count=${#releases[@]}
+echo "istiod releases (control planes and remote installs): $count"
+echo "| meshc, rendered target | wall | CPU | CPU per release | max RSS |"
+echo "|---|---|---|---|---|"
+echo "| compile (--check, nothing written) | ${r_wall} s | ${r_cpu} s | $(awk -v c="$r_cpu" -v n="$count" 'BEGIN { printf "%.1f", 1000 * c / n }') ms | ${r_rss} MiB |"
+echo "| build, every file written | ${w_wall} s | ${w_cpu} s | $(awk -v c="$w_cpu" -v n="$count" 'BEGIN { printf "%.1f", 1000 * c / n }') ms | ${w_rss} MiB |"
+rm -rf "$work/rendered"
+
+helmbin=$(bash e2e/build-binaries.sh helm | tail -1)/bin/helm-$(go list -m -f '{{.Version}}' helm.sh/helm/v3)
+step=$(((count + SAMPLES - 1) / SAMPLES))
+sample=()
+for ((i = 0; i < count; i += step)); do sample+=("${releases[$i]}"); done
+mkdir -p "$work/values"
+go run ./internal/fleet/helmvalues "$work/values" "${sample[@]}" >"$work/values/list"
+cat >"$work/helm-all.sh" <<EOF
+#!/usr/bin/env bash
+set -e
+while read -r chart version release namespace values; do
+  "$helmbin" template "\$release" "$repo/e2e/testdata/istio-charts/\$version/\$chart" -n "\$namespace" -f "\$values" >/dev/null
+done <"$work/values/list"
+EOF
+measure bash "$work/helm-all.sh"
+h=$(awk -v c="$cpu" -v n="${#sample[@]}" 'BEGIN { printf "%.1f", 1000 * c / n }')
+m=$(awk -v c="$r_cpu" -v n="$count" 'BEGIN { printf "%.2f", 1000 * c / n }')
+echo
+echo "| per istiod release | CPU |"
+echo "|---|---|"
+echo "| helm template ($("$helmbin" version --template '{{.Version}}'), ${#sample[@]} releases of the fleet, same values) | ${h} ms |"
+echo "| meshc, rendered target (compile above) | ${m} ms |"
+echo "| helm template / meshc | $(ratio "$h" "$m")× |"
