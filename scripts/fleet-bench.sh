@@ -58,10 +58,10 @@ echo "meshc:  $(git describe --tags --always --dirty 2>/dev/null || echo devel)"
 
 echo
 echo "== many-mesh fleets: build into an empty folder, then cp -r of its output"
-echo "| clusters | meshes | files | build | CPU | max RSS | cp -r | build / copy | build growth |"
+echo "| clusters | meshes | files | build | CPU | max RSS | cp -r | build / copy | growth (wall, CPU) |"
 echo "|---|---|---|---|---|---|---|---|---|"
 first=$(echo "$SIZES" | awk '{print $1}') # its output stays, for the rebuilds below
-prev=
+prev= prev_cpu=
 for n in $SIZES; do
   go run ./internal/fleet/gen -clusters "$n" -meshes $((2 * n)) -namespaces $((10 * n)) >"$work/fleet-$n.yaml"
   rm -rf "$work/out-$n" "$work/copy-$n"
@@ -73,8 +73,8 @@ for n in $SIZES; do
   measure cp -r "$work/out-$n" "$work/copy-$n"
   c_wall=$wall
   growth=-
-  [ -n "$prev" ] && growth="$(ratio "$b_wall" "$prev")×"
-  prev=$b_wall
+  [ -n "$prev" ] && growth="$(ratio "$b_wall" "$prev")×, $(ratio "$b_cpu" "$prev_cpu")×"
+  prev=$b_wall prev_cpu=$b_cpu
   echo "| $n | $((2 * n)) | $files | ${b_wall} s | ${b_cpu} s | ${b_rss} MiB | ${c_wall} s | $(ratio "$b_wall" "$c_wall") | $growth |"
   rm -rf "$work/copy-$n"
   [ "$n" = "$first" ] || rm -rf "$work/out-$n"

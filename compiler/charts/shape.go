@@ -28,11 +28,12 @@ import (
 // or hashes them. Atoms are kept to plain lower-case names that are not
 // a string the chart itself writes (so that `eq .Values.revision
 // "default"` cannot tell a placeholder from an atom differently for two
-// releases), and a guard checks it: the first release of every shape is
-// also rendered in full and compared byte for byte before any other
-// release uses the shape (a shape that differs renders every release in
-// full), and so is every guardEvery-th release after it (a difference
-// then fails the compilation: releases were rendered from the shape).
+// releases), and a guard checks it: the first release of a shape is
+// rendered in full, and the shape, rendered when a second release comes,
+// must give it byte for byte before any release uses the shape (a shape
+// that differs renders every release in full); every guardEvery-th release
+// after it is rendered both ways and compared too (a difference then fails
+// the compilation: releases were rendered from the shape).
 
 // identityPaths are the value paths of Istio's charts holding names of
 // things. Strings equal to one of their values, or containing one,
@@ -66,17 +67,21 @@ var yamlWords = map[string]bool{
 
 // shape is the rendering of one shape, shared by its releases.
 type shape struct {
-	once sync.Once
-	objs []map[string]any // with placeholders
+	mu sync.Mutex
+	// first is the first release of the shape, rendered in full: a shape
+	// of one release costs one render, as before shapes. Its atoms and
+	// its render's bytes stay until a second release builds the shape and
+	// checks it against them.
+	first      []string
+	firstBytes []byte
+	// built is set once objs and dirty hold the shape's rendering.
+	built bool
+	objs  []map[string]any // with placeholders
 	// dirty lists, for each object, its top-level fields that hold a
 	// placeholder: the others are shared by every release of the shape.
 	dirty []map[string]bool
-	err   error
-
-	mu sync.Mutex
-	// checked holds the atoms of the releases rendered in full and found
-	// equal: rendering is deterministic, so the same atoms need no second
-	// check (the base chart's CRDs render alike for every cluster).
+	// checked holds the atoms of the releases seen: rendering is
+	// deterministic, so the same atoms need no second check.
 	checked map[string]bool
 	// full is set once a full render differed from the substituted one:
 	// every release of the shape then renders in full.
@@ -119,41 +124,16 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	}
 	s.mu.Unlock()
 	tuple := strings.Join(atoms, "\x00")
-	var first []map[string]any // the first release's full render
-	sh.once.Do(func() {
-		// The first release of a shape is rendered both ways before any
-		// other release of the shape uses it.
-		sh.checked = map[string]bool{tuple: true}
-		if sh.objs, sh.err = s.render(name, sRelease, sNamespace, sValues); sh.err != nil {
-			sh.full = true // the placeholders broke it: render in full
-			return
-		}
-		for _, o := range sh.objs {
-			d := map[string]bool{}
-			for k, v := range o {
-				d[k] = strings.Contains(k, placeholderMark) || hasPlaceholder(v)
-			}
-			sh.dirty = append(sh.dirty, d)
-		}
-		if len(atoms) == 0 {
-			return // rendered as it is: nothing to compare
-		}
-		var err error
-		if first, err = s.render(name, release, namespace, values); err != nil {
-			return // reported below, rendering in full
-		}
-		if !sameObjects(first, instantiate(sh, fromShape)) {
-			sh.full = true
-			s.mu.Lock()
-			s.fullShapes++
-			s.mu.Unlock()
-		}
-	})
-	if first != nil {
-		return first, nil
-	}
-
 	sh.mu.Lock()
+	if !sh.built && !sh.full {
+		// The shape is set up under its lock: its other releases wait.
+		if sh.checked == nil {
+			out, err := s.firstOfShape(sh, atoms, name, release, namespace, values, sRelease, sNamespace, sValues)
+			sh.mu.Unlock()
+			return out, err
+		}
+		s.buildShape(sh, name, sRelease, sNamespace, sValues)
+	}
 	guard := !sh.checked[tuple] && len(sh.checked)%guardEvery == 0
 	sh.checked[tuple] = true
 	full := sh.full
@@ -175,6 +155,62 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 		return nil, fmt.Errorf("chart %s, release %s in %s renders differently in full than from the shape of earlier releases (meshc's mistake: the chart treats a name as more than text)", name, release, namespace)
 	}
 	return out, nil
+}
+
+// firstOfShape renders the first release of a shape in full and keeps what
+// checking the shape needs. A release without atoms is its own shape: its
+// render is the shape's, built at once.
+func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace string, values map[string]any, sRelease, sNamespace string, sValues map[string]any) ([]map[string]any, error) {
+	out, err := s.render(name, release, namespace, values)
+	if err != nil {
+		return nil, err
+	}
+	sh.checked = map[string]bool{strings.Join(atoms, "\x00"): true}
+	if len(atoms) == 0 {
+		sh.setObjects(out)
+		return instantiate(sh, strings.NewReplacer()), nil
+	}
+	if sh.firstBytes, err = json.Marshal(out); err != nil {
+		return nil, err
+	}
+	sh.first = atoms
+	return out, nil
+}
+
+// buildShape renders a shape with placeholders, when its second release
+// comes, and checks it against the first release's full render: a shape
+// that differs renders every release in full.
+func (s *Set) buildShape(sh *shape, name, sRelease, sNamespace string, sValues map[string]any) {
+	defer func() { sh.first, sh.firstBytes = nil, nil }()
+	objs, err := s.render(name, sRelease, sNamespace, sValues)
+	if err != nil {
+		sh.full = true // the placeholders broke it: render in full
+		return
+	}
+	sh.setObjects(objs)
+	var rev []string
+	for i, a := range sh.first {
+		rev = append(rev, placeholder(i), a)
+	}
+	again, err := json.Marshal(instantiate(sh, strings.NewReplacer(rev...)))
+	if err != nil || !bytes.Equal(again, sh.firstBytes) {
+		sh.full = true
+		s.mu.Lock()
+		s.fullShapes++
+		s.mu.Unlock()
+	}
+}
+
+// setObjects makes objs the shape's rendering.
+func (sh *shape) setObjects(objs []map[string]any) {
+	sh.objs, sh.built = objs, true
+	for _, o := range objs {
+		d := map[string]bool{}
+		for k, v := range o {
+			d[k] = strings.Contains(k, placeholderMark) || hasPlaceholder(v)
+		}
+		sh.dirty = append(sh.dirty, d)
+	}
 }
 
 // sameObjects compares two renders byte for byte, as JSON.
