@@ -15,15 +15,15 @@ const module = "meshc.dev/meshc/"
 // touches CUE; emitters never see it; the model imports nothing heavy.
 var allowedImports = map[string][]string{
 	"compiler/diag":      {},
-	"compiler/istio":     {},
-	"compiler/model":     {"compiler/diag"},
+	"compiler/release":   {},
+	"compiler/model":     {"compiler/diag", "compiler/release"},
 	"compiler/crdschema": {"schema"},
 	"compiler/load":      {"compiler/diag", "compiler/model", "compiler/secret", "schema"},
 	"compiler/secret":    {},
-	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/istio", "compiler/model", "compiler/secret"},
-	"compiler/plan":      {"compiler/istio", "compiler/model"},
+	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/model", "compiler/release", "compiler/secret"},
+	"compiler/plan":      {"compiler/release", "compiler/model"},
 	"compiler/charts":    {},
-	"compiler/emit":      {"compiler/charts", "compiler/istio", "compiler/model", "compiler/plan"},
+	"compiler/emit":      {"compiler/charts", "compiler/model", "compiler/plan"},
 	"compiler/render":    {"compiler/emit"},
 	"compiler/verify":    {"compiler/crdschema", "compiler/render"},
 	"compiler/output":    {"compiler/render"},
@@ -32,7 +32,7 @@ var allowedImports = map[string][]string{
 	"compiler/explain":   {"compiler/diag", "compiler/emit", "compiler/model", "compiler/plan", "compiler/render"},
 	"compiler/graph":     {"compiler/model", "compiler/plan"},
 	"compiler": {"compiler/charts", "compiler/check", "compiler/delivery", "compiler/diag", "compiler/emit", "compiler/load",
-		"compiler/model", "compiler/plan", "compiler/render", "compiler/secret", "compiler/verify"},
+		"compiler/model", "compiler/plan", "compiler/release", "compiler/render", "compiler/secret", "compiler/verify"},
 }
 
 // heavyImports may only be imported by the packages listed.

@@ -12,8 +12,8 @@ import (
 	"maps"
 	"slices"
 
-	"meshc.dev/meshc/compiler/istio"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/release"
 )
 
 // Labels and annotations meshc puts on what it emits.
@@ -61,7 +61,7 @@ type CNI struct {
 	Namespace string
 	// Version is the newest release among the cluster's control planes:
 	// the CNI agent must be at least as new as the proxies it serves.
-	Version istio.Version
+	Version release.Version
 	// Owner is the control plane whose install carries the CNI for
 	// installers that bundle it with istiod (istioctl).
 	Owner *ControlPlane
@@ -96,7 +96,7 @@ type ControlPlane struct {
 	*model.ControlPlane
 	Remote  bool
 	MeshID  string
-	Version istio.Version
+	Version release.Version
 	// Profile is the configuration profile the user asked for, or empty.
 	Profile string
 	// Values is the complete Helm values tree: what meshc computes, with
@@ -316,8 +316,8 @@ func buildCluster(t *model.Topology, cl *model.Cluster, tenants []*model.Tenant,
 }
 
 // mustVersion parses a version the checks have already accepted.
-func mustVersion(s string) istio.Version {
-	v, err := istio.ParseVersion(s)
+func mustVersion(s string) release.Version {
+	v, err := release.Parse(s)
 	if err != nil {
 		panic("plan: unchecked version " + s)
 	}
