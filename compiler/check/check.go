@@ -34,6 +34,8 @@ func Topology(t *model.Topology) diag.List {
 	c.tenants()
 	c.multicluster()
 	c.values()
+	c.valuesForRelease()
+	c.tlsServerNames()
 	c.out.Sort()
 	// A rule that runs per cluster or per pair of control planes can find
 	// one problem several times (a mesh's canary overlapping another mesh,

@@ -255,3 +255,63 @@ func (c *checker) renderedCharts(target Target) {
 			"the rendered target has no charts of Istio %s to render it with", w.version)
 	}
 }
+
+// releaseValues are Helm values and istiod env that exist only from some
+// Istio release on: set on an older one, the chart ignores the value, or
+// istiod the variable, and the user never learns why nothing changed. (The
+// values schema meshc checks against is the newest release's, so it
+// cannot tell.)
+var releaseValues = []struct {
+	path  string
+	since string
+	has   func(release.Version) bool
+}{
+	{"global.resourceScope", "1.28", release.Version.HasResourceScope},
+	{"pilot.env.PILOT_MULTICLUSTER_KUBECONFIG_PATH", "1.30", release.Version.HasFileKubeconfigs},
+}
+
+// valuesForRelease checks each control plane's values against its release.
+func (c *checker) valuesForRelease() {
+	for _, cp := range c.t.ControlPlanes() {
+		v, err := release.Parse(cp.Version)
+		if err != nil || len(cp.Values) == 0 {
+			continue
+		}
+		for _, rv := range releaseValues {
+			if hasPath(cp.Values, strings.Split(rv.path, ".")) && !rv.has(v) {
+				c.report(diag.InvalidValues, appendDotted(cp.Path().Child("values"), rv.path),
+					fmt.Sprintf("remove it, or run Istio %s or later", rv.since),
+					"values.%s exists from Istio %s; control plane %q runs %s", rv.path, rv.since, cp.Name, v)
+			}
+		}
+	}
+}
+
+// tlsServerNames checks clusters.<c>.tlsServerName against the releases of
+// the istiods that read it: it goes into the remote secrets of istiods in
+// other clusters, whose kubeconfigs carry tls-server-name from Istio 1.26.
+func (c *checker) tlsServerNames() {
+	for _, cl := range model.SortedKeys(c.t.Clusters) {
+		if c.t.Clusters[cl].TLSServerName == "" {
+			continue
+		}
+		for _, m := range model.SortedKeys(c.t.Meshes) {
+			cps := c.t.Meshes[m].ControlPlaneList()
+			if !slices.ContainsFunc(cps, func(cp *model.ControlPlane) bool {
+				return cp.Cluster == cl || slices.Contains(cp.Remotes, cl)
+			}) {
+				continue
+			}
+			for _, cp := range cps {
+				v, err := release.Parse(cp.Version)
+				if err != nil || cp.Cluster == cl || v.HasTLSServerName() {
+					continue
+				}
+				d := c.report(diag.InvalidValue, model.Path{"clusters", cl, "tlsServerName"},
+					"remove tlsServerName, or run Istio 1.26 or later there",
+					"istiod of control plane %q (Istio %s) reads cluster %q's remote secret, whose tls-server-name Istio reads from 1.26", cp.Name, v, cl)
+				c.related(d, c.versionSource(cp))
+			}
+		}
+	}
+}

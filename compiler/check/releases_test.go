@@ -129,3 +129,59 @@ func TestForTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestValuesForRelease: values that exist only from some release on are
+// refused on an older one.
+func TestValuesForRelease(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		values  map[string]any
+		want    []want
+	}{
+		{"1.30.3", map[string]any{"global": map[string]any{"resourceScope": "namespace"}}, nil},
+		{"1.27.9", map[string]any{"global": map[string]any{"resourceScope": "namespace"}}, []want{
+			w(diag.EndOfLife, "defaults.istio.version"),
+			w(diag.InvalidValues, "meshes.m1.controlPlanes.cp1.values.global.resourceScope",
+				`values.global.resourceScope exists from Istio 1.28; control plane "cp1" runs 1.27.9`).withHint("run Istio 1.28 or later"),
+		}},
+		{"1.29.6", map[string]any{"pilot": map[string]any{"env": map[string]any{"PILOT_MULTICLUSTER_KUBECONFIG_PATH": "/etc/kubeconfigs"}}}, []want{
+			w(diag.EndOfLife, "defaults.istio.version"),
+			w(diag.InvalidValues, "meshes.m1.controlPlanes.cp1.values.pilot.env.PILOT_MULTICLUSTER_KUBECONFIG_PATH", "exists from Istio 1.30"),
+		}},
+	} {
+		topo := base()
+		topo.Defaults.Istio.Version = tc.version
+		cp(topo, "m1", "cp1").Values = tc.values
+		topo.ResolveDefaults()
+		assertDiags(t, check.Topology(topo), tc.want)
+	}
+}
+
+// TestTLSServerNameRelease: a cluster's tlsServerName goes into the remote
+// secrets istiods elsewhere read; those before 1.26 do not know the field.
+func TestTLSServerNameRelease(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		want    []want
+	}{
+		{"1.30.3", nil},
+		{"1.25.5", []want{
+			w(diag.InvalidValue, "clusters.c2.tlsServerName", `istiod of control plane "cp1" (Istio 1.25.5) reads cluster "c2"'s remote secret`).withHint("1.26 or later"),
+			w(diag.EndOfLife, "defaults.istio.version"),
+		}},
+	} {
+		topo := base()
+		topo.Defaults.Istio.Version = tc.version
+		addCluster(topo, "c2")
+		topo.Clusters["c2"].TLSServerName = "api.c2.example.com"
+		cp(topo, "m1", "cp1").Remotes = []string{"c2"}
+		topo.ResolveDefaults()
+		var got diag.List
+		for _, d := range check.Topology(topo) {
+			if d.Code == diag.InvalidValue || d.Code == diag.EndOfLife {
+				got = append(got, d)
+			}
+		}
+		assertDiags(t, got, tc.want)
+	}
+}
