@@ -20,6 +20,10 @@ import (
 // Istio publishes them under.
 var publishedCharts = []string{"base", "istiod", "cni", "gateway"}
 
+// registryOptions are extra options of the OCI registry client: a test's
+// registry on 127.0.0.1 speaks plain HTTP.
+var registryOptions []registry.ClientOption
+
 // Pull fetches the charts of an Istio release from repository (HTTP, or
 // OCI as oci://host/path) into dest/<version>/<chart>, with Helm's own
 // client, as `helm pull --untar` would. The release's folder appears whole
@@ -51,8 +55,8 @@ func Pull(repository, version, dest string) (bool, error) {
 	}
 	oci := registry.IsOCI(repository)
 	if oci {
-		client, err := registry.NewClient(registry.ClientOptWriter(io.Discard),
-			registry.ClientOptCredentialsFile(filepath.Join(tmp, ".helm", "registry.json")))
+		client, err := registry.NewClient(append([]registry.ClientOption{registry.ClientOptWriter(io.Discard),
+			registry.ClientOptCredentialsFile(filepath.Join(tmp, ".helm", "registry.json"))}, registryOptions...)...)
 		if err != nil {
 			return false, err
 		}
