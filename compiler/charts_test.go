@@ -2,7 +2,9 @@ package compiler_test
 
 import (
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,7 +12,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
-	"istio.io/istio/manifests"
 	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler"
@@ -19,16 +20,17 @@ import (
 	"meshc.dev/meshc/compiler/verify"
 )
 
-// loadChart reads one of Istio's upstream charts from the module
-// istio.io/istio/manifests, which embeds them.
-func loadChart(t *testing.T, dir string) *chart.Chart {
+// loadChart reads one of Istio's released charts of a release, as meshc
+// embeds them (charts/released/<version>/<chart>).
+func loadChart(t *testing.T, version, dir string) *chart.Chart {
 	t.Helper()
 	var files []*loader.BufferedFile
-	err := fs.WalkDir(manifests.FS, dir, func(p string, d fs.DirEntry, err error) error {
+	released := os.DirFS(filepath.Join("charts", "released", version))
+	err := fs.WalkDir(released, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := fs.ReadFile(manifests.FS, p)
+		data, err := fs.ReadFile(released, p)
 		if err != nil {
 			return err
 		}
@@ -78,15 +80,13 @@ func renderChart(t *testing.T, c *chart.Chart, namespace string, values map[stri
 }
 
 // TestValuesRenderWithUpstreamCharts renders every control plane and remote
-// install of every example with Istio's own charts (base and istiod, from
-// the module istio.io/istio/manifests), with the values meshc computes, and
+// install of every example with Istio's own charts (base and istiod, the
+// released charts of its own release), with the values meshc computes, and
 // checks what the charts make of them: identity, scoping, injection and
 // discovery wiring, and that every built-in object they render decodes
 // strictly. (Who creates the reader ServiceAccount differs by installer:
 // TestReaderIdentity.)
 func TestValuesRenderWithUpstreamCharts(t *testing.T) {
-	istiod := loadChart(t, "charts/istio-control/istio-discovery")
-	base := loadChart(t, "charts/base")
 	set, err := crdschema.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +99,8 @@ func TestValuesRenderWithUpstreamCharts(t *testing.T) {
 		for _, c := range res.Plan.Clusters {
 			for _, cp := range c.ControlPlanes {
 				t.Run(name+"/"+c.Name+"/"+cp.Name, func(t *testing.T) {
+					istiod := loadChart(t, cp.Version.String(), "istiod")
+					base := loadChart(t, cp.Version.String(), "base")
 					values := plan.IstiodChartValues(cp.Values)
 					if !cp.IsDefaultRevision() {
 						values["revision"] = cp.Revision

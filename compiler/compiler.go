@@ -45,9 +45,9 @@ type Options struct {
 	// tests do this for every example; at fleet scale it costs several
 	// times the compilation itself, so build runs it on request (--verify).
 	Verify bool
-	// ChartsDir is a folder of Istio charts (an Istio release's manifests/
-	// or manifests/charts/) for the rendered target; empty means the charts
-	// embedded from the module istio.io/istio/manifests.
+	// ChartsDir is a folder of Istio's released charts by release,
+	// <version>/<chart>, for the rendered target; empty means the charts
+	// embedded in meshc and the chart cache `meshc charts pull` fills.
 	ChartsDir string
 	// Delivery lists the GitOps systems (argocd, flux) to emit objects
 	// for; empty means those the topology's delivery configures.
@@ -138,7 +138,8 @@ func Compile(path string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Warnings = warnings
+	r.Warnings = append(warnings, r.Warnings...)
+	r.Warnings.Sort()
 	return r, nil
 }
 
@@ -164,16 +165,34 @@ func compile(resolved *resolve.Topology, opts Options) (*Result, error) {
 	if diags := delivery.Configured(t, systems); len(diags) > 0 {
 		return nil, diags
 	}
-	r := &Result{Topology: t, Target: target, Plan: plan.Resolved(resolved)}
-	emitOpts := emit.Options{HelmRepository: t.Defaults.Helm.Repository}
+	r := &Result{Topology: t, Target: target}
+	emitOpts := emit.Options{HelmRepository: t.Defaults.Helm.Repository, SailOperator: resolved.SailOperator.Text}
 	if d := t.Delivery; d != nil && d.Flux != nil {
 		emitOpts.FluxNamespace, emitOpts.FluxInterval = d.Flux.Namespace, d.Flux.Interval
 	}
+	checkTarget := check.Target{Name: string(target)}
 	if target == emit.Rendered {
-		if emitOpts.Charts, err = loadCharts(opts.ChartsDir); err != nil {
+		if emitOpts.Charts, err = chartLibrary(opts.ChartsDir); err != nil {
 			return nil, err
 		}
+		checkTarget.HasCharts = emitOpts.Charts.Has
+		checkTarget.FetchCharts = func(versions []string) string {
+			return (&charts.MissingError{Dir: opts.ChartsDir}).Fix(versions...)
+		}
 	}
+	// What the target's installer will install, and from where, depends
+	// on the target: checked here, where the target is known.
+	errs, warnings := check.ForTarget(resolved, checkTarget).Split()
+	if opts.Strict {
+		errs = append(errs, warnings.Strict()...)
+		errs.Sort()
+		warnings = nil
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	r.Warnings = warnings
+	r.Plan = plan.Resolved(resolved)
 	if r.Output, err = emit.Emit(r.Plan, target, emitOpts); err != nil {
 		return nil, err
 	}
@@ -219,22 +238,21 @@ func noSecrets(tree render.Tree) diag.List {
 	return out
 }
 
-// loadCharts loads the charts the rendered target renders.
-func loadCharts(dir string) (*charts.Set, error) {
+// chartLibrary finds the charts the rendered target renders: those of
+// each release in dir, else those embedded in meshc and in the chart cache.
+func chartLibrary(dir string) (*charts.Library, error) {
 	if dir == "" {
-		return charts.Embedded()
+		return charts.NewLibrary(""), nil
 	}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, diag.List{{Code: diag.UnsupportedFile, Pos: diag.Pos{File: dir},
-			Message: fmt.Sprintf("cannot read charts: %v", err),
-			Hint:    "pass --charts the manifests/ folder of an Istio release (holding charts/base, charts/istio-control, charts/istio-cni)"}}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		msg := fmt.Sprintf("cannot read charts: %v", err)
+		if err == nil {
+			msg = "cannot read charts: " + dir + " is not a folder"
+		}
+		return nil, diag.List{{Code: diag.UnsupportedFile, Pos: diag.Pos{File: dir}, Message: msg,
+			Hint: "pass --charts a folder of Istio's released charts by release, <version>/<chart> (what `meshc charts pull --dest DIR VERSION` writes)"}}
 	}
-	set, err := charts.Load(os.DirFS(dir), dir)
-	if err != nil {
-		return nil, diag.List{{Code: diag.UnsupportedFile, Pos: diag.Pos{File: dir}, Message: err.Error(),
-			Hint: "pass --charts the manifests/ folder of an Istio release (holding charts/base, charts/istio-control, charts/istio-cni)"}}
-	}
-	return set, nil
+	return charts.NewLibrary(dir), nil
 }
 
 // ResolveTarget picks the installer target: the one asked for, else the

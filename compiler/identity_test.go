@@ -3,6 +3,7 @@ package compiler_test
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -22,13 +23,18 @@ import (
 // default only; istioctl for every IstioOperator whose profile enables the
 // base component; the helm target's base chart entry. The rendered
 // target's bundle holds the base chart's objects itself.
+// istioctlRelease finds the istioctl release an IstioOperator file's
+// header names.
+var istioctlRelease = regexp.MustCompile(`(?m)^# Install with istioctl ([0-9.]+):`)
+
 func installCreated(t *testing.T, target emit.Target, tree render.Tree, cluster string) []map[string]any {
 	t.Helper()
-	set, err := charts.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderBase := func(values map[string]any, namespace string) []map[string]any {
+	lib := charts.NewLibrary("")
+	renderBase := func(version string, values map[string]any, namespace string) []map[string]any {
+		set, err := lib.Release(strings.TrimPrefix(version, "v"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		objs, err := set.Render(charts.Base, "istio-base", namespace, values)
 		if err != nil {
 			t.Fatal(err)
@@ -48,16 +54,22 @@ func installCreated(t *testing.T, target emit.Target, tree render.Tree, cluster 
 		switch {
 		case target == emit.Sail && obj["kind"] == "Istio" && name(obj) == model.DefaultRevision:
 			ns := spec["namespace"].(string)
-			out = append(out, renderBase(map[string]any{"global": map[string]any{"istioNamespace": ns}}, ns)...)
+			out = append(out, renderBase(spec["version"].(string), map[string]any{"global": map[string]any{"istioNamespace": ns}}, ns)...)
 		case target == emit.Istioctl && obj["kind"] == "IstioOperator" && spec["profile"] != "empty":
 			values := spec["values"].(map[string]any)
-			out = append(out, renderBase(map[string]any{"global": values["global"]}, namespace(obj))...)
+			// istioctl installs its own release's charts; the file's
+			// header names the release.
+			m := istioctlRelease.FindSubmatch(tree[p])
+			if m == nil {
+				t.Fatalf("%s names no istioctl release", p)
+			}
+			out = append(out, renderBase(string(m[1]), map[string]any{"global": values["global"]}, namespace(obj))...)
 		case target == emit.Helm && obj["kind"] == "Kustomization":
 			list, _ := obj["helmCharts"].([]any)
 			for _, c := range list {
 				c := c.(map[string]any)
 				if c["name"] == "base" {
-					out = append(out, renderBase(maps.Clone(c["valuesInline"].(map[string]any)), c["namespace"].(string))...)
+					out = append(out, renderBase(c["version"].(string), maps.Clone(c["valuesInline"].(map[string]any)), c["namespace"].(string))...)
 				}
 			}
 		}
@@ -135,10 +147,7 @@ func TestReaderIdentity(t *testing.T) {
 // cluster must forward 443 to istiod's webhook port, 15017 (the port its
 // exposure routes, or istiod's own).
 func TestWebhookReachesIstiod(t *testing.T) {
-	set, err := charts.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
+	lib := charts.NewLibrary("")
 	checked := 0
 	for example, path := range examples(t) {
 		res, err := compiler.Compile(path, compiler.Options{Target: emit.Sail})
@@ -158,6 +167,10 @@ func TestWebhookReachesIstiod(t *testing.T) {
 				values["profile"] = plan.ProfileRemote
 				if !cp.IsDefaultRevision() {
 					values["revision"] = cp.Revision
+				}
+				set, err := lib.Release(cp.Version.String())
+				if err != nil {
+					t.Fatal(err)
 				}
 				objs, err := set.Render(charts.Istiod, "istiod", cp.Namespace, values)
 				if err != nil {

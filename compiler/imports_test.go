@@ -16,16 +16,16 @@ const module = "meshc.dev/meshc/"
 // touches CUE; emitters never see it; the model imports nothing heavy.
 var allowedImports = map[string][]string{
 	"compiler/diag":      {},
-	"compiler/istio":     {},
-	"compiler/model":     {"compiler/diag"},
+	"compiler/release":   {},
+	"compiler/model":     {"compiler/diag", "compiler/release"},
 	"compiler/crdschema": {"schema"},
 	"compiler/load":      {"compiler/diag", "compiler/model", "compiler/secret", "schema"},
 	"compiler/secret":    {},
-	"compiler/resolve":   {"compiler/istio", "compiler/model"},
-	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/istio", "compiler/model", "compiler/resolve", "compiler/secret"},
-	"compiler/plan":      {"compiler/istio", "compiler/model", "compiler/resolve"},
+	"compiler/resolve":   {"compiler/release", "compiler/model"},
+	"compiler/check":     {"compiler/crdschema", "compiler/diag", "compiler/model", "compiler/release", "compiler/resolve", "compiler/secret"},
+	"compiler/plan":      {"compiler/release", "compiler/model", "compiler/resolve"},
 	"compiler/charts":    {},
-	"compiler/emit":      {"compiler/charts", "compiler/istio", "compiler/model", "compiler/plan"},
+	"compiler/emit":      {"compiler/charts", "compiler/model", "compiler/plan"},
 	"compiler/render":    {"compiler/emit"},
 	"compiler/verify":    {"compiler/crdschema", "compiler/render"},
 	"compiler/output":    {"compiler/render"},
@@ -35,10 +35,10 @@ var allowedImports = map[string][]string{
 	"compiler/graph":     {"compiler/model", "compiler/plan"},
 	"compiler": {"compiler/charts", "compiler/check", "compiler/delivery", "compiler/diag", "compiler/diff", "compiler/emit",
 		"compiler/explain", "compiler/graph", "compiler/load", "compiler/model", "compiler/output", "compiler/plan",
-		"compiler/render", "compiler/resolve", "compiler/secret", "compiler/verify"},
+		"compiler/release", "compiler/render", "compiler/resolve", "compiler/secret", "compiler/verify"},
 	// The command line calls the façade alone: no stage, only the shared
 	// vocabulary (diagnostics, the topology's types, Istio's releases).
-	"internal/cli":       {"compiler", "compiler/diag", "compiler/istio", "compiler/model"},
+	"internal/cli":       {"compiler", "compiler/diag", "compiler/model", "compiler/release"},
 	"internal/fleet":     {},
 	"internal/fleet/gen": {"internal/fleet"},
 	// A tool of scripts/fleet-bench.sh: it reads YAML files, no stage.

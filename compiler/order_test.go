@@ -225,7 +225,7 @@ func TestExternalIstiodAfterKubeconfig(t *testing.T) {
 			case emit.Istioctl:
 				readme := string(res.Tree["clusters/external/istioctl/README.md"])
 				at := strings.Index(readme, "kubectl apply -k remote-secrets")
-				install := strings.Index(readme, "istioctl install -y -f istioctl/default.yaml")
+				install := strings.Index(readme, " install -y -f istioctl/default.yaml")
 				if at < 0 || install < at {
 					t.Errorf("istioctl README installs the external istiod before istio-kubeconfig:\n%s", readme)
 				}

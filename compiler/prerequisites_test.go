@@ -204,7 +204,7 @@ func findService(t *testing.T, res *compiler.Result, cluster, svcName string) ma
 				if e["name"] != "gateway" || e["releaseName"] != svcName {
 					continue
 				}
-				set, err := charts.Embedded()
+				set, err := charts.NewLibrary("").Release(e["version"].(string))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -14,7 +14,7 @@ import (
 // mesh: about 105 bytes a tenant, so 10,000 make 1 MB.
 func tenantsTopology(n int) []byte {
 	var b strings.Builder
-	b.WriteString("apiVersion: meshc.dev/v1alpha1\nkind: Topology\nmetadata:\n  name: t\ndefaults:\n  istio:\n    version: 1.28.2\n" +
+	b.WriteString("apiVersion: meshc.dev/v1alpha1\nkind: Topology\nmetadata:\n  name: t\ndefaults:\n  istio:\n    version: 1.30.3\n" +
 		"clusters:\n  c1: {}\nmeshes:\n  m1:\n    controlPlanes:\n      cp1:\n        cluster: c1\ntenants:\n")
 	for i := range n {
 		fmt.Fprintf(&b, "  tenant-%06d:\n    mesh: m1\n    namespaces: [ns-%06d-a, ns-%06d-b]\n    labels:\n      team: team-%d\n", i, i, i, i%100)

@@ -53,6 +53,9 @@ func installs(t *testing.T, target emit.Target, tree render.Tree) map[string]map
 		}
 		out[cluster][rev] = id
 	}
+	// cluster/revision → istiod's mesh config and env, for releases whose
+	// chart records no values.
+	meshes, envs := map[string]map[string]any{}, map[string]map[string]string{}
 	for _, p := range tree.Paths() {
 		parts := strings.Split(p, "/")
 		if len(parts) < 3 || parts[0] != "clusters" || !strings.HasSuffix(p, ".yaml") {
@@ -88,7 +91,7 @@ func installs(t *testing.T, target emit.Target, tree render.Tree) map[string]map
 				if chart == "" {
 					t.Fatalf("%s: unknown chart %v", p, c["name"])
 				}
-				set, err := charts.Embedded()
+				set, err := charts.NewLibrary("").Release(c["version"].(string))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -118,6 +121,45 @@ func installs(t *testing.T, target emit.Target, tree render.Tree) map[string]map
 				rev = "default"
 			}
 			put(parts[1], rev, fromValues(values, mc))
+		case target == emit.Rendered && obj["kind"] == "ConfigMap" && md["labels"].(map[string]any)["istio.io/rev"] != nil &&
+			obj["data"].(map[string]any)["mesh"] != nil:
+			// Releases before 1.25 record no values ConfigMap: read the
+			// identity back from the mesh config and istiod's env.
+			var mesh map[string]any
+			if err := yaml.Unmarshal([]byte(obj["data"].(map[string]any)["mesh"].(string)), &mesh); err != nil {
+				t.Fatal(err)
+			}
+			rev := md["labels"].(map[string]any)["istio.io/rev"].(string)
+			meshes[parts[1]+"/"+rev] = mesh
+		case target == emit.Rendered && obj["kind"] == "Deployment" && strings.HasPrefix(md["name"].(string), "istiod"):
+			env := map[string]string{}
+			containers := spec["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
+			for _, e := range containers[0].(map[string]any)["env"].([]any) {
+				e := e.(map[string]any)
+				if v, ok := e["value"].(string); ok {
+					env[e["name"].(string)] = v
+				}
+			}
+			envs[parts[1]+"/"+env["REVISION"]] = env
+		}
+	}
+	if target == emit.Rendered {
+		for key, env := range envs {
+			cluster, rev, _ := strings.Cut(key, "/")
+			if _, ok := out[cluster][rev]; ok {
+				continue
+			}
+			mesh := meshes[key]
+			defaults, _ := mesh["defaultConfig"].(map[string]any)
+			sel, _ := json.Marshal(mesh["discoverySelectors"])
+			if mesh["discoverySelectors"] == nil {
+				sel = nil
+			}
+			id := identityOf{ClusterName: env["CLUSTER_ID"], Network: env["NETWORK"], Selectors: string(sel)}
+			if m, ok := defaults["meshId"].(string); ok {
+				id.MeshID = m
+			}
+			put(cluster, rev, id)
 		}
 	}
 	return out

@@ -34,7 +34,7 @@ import (
 const KubeVersion = "v1.37.2"
 
 // chartDirs maps an Istio chart's name to its folder in a release's charts
-// (testdata/istio-charts/<version>/).
+// (compiler/charts/released/<version>/, the charts meshc embeds).
 var chartDirs = map[string]string{
 	"base": "base", "istiod": "istiod", "cni": "istio-cni", "gateway": "gateway", "ztunnel": "ztunnel",
 }
@@ -116,7 +116,7 @@ func (b *Bundle) Dir(p string) string {
 // charts standing in for the chart repository.
 type Kustomizer struct {
 	Helm   string // the helm binary
-	Charts string // testdata/istio-charts
+	Charts string // compiler/charts/released
 
 	mu    sync.Mutex
 	built map[string][]Object // by folder: each delivery of a bundle builds the same ones
@@ -208,7 +208,7 @@ func (k *Kustomizer) seedChart(dir, name, version string) error {
 	}
 	from := filepath.Join(k.Charts, version, chartDir)
 	if _, err := os.Stat(filepath.Join(from, "Chart.yaml")); err != nil {
-		return fmt.Errorf("no released charts of Istio %s in %s: add them (see testdata/istio-charts/SOURCES.md)", version, k.Charts)
+		return fmt.Errorf("no released charts of Istio %s in %s: add them (see compiler/charts/released/SOURCES.md)", version, k.Charts)
 	}
 	return copyTree(from, filepath.Join(dir, "charts", name+"-"+version, name))
 }

@@ -124,7 +124,7 @@ func maxClusters() int { return 4 }
 func TestBundlesOnAPIServer(t *testing.T) {
 	s := needSuite(t)
 	ctx := context.Background()
-	helm := &Kustomizer{Helm: s.Bin.Helm, Charts: filepath.Join("testdata", "istio-charts")}
+	helm := &Kustomizer{Helm: s.Bin.Helm, Charts: filepath.Join("..", "compiler", "charts", "released")}
 	var total struct {
 		bundles, clusters, objects int
 		upstream                   []string

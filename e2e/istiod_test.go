@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // The seeds' verification steps, against real istiods: each example of a
@@ -318,8 +319,9 @@ func (w *istiodWorld) checkRootCerts(t *testing.T) {
 			}
 		}
 		// Every tenant namespace, by the istiod of its mesh.
+		resolved := resolve.Resolve(w.topo)
 		for _, tn := range w.topo.Tenants {
-			if !slices.Contains(w.topo.TenantClusters(tn), cluster) {
+			if !slices.Contains(resolved.TenantClusters(tn), cluster) {
 				continue
 			}
 			want := w.istiodFor(t, tn, cluster)
@@ -474,8 +476,9 @@ func (w *istiodWorld) checkWebhooks(t *testing.T, named map[string][]string) {
 // discovery address that leads to that istiod.
 func (w *istiodWorld) checkInjection(t *testing.T) {
 	ctx := context.Background()
+	resolved := resolve.Resolve(w.topo)
 	for _, tn := range w.topo.Tenants {
-		for _, cluster := range w.topo.TenantClusters(tn) {
+		for _, cluster := range resolved.TenantClusters(tn) {
 			want := w.istiodFor(t, tn, cluster)
 			kube := w.r.Kube[cluster]
 			for _, ns := range tn.Namespaces {

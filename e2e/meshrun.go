@@ -97,7 +97,7 @@ func StartMeshRun(ctx context.Context, s *Suite, example, dir string) (r *MeshRu
 		return r, err
 	}
 
-	k := &Kustomizer{Helm: s.Bin.Helm, Charts: filepath.Join(s.Testdata, "istio-charts")}
+	k := &Kustomizer{Helm: s.Bin.Helm, Charts: filepath.Join("..", "compiler", "charts", "released")}
 	for _, c := range clusters {
 		p := path.Join("clusters", c)
 		objects, err := k.Build(r.Bundle.Dir(p), p)

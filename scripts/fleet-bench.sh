@@ -141,7 +141,7 @@ cat >"$work/helm-all.sh" <<EOF
 #!/usr/bin/env bash
 set -e
 while read -r chart version release namespace values; do
-  "$helmbin" template "\$release" "$repo/e2e/testdata/istio-charts/\$version/\$chart" -n "\$namespace" -f "\$values" >/dev/null
+  "$helmbin" template "\$release" "$repo/compiler/charts/released/\$version/\$chart" -n "\$namespace" -f "\$values" >/dev/null
 done <"$work/values/list"
 EOF
 measure bash "$work/helm-all.sh"

@@ -1,7 +1,8 @@
 // Package charts renders Istio's upstream Helm charts (base, istiod,
-// istio-cni, gateway) offline, for the rendered target: the charts come from the Go
-// module istio.io/istio/manifests, which embeds them, or from a folder the
-// user points at for the exact release they run.
+// istio-cni, gateway) offline, for the rendered target, each release with
+// its own released charts (releases.go: embedded, pulled into the chart
+// cache, or in a folder the user points at). Embedded is the development
+// snapshot of the Go module istio.io/istio/manifests, kept for tests.
 //
 // Import direction: charts imports helm and the Istio manifests only.
 package charts

@@ -9,7 +9,7 @@
 // from package resolve, with their origins (where a version was written,
 // which meshes span clusters, who discovers whom, where tenants land).
 //
-// Import direction: check imports resolve, model, diag, istio and crdschema.
+// Import direction: check imports resolve, model, diag, release and crdschema.
 package check
 
 import (
@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"meshc.dev/meshc/compiler/diag"
-	"meshc.dev/meshc/compiler/istio"
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/resolve"
 )
@@ -45,6 +44,8 @@ func Resolved(r *resolve.Topology) diag.List {
 	c.tenants()
 	c.multicluster()
 	c.values()
+	c.valuesForRelease()
+	c.tlsServerNames()
 	c.out.Sort()
 	// A rule that runs per cluster or per pair of control planes can find
 	// one problem several times (a mesh's canary overlapping another mesh,
@@ -203,71 +204,6 @@ func (c *checker) references() {
 	}
 }
 
-// versions checks that every control plane runs a supported Istio release,
-// reporting each offending value once, where it was written.
-func (c *checker) versions() {
-	t := c.t
-	reported := map[string]bool{}
-	for _, cp := range t.ControlPlanes() {
-		path := c.versionSource(cp)
-		if cp.Version == "" {
-			path = model.Path{"meshes", cp.Mesh} // nowhere written: blame the mesh
-		}
-		if reported[path.String()] {
-			continue
-		}
-		reported[path.String()] = true
-		if cp.Version == "" {
-			latest := istio.Supported()[len(istio.Supported())-1]
-			c.report(diag.MissingField, path,
-				fmt.Sprintf("set meshes.%s.version or defaults.istio.version, e.g. %s", cp.Mesh, latest),
-				"mesh %q has no Istio version", cp.Mesh)
-			continue
-		}
-		if istio.IsSupported(cp.Version) {
-			continue
-		}
-		hint := "meshc supports Istio " + istio.SupportedRange() + " (the releases the Sail operator offers)"
-		if v := c.r.Version(cp).Parsed; c.r.Version(cp).Err == nil {
-			if same := istio.ReleasesOfMinor(v); len(same) > 0 {
-				hint += fmt.Sprintf("; releases of %d.%d: %s", v.Major, v.Minor, strings.Join(same, ", "))
-			}
-		}
-		c.report(diag.UnsupportedVersion, path, hint, "Istio %s is not supported", cp.Version)
-	}
-	// Control planes of one mesh must be close enough in version for
-	// canary upgrades: Istio supports skipping at most two minors. Grouped
-	// by mesh first: walking every control plane for every mesh made this
-	// quadratic in the size of a fleet.
-	byMesh := map[string][]*model.ControlPlane{}
-	for _, cp := range t.ControlPlanes() {
-		byMesh[cp.Mesh] = append(byMesh[cp.Mesh], cp)
-	}
-	for _, m := range model.SortedKeys(t.Meshes) {
-		var lo, hi *model.ControlPlane
-		var loV, hiV istio.Version
-		for _, cp := range byMesh[m] {
-			parsed := c.r.Version(cp)
-			if parsed.Err != nil {
-				continue
-			}
-			v := parsed.Parsed
-			if lo == nil || v.Compare(loV) < 0 {
-				lo, loV = cp, v
-			}
-			if hi == nil || v.Compare(hiV) > 0 {
-				hi, hiV = cp, v
-			}
-		}
-		if lo != nil && (hiV.Major != loV.Major || hiV.Minor-loV.Minor > istio.MaxMinorSkew) {
-			d := c.report(diag.UnsupportedVersion, c.versionSource(hi),
-				fmt.Sprintf("keep control planes of one mesh within %d minor releases of each other; upgrade %s first", istio.MaxMinorSkew, lo.Name),
-				"control planes of mesh %q run Istio %s and %s, too far apart", m, loV, hiV)
-			c.related(d, c.versionSource(lo))
-		}
-	}
-}
-
 // profiles checks the profiles meshc can honour: the ambient ones need a
 // ztunnel, the CNI agent and namespaces labelled for the ambient data plane,
 // which meshc does not emit yet; accepting them would install a mesh whose
@@ -280,12 +216,6 @@ func (c *checker) profiles() {
 				"profile %q is not supported: meshc emits no ztunnel and labels namespaces for sidecars", cp.Profile)
 		}
 	}
-}
-
-// versionSource is the path where a control plane's version was written
-// (resolved once, with the version).
-func (c *checker) versionSource(cp *model.ControlPlane) model.Path {
-	return c.r.Version(cp).Origin.Path
 }
 
 // labels checks label maps the user writes: they end up on Namespaces and

@@ -19,7 +19,7 @@ func base() *model.Topology {
 		APIVersion: model.APIVersion,
 		Kind:       model.Kind,
 		Metadata:   model.Metadata{Name: "fleet"},
-		Defaults:   model.Defaults{Istio: model.IstioDefaults{Version: "1.28.2"}},
+		Defaults:   model.Defaults{Istio: model.IstioDefaults{Version: "1.30.3"}},
 		Networks:   map[string]model.Network{"n1": {}},
 		Clusters:   map[string]*model.Cluster{"c1": {Network: "n1", APIServer: "https://c1.example.com:6443"}},
 		Meshes: map[string]*model.Mesh{
@@ -714,74 +714,92 @@ func TestRules(t *testing.T) {
 
 		// Versions.
 		{
-			name:   "unsupported version 1.25.0, reported once where written",
-			mutate: func(t *model.Topology) { t.Defaults.Istio.Version = "1.25.0" },
-			want: []want{w(diag.UnsupportedVersion, "defaults.istio.version", "Istio 1.25.0 is not supported").
-				withHint("releases of 1.25: 1.25.1, 1.25.2")},
-		},
-		{
-			name:   "Sail offers 1.21.6 but meshc does not support it",
+			name:   "a line meshc does not know, reported once where written",
 			mutate: func(t *model.Topology) { t.Defaults.Istio.Version = "1.21.6" },
-			want:   []want{w(diag.UnsupportedVersion, "defaults.istio.version", "Istio 1.21.6 is not supported")},
+			want: []want{w(diag.UnsupportedVersion, "defaults.istio.version", "Istio 1.21.6 is not a release meshc knows: it knows 1.22.0 to 1.32.0").
+				withHint("use a supported release: 1.30.0-1.30.5, 1.31.0-1.31.4, 1.32.0")},
 		},
 		{
-			name:   "unknown future version on a mesh",
+			name:   "unknown future line on a mesh",
 			mutate: func(t *model.Topology) { t.Meshes["m1"].Version = "1.99.0" },
-			want:   []want{w(diag.UnsupportedVersion, "meshes.m1.version", "Istio 1.99.0 is not supported")},
+			want:   []want{w(diag.UnsupportedVersion, "meshes.m1.version", "Istio 1.99.0 is not a release meshc knows")},
 		},
 		{
 			name:   "unparseable version on a control plane",
 			mutate: func(t *model.Topology) { cp(t, "m2", "cp2").Version = "latest" },
-			want:   []want{w(diag.UnsupportedVersion, "meshes.m2.controlPlanes.cp2.version", "Istio latest is not supported")},
+			want:   []want{w(diag.UnsupportedVersion, "meshes.m2.controlPlanes.cp2.version", `version "latest" is not major.minor.patch`)},
+		},
+		{
+			name:   "a v prefix is the same release",
+			mutate: func(t *model.Topology) { t.Defaults.Istio.Version = "v1.30.3" },
+		},
+		{
+			name:   "a patch newer than meshc knows is a warning",
+			mutate: func(t *model.Topology) { t.Meshes["m1"].Version = "1.31.7" },
+			want: []want{w(diag.NewerPatch, "meshes.m1.version", "Istio 1.31.7 is newer than the newest 1.31 release meshc knows (1.31.4)").
+				withHint("or use 1.31.4")},
+		},
+		{
+			name:   "an end-of-life release is a warning",
+			mutate: func(t *model.Topology) { t.Meshes["m1"].Version = "1.24.6" },
+			want: []want{w(diag.EndOfLife, "meshes.m1.version", "Istio 1.24.6 is end of life").
+				withHint("1.30.0-1.30.5, 1.31.0-1.31.4, 1.32.0")},
 		},
 		{
 			name:   "no version anywhere",
 			mutate: func(t *model.Topology) { t.Defaults.Istio.Version = "" },
 			want: []want{
-				w(diag.MissingField, "meshes.m1", `mesh "m1" has no Istio version`).withHint("set meshes.m1.version or defaults.istio.version"),
+				w(diag.MissingField, "meshes.m1", `mesh "m1" has no Istio version`).withHint("set meshes.m1.version or defaults.istio.version, e.g. 1.32.0"),
 				w(diag.MissingField, "meshes.m2", `mesh "m2" has no Istio version`),
 			},
 		},
 		{
 			name: "version skew of three minors within a mesh",
 			mutate: func(t *model.Topology) {
-				addCanary(t).Version = "1.25.1"
+				addCanary(t).Version = "1.27.9"
 				t.Tenants["t1"].ControlPlane = "cp1"
 			},
-			want: []want{w(diag.UnsupportedVersion, "defaults.istio.version",
-				`control planes of mesh "m1" run Istio 1.25.1 and 1.28.2, too far apart`).withHint("upgrade cp1-canary first")},
+			want: []want{
+				w(diag.UnsupportedVersion, "defaults.istio.version",
+					`control planes of mesh "m1" run Istio 1.27.9 and 1.30.3, too far apart`).withHint("upgrade cp1-canary first"),
+				w(diag.EndOfLife, "meshes.m1.controlPlanes.cp1-canary.version", "Istio 1.27.9 is end of life"),
+			},
 		},
 		{
 			name: "version skew reported where the newer version is written",
 			mutate: func(t *model.Topology) {
-				t.Meshes["m1"].Version = "1.26.0"
-				addCanary(t).Version = "1.22.5"
+				t.Meshes["m1"].Version = "1.32.0"
+				addCanary(t).Version = "1.29.6"
 				t.Tenants["t1"].ControlPlane = "cp1"
 			},
-			want: []want{w(diag.UnsupportedVersion, "meshes.m1.version", "run Istio 1.22.5 and 1.26.0, too far apart")},
+			want: []want{
+				w(diag.EndOfLife, "meshes.m1.controlPlanes.cp1-canary.version", "Istio 1.29.6 is end of life"),
+				w(diag.UnsupportedVersion, "meshes.m1.version", "run Istio 1.29.6 and 1.32.0, too far apart"),
+			},
 		},
 		{
-			name: "another major version is unsupported and too far apart",
+			name: "another major version is unknown and too far apart",
 			mutate: func(t *model.Topology) {
 				addCanary(t).Version = "2.0.0"
 				t.Tenants["t1"].ControlPlane = "cp1"
 			},
 			want: []want{
-				w(diag.UnsupportedVersion, "meshes.m1.controlPlanes.cp1-canary.version", "Istio 2.0.0 is not supported"),
-				w(diag.UnsupportedVersion, "meshes.m1.controlPlanes.cp1-canary.version", "run Istio 1.28.2 and 2.0.0, too far apart"),
+				w(diag.UnsupportedVersion, "meshes.m1.controlPlanes.cp1-canary.version", "Istio 2.0.0 is not a release meshc knows"),
+				w(diag.UnsupportedVersion, "meshes.m1.controlPlanes.cp1-canary.version", "run Istio 1.30.3 and 2.0.0, too far apart"),
 			},
 		},
 		{
 			name: "version skew of two minors is fine",
 			mutate: func(t *model.Topology) {
-				addCanary(t).Version = "1.30.3"
+				addCanary(t).Version = "1.32.0"
 				t.Tenants["t1"].ControlPlane = "cp1"
 			},
 		},
 		{
 			name: "version skew across meshes is fine",
 			mutate: func(t *model.Topology) {
-				t.Meshes["m2"].Version = "1.22.5"
+				t.Meshes["m2"].Version = "1.32.0"
+				t.Meshes["m1"].Version = "1.30.0"
 			},
 		},
 

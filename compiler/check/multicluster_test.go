@@ -558,7 +558,7 @@ func primaryRemote() *model.Topology {
 		APIVersion: model.APIVersion,
 		Kind:       model.Kind,
 		Metadata:   model.Metadata{Name: "pr"},
-		Defaults:   model.Defaults{Istio: model.IstioDefaults{Version: "1.28.2"}},
+		Defaults:   model.Defaults{Istio: model.IstioDefaults{Version: "1.30.3"}},
 		Networks:   map[string]model.Network{"network1": {}, "network2": {}},
 		Clusters: map[string]*model.Cluster{
 			"main0":   {Network: "network1", APIServer: "https://main0.example.com:6443", PodCIDRs: []string{"10.1.0.0/16"}},
@@ -587,7 +587,7 @@ func multiPrimary() *model.Topology {
 		APIVersion: model.APIVersion,
 		Kind:       model.Kind,
 		Metadata:   model.Metadata{Name: "mp"},
-		Defaults:   model.Defaults{Istio: model.IstioDefaults{Version: "1.28.2"}},
+		Defaults:   model.Defaults{Istio: model.IstioDefaults{Version: "1.30.3"}},
 		Networks:   map[string]model.Network{"east": {}, "west": {}},
 		Clusters: map[string]*model.Cluster{
 			"cluster1": {Network: "east", APIServer: "https://cluster1.example.com:6443", CABundle: exampleCA},

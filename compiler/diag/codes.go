@@ -38,7 +38,10 @@ const (
 	MultipleDefaults      Code = "E132" // more than one default revision or tag in a cluster
 
 	// Versions.
-	UnsupportedVersion Code = "E140"
+	UnsupportedVersion Code = "E140" // a release meshc does not know, or control planes too far apart
+	SailWillNotInstall Code = "E141" // a release the Sail operator release the topology runs against will not install
+	MissingCharts      Code = "E142" // the rendered target has no charts of a release
+	ChartsNotPublished Code = "E143" // the helm target's repository does not publish a release's charts
 
 	// Multicluster.
 	RemoteManagedTwice  Code = "E160" // a remote cluster managed by two control planes of one mesh
@@ -62,6 +65,10 @@ const (
 	HandLabelOverlap   Code = "W121" // two meshes' selectors could both match only a namespace labelled by hand
 	PublicIstiod       Code = "W161" // istiod exposed on a load balancer with nothing saying it is internal
 	ExposeServiceClash Code = "W162" // two control planes shape one gateway Service differently
+	NewerPatch         Code = "W140" // a patch release newer than meshc knows, of a line it knows
+	EndOfLife          Code = "W141" // a release the Istio project no longer patches
+	SailUnlisted       Code = "W142" // a Sail operator release or Istio patch meshc cannot confirm it installs
+	LegacyChartHost    Code = "W143" // the helm target's charts from the host that goes away in December 2026
 
 	// Helm values.
 	InvalidValues Code = "E150" // values that Istio does not know or of the wrong type

@@ -176,10 +176,14 @@ type Output struct {
 
 // Options are what some targets need besides the plan.
 type Options struct {
-	// Charts are Istio's charts, for the rendered target.
-	Charts *charts.Set
+	// Charts find Istio's released charts by release, for the rendered
+	// target: each control plane renders with its own release's.
+	Charts *charts.Library
 	// HelmRepository is the URL of Istio's Helm charts, for the helm target.
 	HelmRepository string
+	// SailOperator is the Sail operator release the sail target's CRs are
+	// for ("1.31"), for the bundle's prerequisites.
+	SailOperator string
 	// FluxNamespace and FluxInterval place and pace the helm target's
 	// HelmRepository and HelmReleases.
 	FluxNamespace, FluxInterval string
@@ -252,7 +256,7 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 		}
 		c.Gates = append(c.Gates, Gate{Before: before, APIVersion: "v1", Kind: "Secret", Namespace: x.Namespace, Name: plan.CACertsSecret})
 	}
-	c.Files = append(c.Files, prerequisites(c, pc, target))
+	c.Files = append(c.Files, prerequisites(c, pc, target, opts))
 	if target == Istioctl {
 		if f := istioctlReadme(c, pc); f != nil {
 			c.Files = append(c.Files, *f)

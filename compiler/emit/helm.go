@@ -3,6 +3,7 @@ package emit
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"meshc.dev/meshc/compiler/charts"
 	"meshc.dev/meshc/compiler/model"
@@ -77,13 +78,20 @@ func helmCharts(rs []release, repo string) []any {
 	return out
 }
 
-// helmRepository is the Flux HelmRepository every HelmRelease pulls from.
+// helmRepository is the Flux HelmRepository every HelmRelease pulls from:
+// a Helm repository over HTTPS, or, for an oci:// URL, one of type oci,
+// from which HelmReleases pull each chart as <url>/<chart>:<version>.
+// (Kustomize's helmCharts take either URL as it is.)
 func helmRepository(repo, fluxNamespace, interval string, source model.Path) Resource {
+	spec := map[string]any{"interval": interval, "url": repo}
+	if strings.HasPrefix(repo, "oci://") {
+		spec["type"] = "oci"
+	}
 	return Resource{Layer: LayerHelmReleases, Role: RoleControlPlane, Object: Object{
 		"apiVersion": "source.toolkit.fluxcd.io/v1",
 		"kind":       "HelmRepository",
 		"metadata":   meta(HelmRepository, fluxNamespace, LayerHelmReleases.Wave, source, nil),
-		"spec":       map[string]any{"interval": interval, "url": repo},
+		"spec":       spec,
 	}}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"meshc.dev/meshc/compiler/model"
@@ -69,8 +70,11 @@ func istioctlFiles(c *plan.Cluster) []File {
 		if cp.Remote {
 			what = fmt.Sprintf("Remote install of control plane %s of mesh %s (istiod runs in cluster %s)", cp.Name, cp.Mesh, cp.Cluster)
 		}
-		header := fmt.Sprintf("# %s (%s).\n# Install with: istioctl install -y -f %s\n",
-			what, cp.Path(), IstioctlFileName(cp.ControlPlane))
+		// istioctl installs the charts compiled into it, whatever the file
+		// says: the release is the istioctl binary's, so the file names it
+		// (and a version bump shows in a diff of the file).
+		header := fmt.Sprintf("# %s (%s).\n# Install with istioctl %s: istioctl install -y -f %s\n# Check first: `istioctl version --remote=false` must print %s.\n",
+			what, cp.Path(), cp.Version, IstioctlFileName(cp.ControlPlane), cp.Version)
 		files = append(files, File{Path: IstioctlFileName(cp.ControlPlane), Comment: header, Object: IstioOperator(c, cp)})
 	}
 	return files
@@ -89,24 +93,47 @@ func istioctlReadme(c *Cluster, pc *plan.Cluster) *File {
 		present[r.Layer.Dir] = true
 	}
 	var steps strings.Builder
+	var installs []*plan.ControlPlane // one per release
 	for _, l := range Layers {
 		if present[l.Dir] && !l.Detached {
 			fmt.Fprintf(&steps, "kubectl apply -k %s\n", l.Dir)
 		}
 		for _, cp := range pc.ControlPlanes {
 			if installRole(cp).Layer() == l {
-				fmt.Fprintf(&steps, "istioctl install -y -f %s\n", IstioctlFileName(cp.ControlPlane))
+				fmt.Fprintf(&steps, "istioctl-%s install -y -f %s\n", cp.Version, IstioctlFileName(cp.ControlPlane))
+				if !slices.ContainsFunc(installs, func(o *plan.ControlPlane) bool { return o.Version == cp.Version }) {
+					installs = append(installs, cp)
+				}
 			}
 		}
 	}
+	slices.SortFunc(installs, func(a, b *plan.ControlPlane) int { return a.Version.Compare(b.Version) })
+	versions := make([]string, len(installs))
+	for i, cp := range installs {
+		versions[i] = cp.Version.String()
+	}
+	runs := make([]string, len(versions))
+	for i, v := range versions {
+		runs[i] = "istioctl-" + v
+	}
+	which := fmt.Sprintf(`Each install runs the istioctl of its control plane's release, written
+below as istioctl-<release> (here: %s).
+istioctl installs the charts built into it, whatever a file says. Get a
+release with `+"`curl -sL https://istio.io/downloadIstio | ISTIO_VERSION=<release> sh -`"+`
+(it unpacks istio-<release>/bin/istioctl) and check it with
+`+"`istioctl version --remote=false`"+`, which must print the release.`, strings.Join(runs, " and "))
 	readme := fmt.Sprintf(`# Installing cluster %s with istioctl
 
 The cluster's bundle (the folder above this one) holds everything but the
 control planes, one folder per step; its control planes are installed by
 istioctl from the IstioOperator files here, which the bundle does not apply
 (no operator in the cluster reads them). See PREREQUISITES.md in the folder
-above first. From the cluster's folder, in order, each step once the one
-before is ready:
+above first.
+
+%s
+
+From the cluster's folder, in order, each step once the one before is
+ready:
 
 `+"```sh"+`
 %s`+"```"+`
@@ -114,7 +141,7 @@ before is ready:
 Steps wait on other clusters: a remote's gateways start only once the
 istiod leading it holds its remote secret, which that cluster builds from
 the token this one pushes in reader-tokens.
-`, c.Name, steps.String())
+`, c.Name, which, steps.String())
 	return &File{Path: path.Join(IstioctlDir, "README.md"), Data: []byte(readme)}
 }
 

@@ -15,7 +15,7 @@ import (
 const PrerequisitesFile = "PREREQUISITES.md"
 
 // prerequisites says what the cluster's bundle needs and does not bring.
-func prerequisites(bundle *Cluster, c *plan.Cluster, target Target) File {
+func prerequisites(bundle *Cluster, c *plan.Cluster, target Target, opts Options) File {
 	var items []string
 	add := func(format string, args ...any) {
 		item := fmt.Sprintf(format, args...)
@@ -28,11 +28,11 @@ func prerequisites(bundle *Cluster, c *plan.Cluster, target Target) File {
 	if len(c.ControlPlanes) > 0 {
 		switch target {
 		case Sail:
-			add("The Sail operator (or OpenShift Service Mesh 3) and its CRDs (`sailoperator.io/v1`: `Istio`, `IstioRevisionTag`, `IstioCNI`), in a version that offers the `spec.version` of every `Istio` here. Its CRs carry `SkipDryRunOnMissingResource`, so Argo CD may install the operator in the same sync, in an earlier wave.")
+			add("The Sail operator %s (or OpenShift Service Mesh 3 on it), the release the bundle is compiled for (`defaults.sail.operator`): it installs only the Istio releases it lists, and meshc checked each `spec.version` here against that list. With its CRDs (`sailoperator.io/v1`: `Istio`, `IstioRevisionTag`, `IstioCNI`). Its CRs carry `SkipDryRunOnMissingResource`, so Argo CD may install the operator in the same sync, in an earlier wave.", opts.SailOperator)
 		case Istioctl:
 			add("`istioctl` of each release the files in `istioctl/` install (their headers say which); `istioctl/README.md` gives the order of the installs and the bundle's layers.")
 		case Helm:
-			add("Istio's Helm repository (`%s` by default) reachable from the cluster. Argo CD: kustomize's `--enable-helm` in `kustomize.buildOptions`. Flux: source-controller and helm-controller.", model.DefaultHelmRepository)
+			add("Istio's chart repository `%s` reachable from Argo CD's repo server or Flux's source-controller (`defaults.helm.repository`). Argo CD: kustomize's `--enable-helm` in `kustomize.buildOptions`. Flux: source-controller and helm-controller.", opts.HelmRepository)
 		case Rendered:
 			add("Nothing for the control planes: Istio's CRDs and every install are rendered into the bundle.")
 		}

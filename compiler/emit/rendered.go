@@ -37,7 +37,7 @@ func withImage(values map[string]any, version string) map[string]any {
 // renderedControlPlanes renders, with Istio's own charts, the cluster's
 // releases (see releases). Every object lands in the control-plane layer
 // with meshc's labels and the path it comes from.
-func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error) {
+func renderedControlPlanes(c *plan.Cluster, lib *charts.Library) ([]Resource, error) {
 	seen := map[string]Object{}
 	var out []Resource
 	// The base chart creates the reader ServiceAccount that the cluster's
@@ -76,8 +76,12 @@ func renderedControlPlanes(c *plan.Cluster, set *charts.Set) ([]Resource, error)
 	}
 
 	for _, rel := range releases(c) {
+		// Each release renders with the charts of its own Istio release.
+		set, err := lib.Release(rel.version)
+		if err != nil {
+			return nil, fmt.Errorf("release %s: %w", rel.name, err)
+		}
 		var objs []map[string]any
-		var err error
 		if rel.chart == charts.Base {
 			objs, err = renderBase(set, rel)
 		} else {

@@ -587,7 +587,7 @@ func TestNoNetworkGroup(t *testing.T) {
 	ex := compileBytes(t, `apiVersion: meshc.dev/v1alpha1
 kind: Topology
 metadata: {name: mixed}
-defaults: {istio: {version: 1.28.2}}
+defaults: {istio: {version: 1.30.3}}
 networks: {none: {}}
 clusters:
   a: {network: none}
@@ -620,7 +620,7 @@ func TestIDCollisions(t *testing.T) {
 	ex := compileBytes(t, `apiVersion: meshc.dev/v1alpha1
 kind: Topology
 metadata: {name: collide}
-defaults: {istio: {version: 1.28.2}}
+defaults: {istio: {version: 1.30.3}}
 clusters:
   c1: {}
 meshes:

@@ -774,7 +774,7 @@ func fieldNames(v cue.Value) []string {
 // for hints; a user never wrote "#Name".
 var definitionDescriptions = map[string]string{
 	"#Name":         "a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
-	"#Version":      "an Istio release written major.minor.patch, e.g. 1.28.2",
+	"#Version":      "an Istio release written major.minor.patch, e.g. 1.30.3 (or v1.30.3)",
 	"#Labels":       "a map of label keys to string values",
 	"#Cluster":      "a mapping with the cluster's fields (network, platform, ...)",
 	"#Mesh":         "a mapping with the mesh's fields (controlPlanes, ...)",

@@ -2,7 +2,8 @@
 // once from CUE, with defaults resolved. Every later stage (semantic checks,
 // planning, emitting) reads these types and never sees CUE.
 //
-// Import direction: model imports only diag and the standard library.
+// Import direction: model imports only diag, release and the standard
+// library.
 package model
 
 import (
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/compiler/release"
 )
 
 // APIVersion and Kind identify a topology document.
@@ -102,6 +104,15 @@ type Defaults struct {
 	Istio     IstioDefaults `json:"istio"`
 	Installer string        `json:"installer"`
 	Helm      HelmDefaults  `json:"helm"`
+	Sail      SailDefaults  `json:"sail"`
+}
+
+// SailDefaults say which Sail operator release the sail target's CRs are
+// for: it decides which Istio releases will be installed at all.
+type SailDefaults struct {
+	// Operator is the operator's release ("1.30" or "1.30.3"); empty means
+	// the newest meshc knows (release.DefaultSailOperator).
+	Operator string `json:"operator"`
 }
 
 // HelmDefaults say where Istio's charts are published, for the helm target.
@@ -109,8 +120,9 @@ type HelmDefaults struct {
 	Repository string `json:"repository"`
 }
 
-// DefaultHelmRepository is where Istio publishes its charts.
-const DefaultHelmRepository = "https://istio-release.storage.googleapis.com/charts"
+// DefaultHelmRepository is where Istio publishes its charts, every
+// release's (see package release).
+const DefaultHelmRepository = release.ChartRepository
 
 // IstioDefaults are fleet-wide Istio settings.
 type IstioDefaults struct {

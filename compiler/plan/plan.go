@@ -17,8 +17,8 @@ import (
 	"maps"
 	"slices"
 
-	"meshc.dev/meshc/compiler/istio"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/release"
 	"meshc.dev/meshc/compiler/resolve"
 )
 
@@ -70,7 +70,7 @@ type CNI struct {
 	Namespace string
 	// Version is the newest release among the cluster's control planes:
 	// the CNI agent must be at least as new as the proxies it serves.
-	Version istio.Version
+	Version release.Version
 	// Owner is the control plane whose install carries the CNI for
 	// installers that bundle it with istiod (istioctl).
 	Owner *ControlPlane
@@ -123,7 +123,7 @@ type ControlPlane struct {
 	InstallOrigin resolve.Origin
 	Remote        bool
 	MeshID        string
-	Version       istio.Version
+	Version       release.Version
 	// Profile is the configuration profile the user asked for, or empty.
 	Profile string
 	// Values is the complete Helm values tree: what meshc computes, with

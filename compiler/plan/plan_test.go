@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/compiler/check"
-	"meshc.dev/meshc/compiler/istio"
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/plan"
+	"meshc.dev/meshc/compiler/release"
 )
 
 // build resolves defaults, insists the topology is valid (plan.Build runs
@@ -55,8 +55,8 @@ func value(values map[string]any, keys ...string) any {
 	return cur
 }
 
-func v(s string) istio.Version {
-	ver, err := istio.ParseVersion(s)
+func v(s string) release.Version {
+	ver, err := release.Parse(s)
 	if err != nil {
 		panic(err)
 	}

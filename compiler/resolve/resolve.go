@@ -24,8 +24,8 @@ import (
 	"fmt"
 	"slices"
 
-	"meshc.dev/meshc/compiler/istio"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/release"
 )
 
 // Origin says where a fact comes from.
@@ -44,6 +44,10 @@ type Origin struct {
 // Topology is a topology with its facts resolved.
 type Topology struct {
 	Model *model.Topology
+	// SailOperator is the Sail operator release the sail target's bundles
+	// are for: the one defaults.sail.operator names, else the newest meshc
+	// knows.
+	SailOperator SailOperator
 
 	versions     map[*model.ControlPlane]Version
 	meshes       map[string]*Mesh
@@ -62,9 +66,19 @@ type Topology struct {
 type Version struct {
 	Text string
 	// Parsed is the release; valid only when Err is nil.
-	Parsed istio.Version
+	Parsed release.Version
 	Err    error
 	Origin Origin
+}
+
+// SailOperator is a Sail operator release, as written and looked up once.
+type SailOperator struct {
+	// Text is the release as written, else the default's line.
+	Text string
+	// Release is valid only when Err is nil.
+	Release release.SailOperator
+	Err     error
+	Origin  Origin
 }
 
 // Mesh holds the facts about one mesh.
@@ -164,6 +178,7 @@ func Resolve(t *model.Topology) *Topology {
 		hosts:        map[string]*model.ControlPlane{},
 		cniNeeds:     map[*model.ControlPlane][]string{},
 	}
+	r.SailOperator = sailOperator(t)
 	for _, cp := range t.ControlPlanes() {
 		r.versions[cp] = r.version(cp)
 		if !cp.External && r.hosts[cp.Cluster] == nil {
@@ -253,6 +268,19 @@ func (r *Topology) Placement(tn *model.Tenant, cluster string) *Placement {
 	return r.placements[tn][cluster]
 }
 
+// sailOperator looks up the Sail operator release the topology names, or
+// takes meshc's default.
+func sailOperator(t *model.Topology) SailOperator {
+	path := model.Path{"defaults", "sail", "operator"}
+	named := t.Defaults.Sail.Operator
+	if named == "" {
+		op := release.DefaultSailOperator()
+		return SailOperator{Text: op.Line.String(), Release: op, Origin: Origin{Path: path, Defaulted: true}}
+	}
+	op, err := release.LookupSailOperator(named)
+	return SailOperator{Text: named, Release: op, Err: err, Origin: Origin{Path: path}}
+}
+
 // version parses cp's release and finds where it was written: on the
 // control plane, on its mesh, or in the fleet's defaults.
 func (r *Topology) version(cp *model.ControlPlane) Version {
@@ -268,7 +296,7 @@ func (r *Topology) version(cp *model.ControlPlane) Version {
 	default:
 		v.Origin = Origin{Path: model.Path{"meshes", cp.Mesh}, Defaulted: true}
 	}
-	v.Parsed, v.Err = istio.ParseVersion(cp.Version)
+	v.Parsed, v.Err = release.Parse(cp.Version)
 	return v
 }
 

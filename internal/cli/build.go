@@ -49,7 +49,7 @@ prints nothing but errors. On a terminal it shows which stage a long build
 is in.`,
 		Example: `  meshc build topologies/multiple-control-planes.yaml -o out/
   meshc build topology.cue --target istioctl -o deploy/mesh
-  meshc build topology.yaml --target rendered --charts istio-1.28.2/manifests -o deploy/mesh
+  meshc charts pull 1.31.4 && meshc build topology.yaml --target rendered -o deploy/mesh
   meshc build topology.yaml -o deploy/mesh --check   # in CI: fail when deploy/mesh is stale`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeTopology,
@@ -65,7 +65,7 @@ is in.`,
 	}
 	cmd.Flags().StringVarP(&f.output, "output", "o", defaultOutput, "folder to write the bundles to (default: the topology's delivery.path, else out)")
 	cmd.Flags().StringVar(&f.target, "target", "", "installer target: sail, istioctl, helm or rendered (default: the topology's defaults.installer, else sail)")
-	cmd.Flags().StringVar(&f.charts, "charts", "", "rendered target: the manifests/ folder of the Istio release to render (default: the charts built into meshc)")
+	cmd.Flags().StringVar(&f.charts, "charts", "", "rendered target: a folder of Istio's released charts, <version>/<chart> (default: the charts built into meshc, then those meshc charts pull fetched)")
 	cmd.Flags().StringSliceVar(&f.delivery, "delivery", nil, "also emit delivery objects for argocd, flux or both (default: what the topology's delivery configures)")
 	cmd.Flags().BoolVar(&f.verify, "verify", false, "also build every bundle with kustomize and check every object against its API schema before writing")
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "treat warnings as errors: write nothing while any exists")
@@ -120,6 +120,8 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		prog.stop()
 		return printBuildDiagnostics(g, stdout, stderr, err)
 	}
+	warnings = append(warnings, res.Warnings...)
+	warnings.Sort()
 	dir := outputDir(f.output, res.Topology)
 	var summary compiler.WriteSummary
 	if f.check {

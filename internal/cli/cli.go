@@ -133,6 +133,7 @@ and Flux.`,
 		newDiffCommand(g, stdout, stderr),
 		newVersionCommand(g, stdout),
 		newExplainCommand(g, stdout, stderr),
+		newChartsCommand(stdout),
 	)
 	return root
 }

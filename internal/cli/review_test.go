@@ -38,7 +38,7 @@ func TestReviewFleetVersionBump(t *testing.T) {
 	git("init", "-q")
 	git("add", "fleet.yaml")
 	git("commit", "-q", "-m", "fleet")
-	size.Version = "1.28.3"
+	size.Version = "1.31.0"
 	if err := os.WriteFile(file, fleet.YAML(size), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestReviewFleetVersionBump(t *testing.T) {
 	if !strings.Contains(md, "**1000 clusters changed**") {
 		t.Errorf("the summary does not count 1,000 clusters:\n%.2000s", md)
 	}
-	for _, want := range []string{"spec.version: v1.28.2", "spec.version: v1.28.3"} {
+	for _, want := range []string{"spec.version: v1.30.3", "spec.version: v1.31.0"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the review lacks %q:\n%.3000s", want, md)
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/compiler/istio"
+	"meshc.dev/meshc/compiler/release"
 )
 
 // Version is meshc's version, set at link time with
@@ -59,13 +59,23 @@ func newVersionCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if g.format == "json" {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
+				var lines []any
+				for _, r := range release.Lines() {
+					lines = append(lines, map[string]any{"line": r.Line.String(), "latest": r.LatestVersion().String(), "endOfLife": r.EndOfLife})
+				}
+				var sail []any
+				for _, op := range release.SailOperators() {
+					sail = append(sail, map[string]any{"line": op.Line.String(), "release": op.Release, "installs": op.InstallRange()})
+				}
 				return enc.Encode(map[string]any{
 					"version": version(), "topologyAPIVersion": "meshc.dev/v1alpha1",
-					"istio": istio.Supported(), "targets": targets,
+					"istio": lines, "sailOperator": sail, "targets": targets,
 				})
 			}
-			fmt.Fprintf(stdout, "meshc %s\ntopology API: meshc.dev/v1alpha1\nIstio: %s\ntargets: %s\n",
-				version(), istio.SupportedRange(), strings.Join(targets, ", "))
+			fmt.Fprintf(stdout, "meshc %s\ntopology API: meshc.dev/v1alpha1\nIstio: %s (supported, not end of life: %s)\nSail operator: %s to %s (default %s)\ntargets: %s\n",
+				version(), release.Range(), release.Supported(),
+				release.SailOperators()[0].Line, release.DefaultSailOperator().Line, release.DefaultSailOperator().Line,
+				strings.Join(targets, ", "))
 			return nil
 		},
 	}

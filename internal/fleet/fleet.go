@@ -16,7 +16,7 @@ type Size struct {
 	Namespaces int // tenant namespaces across the fleet
 	// NamespacesPerTenant groups namespaces into tenants (default 10).
 	NamespacesPerTenant int
-	// Version is the Istio release of every mesh (default 1.28.2).
+	// Version is the Istio release of every mesh (default 1.30.3).
 	Version string
 }
 
@@ -46,7 +46,7 @@ func YAML(s Size) []byte {
 		s.NamespacesPerTenant = 10
 	}
 	if s.Version == "" {
-		s.Version = "1.28.2"
+		s.Version = "1.30.3"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "apiVersion: meshc.dev/v1alpha1\nkind: Topology\nmetadata:\n  name: fleet\ndefaults:\n  istio:\n    version: %s\n  installer: sail\n", s.Version)

@@ -1,0 +1,197 @@
+package release
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// AsOf is the day the table was last checked against its sources.
+const AsOf = "2026-11-30"
+
+// Istio is what meshc needs to know about one minor release line of Istio.
+type Istio struct {
+	Line Line
+	// Latest is the newest patch release meshc knows of. A newer patch of
+	// a known line is accepted with a warning: patches change no values
+	// meshc computes.
+	Latest int
+	// EndOfLife: the Istio project no longer patches the line. Compiling
+	// for it is a warning; the Sail operator refuses to install it (see
+	// sail.go), so the sail target refuses it.
+	EndOfLife bool
+	// EnhancedScopingFlag: istiod needs ENABLE_ENHANCED_RESOURCE_SCOPING
+	// for discovery selectors to scope configuration, not only endpoints.
+	// From 1.25 the behaviour is always on and the flag is gone.
+	EnhancedScopingFlag bool
+	// TLSServerName: remote secrets' kubeconfigs may carry
+	// tls-server-name.
+	TLSServerName bool
+	// ResourceScope: the charts take global.resourceScope (namespace |
+	// cluster | unset), installing only one scope of their objects.
+	ResourceScope bool
+	// FileKubeconfigs: istiod reads remote clusters' kubeconfigs from
+	// files mounted from one Secret (PILOT_MULTICLUSTER_KUBECONFIG_PATH)
+	// instead of watching remote secrets.
+	FileKubeconfigs bool
+	// LegacyChartHost: the release's charts are (still) published at
+	// LegacyChartRepository. From 1.31 they are only at ChartRepository and
+	// ChartRepositoryOCI.
+	LegacyChartHost bool
+}
+
+// Sources of the table, per fact:
+//
+//   - Patch releases up to 1.30.3: the Sail operator Istio CRD's
+//     spec.version enum (schema/crds, TestTableCoversCRD), the
+//     versions.yaml of each sail-operator release branch.
+//   - 1.29.9 is the last 1.29 release, 1.29 end of life on 2026-10-15:
+//     istio.io, news/releases/1.29.x/announcing-1.29.9.
+//   - 1.30.4: istio.io, news/releases/1.30.x/announcing-1.30.4; 1.30.5:
+//     istio-ecosystem/sail-operator#2362 ("[release-1.31] Add Istio versions
+//     1.31.1, 1.30.5, 1.29.8").
+//   - 1.31.0 to 1.31.4 and 1.32.0: meshc issue 10; 1.31.0 in
+//     sail-operator#2343, 1.31.1 in sail-operator#2362.
+//   - End of life up to 1.28: sail-operator main @328df99 (2026-08-22),
+//     pkg/istioversion/versions.yaml marks every 1.28 and older release
+//     `eol: true` ("will not be installable").
+//   - Enhanced scoping flag up to 1.24: Istio 1.25 change notes (the flag is
+//     removed, the behaviour always on); the released 1.24.6 istiod chart
+//     sets it, 1.27.3's does not (TestTableMatchesCharts).
+//   - tls-server-name in remote secrets from 1.26: istioctl
+//     create-remote-secret (REFERENCE.md).
+//   - global.resourceScope from 1.28: Istio 1.28 change notes
+//     (istio/istio#57530); the released 1.28.2 charts take it, 1.27.3's do
+//     not (TestTableMatchesCharts).
+//   - File-mounted remote kubeconfigs from 1.30: istio/istio#58927 (merged
+//     2026-01-27, PILOT_MULTICLUSTER_KUBECONFIG_PATH).
+//   - Chart hosts: the storage.googleapis.com bucket's index froze on
+//     2026-08-27 at 1.30.4 and serves no 1.31 chart (base-1.31.0.tgz: 404;
+//     AndriyKalashnykov/kind-cluster#303, citing istio.io
+//     blog/2026/retirement-of-gcp: the old locations are deleted in
+//     December 2026); the Sail operator moved to blob.istio.io in
+//     sail-operator#2314 (2026-09-04).
+var table = []Istio{
+	{Line: Line{1, 22}, Latest: 8, EndOfLife: true, EnhancedScopingFlag: true, LegacyChartHost: true},
+	{Line: Line{1, 23}, Latest: 6, EndOfLife: true, EnhancedScopingFlag: true, LegacyChartHost: true},
+	{Line: Line{1, 24}, Latest: 6, EndOfLife: true, EnhancedScopingFlag: true, LegacyChartHost: true},
+	{Line: Line{1, 25}, Latest: 5, EndOfLife: true, LegacyChartHost: true},
+	{Line: Line{1, 26}, Latest: 8, EndOfLife: true, TLSServerName: true, LegacyChartHost: true},
+	{Line: Line{1, 27}, Latest: 9, EndOfLife: true, TLSServerName: true, LegacyChartHost: true},
+	{Line: Line{1, 28}, Latest: 10, EndOfLife: true, TLSServerName: true, ResourceScope: true, LegacyChartHost: true},
+	{Line: Line{1, 29}, Latest: 9, EndOfLife: true, TLSServerName: true, ResourceScope: true, LegacyChartHost: true},
+	{Line: Line{1, 30}, Latest: 5, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true, LegacyChartHost: true},
+	{Line: Line{1, 31}, Latest: 4, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true},
+	{Line: Line{1, 32}, Latest: 0, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true},
+}
+
+// Chart repositories Istio publishes its Helm charts to.
+const (
+	// ChartRepository is where Istio publishes its charts over HTTP, every
+	// release's: meshc's default.
+	ChartRepository = "https://blob.istio.io/istio-release/charts"
+	// ChartRepositoryOCI holds the same charts as OCI artifacts.
+	ChartRepositoryOCI = "oci://ghcr.io/istio/release/charts"
+	// LegacyChartRepository has no chart from 1.31 on and goes away in
+	// December 2026.
+	LegacyChartRepository = "https://istio-release.storage.googleapis.com/charts"
+)
+
+// MaxMinorSkew is how many minor releases apart two control planes of one
+// mesh may be: Istio supports canary upgrades across at most two minors.
+const MaxMinorSkew = 2
+
+// Lookup finds the line of v in the table.
+func Lookup(v Version) (Istio, bool) {
+	for _, r := range table {
+		if r.Line == v.Line() {
+			return r, true
+		}
+	}
+	return Istio{}, false
+}
+
+// Resolved is a version checked against the table.
+type Resolved struct {
+	Version Version
+	Istio
+	// NewerPatch: the line is known, the patch newer than any meshc knows.
+	NewerPatch bool
+}
+
+// Resolve parses s and finds its line. A version that does not parse, or
+// whose line meshc does not know, is an error saying which releases meshc
+// knows.
+func Resolve(s string) (Resolved, error) {
+	v, err := Parse(s)
+	if err != nil {
+		return Resolved{}, err
+	}
+	r, ok := Lookup(v)
+	if !ok {
+		return Resolved{Version: v}, fmt.Errorf("Istio %s is not a release meshc knows: it knows %s", s, Range())
+	}
+	return Resolved{Version: v, Istio: r, NewerPatch: v.Patch > r.Latest}, nil
+}
+
+// Latest is the newest release of the line.
+func (r Istio) LatestVersion() Version { return Version{r.Line.Major, r.Line.Minor, r.Latest} }
+
+// Lines lists the known lines, oldest first.
+func Lines() []Istio { return slices.Clone(table) }
+
+// Newest is the newest release meshc knows.
+func Newest() Version { return table[len(table)-1].LatestVersion() }
+
+// Range says which releases meshc knows, for messages: "1.22.0 to 1.32.0".
+func Range() string {
+	return fmt.Sprintf("%s.0 to %s", table[0].Line, Newest())
+}
+
+// Supported lists the releases of the lines that are not end of life, for
+// messages: "1.30.0-1.30.5, 1.31.0-1.31.4, 1.32.0".
+func Supported() string {
+	var out []string
+	for _, r := range table {
+		if r.EndOfLife {
+			continue
+		}
+		if r.Latest == 0 {
+			out = append(out, r.LatestVersion().String())
+		} else {
+			out = append(out, fmt.Sprintf("%s.0-%s", r.Line, r.LatestVersion()))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// The facts as methods of a version, for the compiler's stages; a version
+// of an unknown line has none of them (checks refuse such a version first).
+
+// NeedsEnhancedScopingFlag reports whether istiod needs
+// ENABLE_ENHANCED_RESOURCE_SCOPING for discovery selectors to scope
+// configuration. Setting it where it is gone would be an unknown env var.
+func (v Version) NeedsEnhancedScopingFlag() bool {
+	r, _ := Lookup(v)
+	return r.EnhancedScopingFlag
+}
+
+// HasResourceScope reports whether the release's charts take
+// global.resourceScope.
+func (v Version) HasResourceScope() bool {
+	r, _ := Lookup(v)
+	return r.ResourceScope
+}
+
+// HasFileKubeconfigs reports whether istiod reads remote kubeconfigs from
+// mounted files (PILOT_MULTICLUSTER_KUBECONFIG_PATH).
+func (v Version) HasFileKubeconfigs() bool {
+	r, _ := Lookup(v)
+	return r.FileKubeconfigs
+}
+
+// HasTLSServerName reports whether remote secrets may carry tls-server-name.
+func (v Version) HasTLSServerName() bool {
+	r, _ := Lookup(v)
+	return r.TLSServerName
+}
