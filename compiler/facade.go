@@ -1,8 +1,10 @@
 package compiler
 
 import (
+	"slices"
 	"time"
 
+	"meshc.dev/meshc/compiler/charts"
 	"meshc.dev/meshc/compiler/delivery"
 	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/compiler/diff"
@@ -86,13 +88,15 @@ func CheckFile(path string, strict bool) (*Checked, error) {
 	return &Checked{Topology: r.Model, Warnings: warnings, resolved: r}, nil
 }
 
-// Compile compiles the checked topology.
+// Compile compiles the checked topology. The result's warnings are all of
+// them: the topology's, and those of the target's installer.
 func (c *Checked) Compile(opts Options) (*Result, error) {
 	r, err := compile(c.resolved, opts)
 	if err != nil {
 		return nil, err
 	}
-	r.Warnings = c.Warnings
+	r.Warnings = append(slices.Clone(c.Warnings), r.Warnings...)
+	r.Warnings.Sort()
 	return r, nil
 }
 
@@ -159,3 +163,17 @@ func (e *RevisionError) Error() string {
 }
 
 func (e *RevisionError) Unwrap() error { return e.Err }
+
+// EmbeddedChartReleases are the Istio releases whose charts meshc embeds
+// for the rendered target.
+func EmbeddedChartReleases() []string { return charts.EmbeddedReleases() }
+
+// ChartCacheDir is the chart cache the rendered target reads releases'
+// charts from when meshc does not embed them.
+func ChartCacheDir() (string, error) { return charts.CacheDir() }
+
+// PullCharts fetches an Istio release's charts from repository (HTTP or
+// oci://) into dest/<version>; it reports false when they were there.
+func PullCharts(repository, version, dest string) (bool, error) {
+	return charts.Pull(repository, version, dest)
+}

@@ -113,15 +113,13 @@ func runBuild(g *globalFlags, f *buildFlags, path string, stdout, stderr io.Writ
 		prog.stop()
 		return printBuildDiagnostics(g, stdout, stderr, err)
 	}
-	warnings := checked.Warnings
 	prog.stage(fmt.Sprintf("compiling %s", plural(len(checked.Topology.Clusters), "cluster")))
 	res, err := checked.Compile(compiler.Options{Target: target, Verify: f.verify, Delivery: f.delivery, ChartsDir: f.charts, Strict: f.strict})
 	if err != nil {
 		prog.stop()
 		return printBuildDiagnostics(g, stdout, stderr, err)
 	}
-	warnings = append(warnings, res.Warnings...)
-	warnings.Sort()
+	warnings := res.Warnings
 	dir := outputDir(f.output, res.Topology)
 	var summary compiler.WriteSummary
 	if f.check {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"meshc.dev/meshc/compiler/charts"
+	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/compiler/release"
 )
 
@@ -15,7 +15,7 @@ func newChartsCommand(stdout io.Writer) *cobra.Command {
 		Use:   "charts",
 		Short: "Fetch the Istio charts the rendered target renders",
 		Long: `The rendered target renders each control plane with the charts of its own
-Istio release. meshc embeds the charts of ` + joinComma(charts.EmbeddedReleases()) + `;
+Istio release. meshc embeds the charts of ` + joinComma(compiler.EmbeddedChartReleases()) + `;
 meshc charts pull fetches any other release's into the chart cache
 ($MESHC_CHARTS_CACHE, else meshc/charts in your cache folder), where build
 finds them.`,
@@ -41,7 +41,7 @@ appears whole or not at all.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dest == "" {
-				d, err := charts.CacheDir()
+				d, err := compiler.ChartCacheDir()
 				if err != nil {
 					return userError(fmt.Errorf("no chart cache: %w; pass --dest", err))
 				}
@@ -56,7 +56,7 @@ appears whole or not at all.`,
 				versions = append(versions, r.Version)
 			}
 			for _, v := range versions {
-				pulled, err := charts.Pull(repository, v.String(), dest)
+				pulled, err := compiler.PullCharts(repository, v.String(), dest)
 				if err != nil {
 					return fmt.Errorf("Istio %s: %w", v, err)
 				}
