@@ -246,11 +246,12 @@ func (c *checker) renderedCharts(target Target) {
 		}
 		seen[w.version] = true
 	}
+	byRelease := slices.Clone(missing)
+	slices.SortFunc(byRelease, func(a, b written) int { return a.version.Compare(b.version) })
 	var versions []string
-	for _, w := range missing {
+	for _, w := range byRelease {
 		versions = append(versions, w.version.String())
 	}
-	slices.SortFunc(versions, func(a, b string) int { return release.MustParse(a).Compare(release.MustParse(b)) })
 	for _, w := range missing {
 		c.report(diag.MissingCharts, w.path, target.FetchCharts(versions),
 			"the rendered target has no charts of Istio %s to render it with", w.version)
