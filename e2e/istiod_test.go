@@ -98,11 +98,13 @@ func TestIstiodSeeds(t *testing.T) {
 // istiodWorld is what the checks know of one run: each istiod's serving
 // chain, the clusters it serves, and its discovery selectors.
 type istiodWorld struct {
-	r      *MeshRun
-	topo   *model.Topology
-	chains map[*Istiod][]*x509.Certificate
-	serves map[*Istiod][]string // clusters: its own, then its remotes
-	cp     map[*Istiod]*model.ControlPlane
+	r    *MeshRun
+	topo *model.Topology
+	// resolved holds where the compiler placed each tenant, resolved once.
+	resolved *resolve.Topology
+	chains   map[*Istiod][]*x509.Certificate
+	serves   map[*Istiod][]string // clusters: its own, then its remotes
+	cp       map[*Istiod]*model.ControlPlane
 	// selectors are each istiod's discoverySelectors, from the mesh config
 	// it reads (ConfigMap istio[-<revision>] in its namespace).
 	selectors map[*Istiod][]labels.Selector
@@ -111,7 +113,7 @@ type istiodWorld struct {
 func newIstiodWorld(t *testing.T, r *MeshRun) *istiodWorld {
 	t.Helper()
 	w := &istiodWorld{
-		r: r, topo: r.Bundle.Topology,
+		r: r, topo: r.Bundle.Topology, resolved: resolve.Resolve(r.Bundle.Topology),
 		chains: map[*Istiod][]*x509.Certificate{}, serves: map[*Istiod][]string{},
 		cp: map[*Istiod]*model.ControlPlane{}, selectors: map[*Istiod][]labels.Selector{},
 	}
@@ -233,9 +235,13 @@ func (w *istiodWorld) selects(ist *Istiod, ns *corev1.Namespace) bool {
 // istiodFor is the istiod that serves tenant namespaces of tn in cluster.
 func (w *istiodWorld) istiodFor(t *testing.T, tn *model.Tenant, cluster string) *Istiod {
 	t.Helper()
-	p, candidates := w.topo.PlaceTenant(tn, cluster)
-	if p.ControlPlane == nil {
-		t.Fatalf("tenant %s in %s: no single control plane (%d candidates)", tn.Name, cluster, len(candidates))
+	p := w.resolved.Placement(tn, cluster)
+	if p == nil || p.ControlPlane == nil {
+		var candidates int
+		if p != nil {
+			candidates = len(p.Candidates)
+		}
+		t.Fatalf("tenant %s in %s: no single control plane (%d candidates)", tn.Name, cluster, candidates)
 	}
 	for ist, cp := range w.cp {
 		if cp == p.ControlPlane {
@@ -319,9 +325,8 @@ func (w *istiodWorld) checkRootCerts(t *testing.T) {
 			}
 		}
 		// Every tenant namespace, by the istiod of its mesh.
-		resolved := resolve.Resolve(w.topo)
 		for _, tn := range w.topo.Tenants {
-			if !slices.Contains(resolved.TenantClusters(tn), cluster) {
+			if !slices.Contains(w.resolved.TenantClusters(tn), cluster) {
 				continue
 			}
 			want := w.istiodFor(t, tn, cluster)
@@ -476,9 +481,8 @@ func (w *istiodWorld) checkWebhooks(t *testing.T, named map[string][]string) {
 // discovery address that leads to that istiod.
 func (w *istiodWorld) checkInjection(t *testing.T) {
 	ctx := context.Background()
-	resolved := resolve.Resolve(w.topo)
 	for _, tn := range w.topo.Tenants {
-		for _, cluster := range resolved.TenantClusters(tn) {
+		for _, cluster := range w.resolved.TenantClusters(tn) {
 			want := w.istiodFor(t, tn, cluster)
 			kube := w.r.Kube[cluster]
 			for _, ns := range tn.Namespaces {
