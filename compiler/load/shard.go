@@ -94,7 +94,7 @@ func buildShards(ctx *cue.Context, filename string, fields []*ast.Field) ([]shar
 }
 
 // validateShards checks each entity against its schema, reporting as the
-// whole-document walk does.
+// whole document does.
 func (s *source) validateShards(filename string, shards []shard) diag.List {
 	var out diag.List
 	schemas := map[string]cue.Value{} // one schema per map: #Tenant, ...
@@ -108,9 +108,9 @@ func (s *source) validateShards(filename string, shards []shard) diag.List {
 		if !sch.Exists() {
 			continue // the map itself is unknown: reported on the document
 		}
-		sh.unified = sch.Unify(sh.value)
+		sh.unified = sh.value.Unify(sch) // paths in errors are the entity's own
 		if err := sh.unified.Validate(cue.Concrete(true)); err != nil {
-			out = append(out, s.diagnose(filename, sh.path, sh.value, sch, err)...)
+			out = append(out, s.schemaDiagnostics(filename, sh.path, sh.value, sch, err)...)
 		}
 	}
 	return out
