@@ -424,7 +424,11 @@ func (s *source) buildIndex() {
 		s.index = map[string]diag.Pos{}
 		indexPositions(model.Path{}, s.input, s.index)
 		for _, sh := range s.shards {
-			indexPositions(sh.path, sh.value, s.index)
+			if sh.fast {
+				indexSyntax(sh.path, sh.syntax, s.index)
+			} else {
+				indexPositions(sh.path, sh.value, s.index)
+			}
 			s.index[sh.path.String()] = sh.at
 		}
 	})
@@ -489,6 +493,34 @@ func lastKey(p model.Path) string {
 		return ""
 	}
 	return fmt.Sprint(p[len(p)-1])
+}
+
+// indexSyntax is indexPositions for an entity that has only its syntax
+// (fast.go): the position CUE gives a field's value is its label's, a list
+// element's its own.
+func indexSyntax(path model.Path, x ast.Expr, index map[string]diag.Pos) {
+	switch x := x.(type) {
+	case *ast.StructLit:
+		for _, d := range x.Elts {
+			f, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			name, _, err := ast.LabelName(f.Label)
+			if err != nil {
+				continue
+			}
+			child := path.Child(name)
+			index[child.String()] = posOf(f.Pos())
+			indexSyntax(child, f.Value, index)
+		}
+	case *ast.ListLit:
+		for i, e := range x.Elts {
+			child := path.Child(i)
+			index[child.String()] = posOf(e.Pos())
+			indexSyntax(child, e, index)
+		}
+	}
 }
 
 // schemaAt finds the schema constraint for a topology path, following

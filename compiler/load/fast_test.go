@@ -1,0 +1,170 @@
+package load
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/parser"
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"meshc.dev/meshc/compiler/diag"
+	"meshc.dev/meshc/internal/fleet"
+)
+
+// TestFastPlanLeavesAgreeWithCUE checks every scalar the fast road reads
+// from the schema against CUE itself, on sample values and on every
+// literal the schema names: a scalar the plan accepts, CUE must accept.
+func TestFastPlanLeavesAgreeWithCUE(t *testing.T) {
+	plans := schemaPlans()
+	if len(plans) != len(shardedMaps) {
+		t.Fatalf("plans for %d maps, want %d", len(plans), len(shardedMaps))
+	}
+	samples := []string{`""`, `"a"`, `"A"`, `"k8s"`, `"-a"`, `"a-"`, `"a.b"`, `"1.30.3"`, `"v1.30.3"`, `"1.30"`, `"1.30.3-rc.1"`,
+		`"https://x"`, `"http://x"`, `"oci://x"`, `"10m"`, `"5x"`, `"strict"`, `"` + strings.Repeat("a", 64) + `"`,
+		`true`, `false`, `null`, `1`, `-1`, `1.5`, `1e3`, `{}`, `[]`}
+	var leaves int
+	var walk func(path string, n *planNode)
+	walk = func(path string, n *planNode) {
+		switch {
+		case !n.known || n.any:
+		case n.isStruct:
+			for name, f := range n.fields {
+				walk(path+"."+name, f.node)
+			}
+			if n.pattern != nil {
+				walk(path+".*", n.pattern)
+			}
+		case n.isList:
+			for i, p := range n.prefix {
+				walk(fmt.Sprintf("%s[%d]", path, i), p)
+			}
+			if n.elem != nil {
+				walk(path+"[*]", n.elem)
+			}
+		default:
+			leaves++
+			tried := slices.Clone(samples)
+			for _, a := range n.alts {
+				if a.literal != nil {
+					b, _ := json.Marshal(a.literal)
+					tried = append(tried, string(b))
+				}
+			}
+			for _, src := range tried {
+				x, err := parser.ParseExpr("sample", src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, fast := n.check(x)
+				ctx := n.schema.Context()
+				cueOK := n.schema.Unify(ctx.CompileString(src)).Validate(cue.Concrete(true)) == nil
+				if fast && !cueOK {
+					t.Errorf("%s: the plan accepts %s, CUE does not", path, src)
+				}
+				if !fast && cueOK {
+					// Not wrong (CUE decides), but slow: say so.
+					t.Logf("%s: the plan leaves %s to CUE", path, src)
+				}
+			}
+		}
+	}
+	for m, n := range plans {
+		if !n.known {
+			t.Errorf("%s: the plan does not know the schema of an entity: every one goes to CUE", m)
+		}
+		walk(m, n)
+	}
+	if leaves < 30 {
+		t.Errorf("only %d scalars checked", leaves)
+	}
+}
+
+// TestFastPathAgrees loads every topology in the repository, valid or not
+// (the examples, the fleet generator's, the testscripts' inputs), with the
+// fast road and without: the models, the positions of every path and the
+// diagnostics must be the same.
+func TestFastPathAgrees(t *testing.T) {
+	inputs := map[string][]byte{
+		"fleet.yaml":       fleet.YAML(fleet.ManyMeshes(20)),
+		"fleet-small.yaml": fleet.YAML(fleet.Size{Clusters: 12, Meshes: 5, Namespaces: 40}),
+	}
+	files, _ := filepath.Glob("../../topologies/*")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[filepath.Base(f)] = data
+	}
+	scripts, _ := filepath.Glob("../../internal/cli/testdata/script/*.txtar")
+	for _, s := range scripts {
+		a, err := txtar.ParseFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range a.Files {
+			if ext := filepath.Ext(f.Name); ext == ".yaml" || ext == ".yml" || ext == ".json" {
+				inputs[filepath.Base(s)+"/"+f.Name] = f.Data
+			}
+		}
+	}
+	if len(inputs) < 50 {
+		t.Fatalf("only %d inputs", len(inputs))
+	}
+	var fastShards int
+	for name, data := range inputs {
+		file := filepath.Base(name)
+		fastTopo, fastErr := loadBytes(file, data)
+		fastPath = false
+		slowTopo, slowErr := loadBytes(file, data)
+		fastPath = true
+		if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
+			t.Errorf("%s: errors differ\nfast: %v\nCUE:  %v", name, fastErr, slowErr)
+			continue
+		}
+		var diags diag.List
+		if fastErr != nil && !errors.As(fastErr, &diags) {
+			t.Errorf("%s: %v", name, fastErr)
+		}
+		if fastErr != nil {
+			continue
+		}
+		fs, ss := fastTopo.Source.(*source), slowTopo.Source.(*source)
+		for _, sh := range fs.shards {
+			if sh.fast {
+				fastShards++
+			}
+		}
+		fs.buildIndex()
+		ss.buildIndex()
+		if !reflect.DeepEqual(fs.index, ss.index) {
+			for k, v := range ss.index {
+				if fs.index[k] != v {
+					t.Errorf("%s: position of %s: fast %v, CUE %v", name, k, fs.index[k], v)
+				}
+			}
+			for k := range fs.index {
+				if _, ok := ss.index[k]; !ok {
+					t.Errorf("%s: fast road indexes %s, CUE does not", name, k)
+				}
+			}
+		}
+		fastTopo.Source, slowTopo.Source = nil, nil
+		if !reflect.DeepEqual(fastTopo, slowTopo) {
+			a, _ := json.MarshalIndent(fastTopo, "", " ")
+			b, _ := json.MarshalIndent(slowTopo, "", " ")
+			t.Errorf("%s: models differ\nfast: %s\nCUE:  %s", name, a, b)
+		}
+	}
+	if fastShards < 100 {
+		t.Errorf("only %d entities took the fast road", fastShards)
+	}
+}
