@@ -3,7 +3,9 @@ package load
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -212,15 +214,27 @@ func scalarAlts(v cue.Value, depth int) ([]scalarAlt, bool) {
 			}
 			return nil, false // a number: CUE compares those
 		}
+		// A kind, such as string, or a disjunction CUE folded into one
+		// (*"meshc" | string): the plan takes the value's kinds only if
+		// CUE says it allows every value of them, and not a validator that
+		// only looks like a kind.
 		k := v.IncompleteKind()
-		if k&^(cue.StringKind|cue.BoolKind|cue.IntKind|cue.FloatKind|cue.NullKind) != 0 {
+		for _, kind := range []struct {
+			k    cue.Kind
+			name string
+		}{{cue.StringKind, "string"}, {cue.BoolKind, "bool"}, {cue.IntKind, "int"}, {cue.FloatKind, "float"}, {cue.NullKind, "null"}} {
+			if k&kind.k == 0 {
+				continue
+			}
+			if v.Subsume(v.Context().CompileString(kind.name)) != nil {
+				return nil, false
+			}
+			k &^= kind.k
+		}
+		if k != 0 {
 			return nil, false
 		}
-		// A plain kind, such as string, not a validator hiding behind one.
-		if !kindOnly(v) {
-			return nil, false
-		}
-		return []scalarAlt{{kind: k}}, true
+		return []scalarAlt{{kind: v.IncompleteKind()}}, true
 	case cue.OrOp:
 		var out []scalarAlt
 		for _, a := range args {
@@ -268,16 +282,6 @@ func scalarAlts(v cue.Value, depth int) ([]scalarAlt, bool) {
 		return scalarAlts(e, depth+1)
 	}
 	return nil, false
-}
-
-// kindOnly tells a plain kind (string, bool, ...) from a validator that
-// only looks like one from its kind.
-func kindOnly(v cue.Value) bool {
-	switch fmt.Sprint(v) {
-	case "string", "bool", "int", "float", "number", "null":
-		return true
-	}
-	return false
 }
 
 func goScalar(v cue.Value) (any, bool) {
@@ -447,6 +451,9 @@ func scalar(x ast.Expr) (any, cue.Kind, bool) {
 			if !plainDecimal.MatchString(x.Value) {
 				return nil, 0, false
 			}
+			if _, err := strconv.ParseFloat(x.Value, 64); err != nil {
+				return nil, 0, false // out of range: CUE says what it makes of it
+			}
 			kind := cue.FloatKind
 			if x.Kind == token.INT && !strings.ContainsAny(x.Value, ".eE") {
 				kind = cue.IntKind
@@ -514,12 +521,142 @@ func plainData(x ast.Expr) (any, bool) {
 	return v, ok
 }
 
-// decodeFast decodes plain data (with defaults) into a model type: through
-// JSON, whose rules for struct tags are CUE's Decode's too.
+// decodeFast decodes plain data (with defaults) into a model type, as
+// encoding/json would from the same data (json struct tags, numbers into
+// interfaces as float64), without the round trip through bytes.
 func decodeFast(data any, into any) error {
-	b, err := json.Marshal(data)
-	if err != nil {
-		return err
+	return assign(data, reflect.ValueOf(into).Elem())
+}
+
+func assign(data any, v reflect.Value) error {
+	if data == nil {
+		v.SetZero()
+		return nil
 	}
-	return json.Unmarshal(b, into)
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		return assign(data, v.Elem())
+	case reflect.Struct:
+		m, ok := data.(map[string]any)
+		if !ok {
+			return fmt.Errorf("cannot decode %T into %s", data, v.Type())
+		}
+		fields := jsonFields(v.Type())
+		for k, x := range m {
+			if i, ok := fields[k]; ok {
+				if err := assign(x, v.Field(i)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case reflect.Map:
+		m, ok := data.(map[string]any)
+		if !ok || v.Type().Key().Kind() != reflect.String {
+			return fmt.Errorf("cannot decode %T into %s", data, v.Type())
+		}
+		out := reflect.MakeMapWithSize(v.Type(), len(m))
+		for k, x := range m {
+			e := reflect.New(v.Type().Elem()).Elem()
+			if err := assign(x, e); err != nil {
+				return err
+			}
+			out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), e)
+		}
+		v.Set(out)
+		return nil
+	case reflect.Slice:
+		l, ok := data.([]any)
+		if !ok {
+			return fmt.Errorf("cannot decode %T into %s", data, v.Type())
+		}
+		out := reflect.MakeSlice(v.Type(), len(l), len(l))
+		for i, x := range l {
+			if err := assign(x, out.Index(i)); err != nil {
+				return err
+			}
+		}
+		v.Set(out)
+		return nil
+	case reflect.Interface:
+		if v.NumMethod() != 0 {
+			return fmt.Errorf("cannot decode into %s", v.Type())
+		}
+		x, err := jsonPlain(data)
+		if err != nil {
+			return err
+		}
+		v.Set(reflect.ValueOf(x))
+		return nil
+	case reflect.String:
+		s, ok := data.(string)
+		if !ok {
+			return fmt.Errorf("cannot decode %T into %s", data, v.Type())
+		}
+		v.SetString(s)
+		return nil
+	case reflect.Bool:
+		b, ok := data.(bool)
+		if !ok {
+			return fmt.Errorf("cannot decode %T into %s", data, v.Type())
+		}
+		v.SetBool(b)
+		return nil
+	}
+	return fmt.Errorf("cannot decode into %s", v.Type())
+}
+
+// jsonPlain is data as encoding/json decodes it into an interface: numbers
+// as float64.
+func jsonPlain(data any) (any, error) {
+	switch x := data.(type) {
+	case json.Number:
+		return x.Float64()
+	case map[string]any:
+		for k, e := range x {
+			p, err := jsonPlain(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = p
+		}
+	case []any:
+		for i, e := range x {
+			p, err := jsonPlain(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = p
+		}
+	}
+	return data, nil
+}
+
+// jsonFields maps each JSON name of a struct type to its field index.
+var jsonFieldsCache sync.Map // reflect.Type -> map[string]int
+
+func jsonFields(t reflect.Type) map[string]int {
+	if m, ok := jsonFieldsCache.Load(t); ok {
+		return m.(map[string]int)
+	}
+	m := map[string]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		m[name] = i
+	}
+	jsonFieldsCache.Store(t, m)
+	return m
 }
