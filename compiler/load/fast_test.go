@@ -167,65 +167,88 @@ tenants:
 	}
 	var fastShards int
 	for name, data := range inputs {
-		file := filepath.Base(name)
-		fastTopo, fastErr := loadBytes(file, data)
-		fastPath = false
-		slowTopo, slowErr := loadBytes(file, data)
-		fastPath = true
-		if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
-			t.Errorf("%s: errors differ\nfast: %v\nCUE:  %v", name, fastErr, slowErr)
-			continue
-		}
-		var diags diag.List
-		if fastErr != nil && !errors.As(fastErr, &diags) {
-			t.Errorf("%s: %v", name, fastErr)
-		}
+		fast := bothRoads(t, name, data)
+		fastShards += fast
 		if strings.HasPrefix(name, "odd.") || strings.HasPrefix(name, "fleet") {
-			if fastErr != nil {
-				t.Errorf("%s: %v", name, fastErr)
-				continue
+			t.Logf("%s: %d entities on the fast road", name, fast)
+			if fast == 0 {
+				t.Errorf("%s: no entity took the fast road", name)
 			}
-			var fast, slow int
-			for _, sh := range fastTopo.Source.(*source).shards {
-				if sh.fast {
-					fast++
-				} else {
-					slow++
-				}
-			}
-			t.Logf("%s: %d entities on the fast road, %d through CUE", name, fast, slow)
-		}
-		if fastErr != nil {
-			continue
-		}
-		fs, ss := fastTopo.Source.(*source), slowTopo.Source.(*source)
-		for _, sh := range fs.shards {
-			if sh.fast {
-				fastShards++
-			}
-		}
-		fs.buildIndex()
-		ss.buildIndex()
-		if !reflect.DeepEqual(fs.index, ss.index) {
-			for k, v := range ss.index {
-				if fs.index[k] != v {
-					t.Errorf("%s: position of %s: fast %v, CUE %v", name, k, fs.index[k], v)
-				}
-			}
-			for k := range fs.index {
-				if _, ok := ss.index[k]; !ok {
-					t.Errorf("%s: fast road indexes %s, CUE does not", name, k)
-				}
-			}
-		}
-		fastTopo.Source, slowTopo.Source = nil, nil
-		if !reflect.DeepEqual(fastTopo, slowTopo) {
-			a, _ := json.MarshalIndent(fastTopo, "", " ")
-			b, _ := json.MarshalIndent(slowTopo, "", " ")
-			t.Errorf("%s: models differ\nfast: %s\nCUE:  %s", name, a, b)
 		}
 	}
 	if fastShards < 100 {
 		t.Errorf("only %d entities took the fast road", fastShards)
 	}
+}
+
+// FuzzFastPathAgrees is TestFastPathAgrees on any input.
+func FuzzFastPathAgrees(f *testing.F) {
+	f.Add("t.yaml", []byte(fleet.YAML(fleet.Size{Clusters: 3, Meshes: 2, Namespaces: 6})))
+	f.Add("t.json", []byte(`{"apiVersion": "meshc.dev/v1alpha1", "kind": "Topology", "metadata": {"name": "t"}, "clusters": {"c1": {"cni": true}}, "meshes": {"m1": {"controlPlanes": {"cp1": {"cluster": "c1", "values": {"a": [1, null]}}}}}}`))
+	if files, err := filepath.Glob("../../topologies/*.yaml"); err == nil {
+		for _, file := range files {
+			if data, err := os.ReadFile(file); err == nil {
+				f.Add(filepath.Base(file), data)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		if ext := filepath.Ext(name); ext == ".json" {
+			name = "t.json"
+		} else {
+			name = "t.yaml" // a CUE topology takes no fast road
+		}
+		bothRoads(t, name, data)
+	})
+}
+
+// bothRoads loads data with the fast road and without, fails t unless the
+// diagnostics, the models and the position of every path are the same,
+// and says how many entities took the fast road.
+func bothRoads(t *testing.T, name string, data []byte) int {
+	t.Helper()
+	file := filepath.Base(name)
+	fastTopo, fastErr := loadBytes(file, data)
+	fastPath = false
+	slowTopo, slowErr := loadBytes(file, data)
+	fastPath = true
+	if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
+		t.Errorf("%s: errors differ\nfast: %v\nCUE:  %v", name, fastErr, slowErr)
+		return 0
+	}
+	if fastErr != nil {
+		var diags diag.List
+		if !errors.As(fastErr, &diags) {
+			t.Errorf("%s: %v", name, fastErr)
+		}
+		return 0
+	}
+	fs, ss := fastTopo.Source.(*source), slowTopo.Source.(*source)
+	fast := 0
+	for _, sh := range fs.shards {
+		if sh.fast {
+			fast++
+		}
+	}
+	fs.buildIndex()
+	ss.buildIndex()
+	if !reflect.DeepEqual(fs.index, ss.index) {
+		for k, v := range ss.index {
+			if fs.index[k] != v {
+				t.Errorf("%s: position of %s: fast %v, CUE %v", name, k, fs.index[k], v)
+			}
+		}
+		for k := range fs.index {
+			if _, ok := ss.index[k]; !ok {
+				t.Errorf("%s: fast road indexes %s, CUE does not", name, k)
+			}
+		}
+	}
+	fastTopo.Source, slowTopo.Source = nil, nil
+	if !reflect.DeepEqual(fastTopo, slowTopo) {
+		a, _ := json.MarshalIndent(fastTopo, "", " ")
+		b, _ := json.MarshalIndent(slowTopo, "", " ")
+		t.Errorf("%s: models differ\nfast: %s\nCUE:  %s", name, a, b)
+	}
+	return fast
 }
