@@ -425,7 +425,7 @@ func (s *source) buildIndex() {
 		indexPositions(model.Path{}, s.input, s.index)
 		for _, sh := range s.shards {
 			if sh.fast {
-				indexSyntax(sh.path, sh.syntax, s.index)
+				indexSyntax(slices.Clone(sh.path), sh.syntax, s.index)
 			} else {
 				indexPositions(sh.path, sh.value, s.index)
 			}
@@ -497,7 +497,8 @@ func lastKey(p model.Path) string {
 
 // indexSyntax is indexPositions for an entity that has only its syntax
 // (fast.go): the position CUE gives a field's value is its label's, a list
-// element's its own.
+// element's its own. Children extend path in place (only their keys are
+// kept), which saves an allocation per value of a large fleet.
 func indexSyntax(path model.Path, x ast.Expr, index map[string]diag.Pos) {
 	switch x := x.(type) {
 	case *ast.StructLit:
@@ -510,13 +511,13 @@ func indexSyntax(path model.Path, x ast.Expr, index map[string]diag.Pos) {
 			if err != nil {
 				continue
 			}
-			child := path.Child(name)
+			child := append(path, name)
 			index[child.String()] = posOf(f.Pos())
 			indexSyntax(child, f.Value, index)
 		}
 	case *ast.ListLit:
 		for i, e := range x.Elts {
-			child := path.Child(i)
+			child := append(path, i)
 			index[child.String()] = posOf(e.Pos())
 			indexSyntax(child, e, index)
 		}
