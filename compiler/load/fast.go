@@ -13,6 +13,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/literal"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
 	"meshc.dev/meshc/compiler/model"
@@ -90,8 +91,12 @@ var (
 	anyNode     = &planNode{known: true, any: true}
 )
 
-// schemaPlans holds the plan of each entity map's schema, built once.
+// schemaPlans holds the plan of each entity map's schema, built once; nil
+// when the schema is not one a plan can stand for.
 var schemaPlans = sync.OnceValue(func() map[string]*planNode {
+	if !plannable(schema.Topology) {
+		return nil
+	}
 	ctx := cuecontext.New()
 	sch := ctx.CompileString(schema.Topology, cue.Filename(schemaFile))
 	if sch.Err() != nil {
@@ -104,6 +109,59 @@ var schemaPlans = sync.OnceValue(func() map[string]*planNode {
 	}
 	return out
 })
+
+// plannable tells whether the schema means the same for every entity, so
+// that reading it once, on its own, says what it requires of each: no
+// comprehension or let (fields that exist or not depending on the
+// entity's values), no reference to a field (a constraint that is another
+// field's value). A definition (#Name) and a kind (string) are the same
+// everywhere. A schema that is not plannable sends every entity to CUE.
+func plannable(src string) bool {
+	f, err := parser.ParseFile(schemaFile, src)
+	if err != nil {
+		return false
+	}
+	ok := true
+	var values func(n ast.Node) bool
+	values = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.Package:
+			return false
+		case *ast.Field:
+			// A label names a field, or with [string] every field; a
+			// pattern for some labels only ([=~"^x"]) is not read.
+			if l, isPattern := n.Label.(*ast.ListLit); isPattern {
+				if id, ok2 := onlyElt(l).(*ast.Ident); !ok2 || id.Name != "string" {
+					ok = false
+				}
+			}
+			// Only the value constrains.
+			ast.Walk(n.Value, values, nil)
+			return false
+		case *ast.Comprehension, *ast.LetClause, *ast.Interpolation, *ast.ImportDecl:
+			ok = false
+		case *ast.Ident:
+			if !strings.HasPrefix(n.Name, "#") && !predeclared[n.Name] {
+				ok = false
+			}
+		}
+		return ok
+	}
+	ast.Walk(f, values, nil)
+	return ok
+}
+
+func onlyElt(l *ast.ListLit) ast.Expr {
+	if len(l.Elts) != 1 {
+		return nil
+	}
+	return l.Elts[0]
+}
+
+var predeclared = map[string]bool{
+	"string": true, "bool": true, "int": true, "float": true, "number": true,
+	"bytes": true, "null": true, "true": true, "false": true, "_": true,
+}
 
 func planOf(v cue.Value, depth int) *planNode {
 	if depth > 32 || v.Err() != nil {

@@ -17,6 +17,7 @@ import (
 
 	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/internal/fleet"
+	"meshc.dev/meshc/schema"
 )
 
 // TestFastPlanLeavesAgreeWithCUE checks every scalar the fast road reads
@@ -87,6 +88,30 @@ func TestFastPlanLeavesAgreeWithCUE(t *testing.T) {
 	}
 	if leaves < 30 {
 		t.Errorf("only %d scalars checked", leaves)
+	}
+}
+
+// TestPlannable pins which schemas a plan may stand for: the embedded one,
+// and none whose fields depend on an entity's values.
+func TestPlannable(t *testing.T) {
+	if !plannable(schema.Topology) {
+		t.Error("the embedded schema is not plannable: every entity goes to CUE")
+	}
+	for _, src := range []string{
+		"#A: {mode: string, if mode == \"x\" {extra!: string}}",
+		"#A: {name: string, revision: *name | string}",
+		"#A: {for k in [\"a\"] {(k): string}}",
+		"#A: {let x = 1, n: x}",
+		"import \"strings\"\n#A: {n: strings.MinRunes(1)}",
+		"#A: {n: \"\\(_x)\"}\n_x: \"a\"",
+		"#A: {[=~\"^x\"]: int, ...}",
+	} {
+		if plannable(src) {
+			t.Errorf("plannable: %s", src)
+		}
+	}
+	if !plannable("#A: {n: #B | *\"x\", m?: [...string], l: [string]: bool}\n#B: =~\"^a\"") {
+		t.Error("a schema of definitions and kinds is plannable")
 	}
 }
 
