@@ -34,10 +34,10 @@ import (
 // not plain decimal, syntax that is not data) and every entity that does
 // not fit: CUE alone says what is wrong (schemaerr.go).
 //
-// Sound by construction is not sound by proof: TestFastPathAgrees checks
-// every leaf of the plan against CUE on sample values, and loads every
-// topology in the repository both ways, comparing models, positions and
-// diagnostics.
+// Sound by construction is not sound by proof: TestFastPlanLeavesAgreeWithCUE
+// checks every scalar of the plan against CUE on sample values, and
+// TestFastPathAgrees (FuzzFastPathAgrees on any input) loads every topology
+// in the repository both ways, comparing models, positions and diagnostics.
 
 // fastPath turns the faster road on; tests turn it off to compare.
 var fastPath = true
