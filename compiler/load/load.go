@@ -627,6 +627,14 @@ func describeExpected(v cue.Value) string {
 	if src != "" && len(src) <= 120 && !strings.Contains(src, "\n") {
 		return " " + src
 	}
+	if k := v.IncompleteKind(); k&(cue.StructKind|cue.ListKind) == 0 {
+		// A disjunction CUE folded into one value (*"10m" | =~"^[0-9]+s$"
+		// is no OrOp): as the schema writes it, without the default's mark.
+		if s := fmt.Sprint(v); len(s) <= 120 && !strings.ContainsAny(s, "\n{") {
+			s = strings.TrimPrefix(strings.ReplaceAll(s, "| *", "| "), "*")
+			return " " + strings.ReplaceAll(s, " | ", " or ")
+		}
+	}
 	switch k := v.IncompleteKind(); k {
 	case cue.StructKind:
 		return " a mapping"

@@ -402,3 +402,18 @@ delivery:
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestHintForFoldedDisjunction pins the hint of a field whose schema CUE
+// folds into one value (interval: *"10m" | =~"..."): the schema's
+// alternatives, not just their kind.
+func TestHintForFoldedDisjunction(t *testing.T) {
+	src := minimal + "delivery:\n  repoURL: https://git.example.com/mesh.git\n  path: deploy\n  flux:\n    gitRepository: mesh\n    interval: 10y\n"
+	_, err := load.Bytes("t.yaml", []byte(src))
+	var list diag.List
+	if !errors.As(err, &list) || len(list) != 1 {
+		t.Fatalf("want one diagnostic, got %v", err)
+	}
+	if want := `expected "10m" or =~"^[0-9]+(ms|s|m|h)$"`; list[0].Hint != want {
+		t.Errorf("hint %q, want %q", list[0].Hint, want)
+	}
+}
