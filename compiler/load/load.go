@@ -2,8 +2,10 @@
 // it against the embedded CUE schema and decodes it once into model types.
 //
 // It is the only package that imports CUE: YAML and JSON go through CUE's own
-// encoders, so schema errors point into the user's file, and positions of any
-// topology path stay available to later stages through model.Source.
+// encoders, so positions of any topology path stay available to later
+// stages through model.Source. Schema diagnostics are CUE's own errors
+// (schemaerr.go), placed at the position the user wrote at each error's
+// path, with hints read from the schema.
 //
 // Import direction: load imports model, diag and schema.
 package load
@@ -122,7 +124,7 @@ func loadBytes(filename string, data []byte) (*model.Topology, error) {
 	unified := sch.Unify(input)
 	src := &source{input: input, schema: sch, shards: shards}
 	if err := unified.Validate(cue.Concrete(true)); err != nil {
-		diags = src.diagnose(filename, model.Path{}, input, sch, err)
+		diags = src.schemaDiagnostics(filename, model.Path{}, input, sch, err)
 	}
 	diags = append(diags, src.validateShards(filename, shards)...)
 	if len(diags) > 0 {
@@ -422,7 +424,11 @@ func (s *source) buildIndex() {
 		s.index = map[string]diag.Pos{}
 		indexPositions(model.Path{}, s.input, s.index)
 		for _, sh := range s.shards {
-			indexPositions(sh.path, sh.value, s.index)
+			if sh.fast {
+				indexSyntax(slices.Clone(sh.path), sh.syntax, s.index)
+			} else {
+				indexPositions(sh.path, sh.value, s.index)
+			}
 			s.index[sh.path.String()] = sh.at
 		}
 	})
@@ -452,147 +458,6 @@ func indexPositions(path model.Path, v cue.Value, index map[string]diag.Pos) {
 	}
 }
 
-// schemaDiagnostics turns a failed schema validation into diagnostics with
-// codes, topology paths and hints. CUE stops reporting inside a struct once
-// one of its fields fails, so rather than translate its error list, this
-// walks the user's input against the schema and checks every value on its
-// own: the user sees all problems at once. CUE's own errors are the fallback.
-func (s *source) schemaDiagnostics(filename string, err error) diag.List {
-	return sorted(s.diagnose(filename, model.Path{}, s.input, s.schema, err))
-}
-
-// diagnose is schemaDiagnostics for the value in at path, which failed
-// validation against sch with err.
-func (s *source) diagnose(filename string, path model.Path, in, sch cue.Value, err error) diag.List {
-	var out diag.List
-	s.walk(path, in, sch, &out)
-	if len(out) == 0 {
-		for _, e := range cueerrors.Errors(err) {
-			at := path
-			for _, sel := range e.Path() {
-				at = at.Child(sel)
-			}
-			pos := firstUserPos(e, filename)
-			if pos.Line == 0 {
-				pos = s.Pos(at) // the value's own, or its nearest written ancestor's
-			}
-			out = append(out, diag.Diagnostic{
-				Code: diag.InvalidValue, Path: at.String(), Pos: pos,
-				Message: message(e),
-			})
-		}
-	}
-	for i := range out {
-		if out[i].Pos.File == "" {
-			out[i].Pos.File = filename
-		}
-	}
-	return out
-}
-
-// walk checks the input value in against the schema constraint sch at path.
-func (s *source) walk(path model.Path, in, sch cue.Value, out *diag.List) {
-	switch in.IncompleteKind() {
-	case cue.StructKind:
-		if sch.IncompleteKind()&cue.StructKind == 0 {
-			*out = append(*out, s.invalid(path, in, sch))
-			return
-		}
-		fields, err := in.Fields()
-		if err != nil {
-			return
-		}
-		present := map[string]bool{}
-		for fields.Next() {
-			key := fields.Selector().Unquoted()
-			present[key] = true
-			child := path.Child(key)
-			childSch := lookupField(sch, key)
-			if !childSch.Exists() {
-				if sch.Allows(cue.Str(key)) {
-					continue // an open struct, such as Helm values
-				}
-				*out = append(*out, diag.Diagnostic{
-					Code:    diag.UnknownField,
-					Path:    child.String(),
-					Pos:     posOf(fields.Value().Pos()),
-					Message: fmt.Sprintf("unknown field %q", key),
-					Hint:    s.allowedFieldsHint(child),
-				})
-				continue
-			}
-			s.walk(child, fields.Value(), childSch, out)
-		}
-		fields, err = sch.Fields(cue.Optional(true))
-		if err != nil {
-			return
-		}
-		for fields.Next() {
-			sel := fields.Selector()
-			key := sel.Unquoted()
-			if present[key] || sel.ConstraintType() == cue.OptionalConstraint || !isRequired(sel, fields.Value()) {
-				continue
-			}
-			child := path.Child(key)
-			*out = append(*out, diag.Diagnostic{
-				Code:    diag.MissingField,
-				Path:    child.String(),
-				Pos:     s.Pos(path),
-				Message: fmt.Sprintf("required field %q is missing", key),
-				Hint:    "add " + child.String() + ":" + describeExpected(fields.Value()),
-			})
-		}
-	case cue.ListKind:
-		if sch.IncompleteKind()&cue.ListKind == 0 {
-			*out = append(*out, s.invalid(path, in, sch))
-			return
-		}
-		elemSch := sch.LookupPath(cue.MakePath(cue.AnyIndex))
-		items, err := in.List()
-		if err != nil {
-			return
-		}
-		before, n := len(*out), 0
-		for ; items.Next(); n++ {
-			s.walk(path.Child(n), items.Value(), elemSch, out)
-		}
-		// Every element is fine, yet the list may not be: too short.
-		if len(*out) == before && sch.Unify(in).Validate(cue.Concrete(true)) != nil {
-			d := s.invalid(path, in, sch)
-			if n == 0 {
-				d.Message, d.Hint = "the list is empty", "give at least one value"
-			}
-			*out = append(*out, d)
-		}
-	default:
-		if err := sch.Unify(in).Validate(cue.Concrete(true)); err != nil {
-			*out = append(*out, s.invalid(path, in, sch))
-		}
-	}
-}
-
-// isRequired tells whether a schema field must be written: marked with !,
-// or a plain field without a default. A default is a marked disjunct
-// (*"x" | ...), which CUE may have folded into the field's value: with a
-// type among the disjuncts (*"main" | string) the expression is no longer
-// an OrOp, but the value still has a concrete scalar default. CUE calls
-// lists and structs their own default, so for those the disjunction is
-// what tells.
-func isRequired(sel cue.Selector, v cue.Value) bool {
-	if sel.ConstraintType() == cue.RequiredConstraint {
-		return true
-	}
-	if d, ok := v.Default(); ok {
-		if op, _ := v.Expr(); op == cue.OrOp {
-			return false
-		}
-		if d.IsConcrete() && d.Kind()&(cue.StructKind|cue.ListKind) == 0 {
-			return false
-		}
-	}
-	return !v.IsConcrete()
-}
-
 func lookupField(sch cue.Value, key string) cue.Value {
 	for _, sel := range []cue.Selector{cue.Str(key), cue.Str(key).Optional(), cue.Str(key).Required()} {
 		if v := sch.LookupPath(cue.MakePath(sel)); v.Exists() {
@@ -600,16 +465,6 @@ func lookupField(sch cue.Value, key string) cue.Value {
 		}
 	}
 	return sch.LookupPath(cue.MakePath(cue.AnyString))
-}
-
-func (s *source) invalid(path model.Path, in, sch cue.Value) diag.Diagnostic {
-	return diag.Diagnostic{
-		Code:    diag.InvalidValue,
-		Path:    path.String(),
-		Pos:     posOf(in.Pos()),
-		Message: "invalid value " + render(in),
-		Hint:    "expected" + describeExpected(sch),
-	}
 }
 
 // render shows a user's value in a message: scalars as written, structures
@@ -640,6 +495,35 @@ func lastKey(p model.Path) string {
 	return fmt.Sprint(p[len(p)-1])
 }
 
+// indexSyntax is indexPositions for an entity that has only its syntax
+// (fast.go): the position CUE gives a field's value is its label's, a list
+// element's its own. Children extend path in place (only their keys are
+// kept), which saves an allocation per value of a large fleet.
+func indexSyntax(path model.Path, x ast.Expr, index map[string]diag.Pos) {
+	switch x := x.(type) {
+	case *ast.StructLit:
+		for _, d := range x.Elts {
+			f, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			name, _, err := ast.LabelName(f.Label)
+			if err != nil {
+				continue
+			}
+			child := append(path, name)
+			index[child.String()] = posOf(f.Pos())
+			indexSyntax(child, f.Value, index)
+		}
+	case *ast.ListLit:
+		for i, e := range x.Elts {
+			child := append(path, i)
+			index[child.String()] = posOf(e.Pos())
+			indexSyntax(child, e, index)
+		}
+	}
+}
+
 // schemaAt finds the schema constraint for a topology path, following
 // pattern constraints for map entries.
 func (s *source) schemaAt(p model.Path) cue.Value {
@@ -648,10 +532,7 @@ func (s *source) schemaAt(p model.Path) cue.Value {
 		var next cue.Value
 		switch seg := seg.(type) {
 		case string:
-			next = v.LookupPath(cue.MakePath(cue.Str(seg).Optional()))
-			if !next.Exists() {
-				next = v.LookupPath(cue.MakePath(cue.AnyString))
-			}
+			next = lookupField(v, seg)
 		case int:
 			next = v.LookupPath(cue.MakePath(cue.AnyIndex))
 		}
@@ -745,6 +626,14 @@ func describeExpected(v cue.Value) string {
 	}
 	if src != "" && len(src) <= 120 && !strings.Contains(src, "\n") {
 		return " " + src
+	}
+	if k := v.IncompleteKind(); k&(cue.StructKind|cue.ListKind) == 0 {
+		// A disjunction CUE folded into one value (*"10m" | =~"^[0-9]+s$"
+		// is no OrOp): as the schema writes it, without the default's mark.
+		if s := fmt.Sprint(v); len(s) <= 120 && !strings.ContainsAny(s, "\n{") {
+			s = strings.TrimPrefix(strings.ReplaceAll(s, "| *", "| "), "*")
+			return " " + strings.ReplaceAll(s, " | ", " or ")
+		}
 	}
 	switch k := v.IncompleteKind(); k {
 	case cue.StructKind:

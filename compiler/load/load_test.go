@@ -336,3 +336,84 @@ func TestSchemaDefaultsAgreeWithModel(t *testing.T) {
 		t.Error("delivery.repoURL is written")
 	}
 }
+
+// TestSchemaErrorsHidingOneAnother pins that every schema problem comes
+// out at once although CUE reports one per struct and missing fields only
+// when nothing else is wrong: a field CUE blamed is taken out and CUE is
+// asked again, and a field taken out is not reported missing.
+func TestSchemaErrorsHidingOneAnother(t *testing.T) {
+	src := `apiVersion: meshc.dev/v1alpha2
+kind: Topology
+defaults:
+  istio:
+    version: 1.30.3
+  instaler: sail
+clusters:
+  c1:
+    platform: k8s
+    netwerk: n1
+    cni: "yes"
+meshes:
+  m1:
+    mtls: strict
+    discoveryLabel:
+      "team name": 3
+    controlPlanes:
+      cp1:
+        clster: c1
+        tags: [a, B]
+tenants:
+  t1:
+    namespaces: [shop, Checkout]
+  t2:
+    mesh: m
+    namespaces: []
+delivery:
+  path: 3
+`
+	_, err := load.Bytes("t.yaml", []byte(src))
+	var diags diag.List
+	if !errors.As(err, &diags) {
+		t.Fatalf("want diagnostics, got %v", err)
+	}
+	var got []string
+	for _, d := range diags {
+		got = append(got, string(d.Code)+" "+d.Path+" "+d.Pos.String())
+	}
+	want := []string{
+		"E003 apiVersion t.yaml:1:1",
+		"E004 metadata t.yaml:1:1",
+		"E002 defaults.instaler t.yaml:6:3",
+		"E003 clusters.c1.platform t.yaml:9:5",
+		"E002 clusters.c1.netwerk t.yaml:10:5",
+		"E003 clusters.c1.cni t.yaml:11:5",
+		"E003 meshes.m1.mtls t.yaml:14:5",
+		`E003 meshes.m1.discoveryLabel["team name"] t.yaml:16:7`,
+		"E004 meshes.m1.controlPlanes.cp1.cluster t.yaml:18:7",
+		"E002 meshes.m1.controlPlanes.cp1.clster t.yaml:19:9",
+		"E003 meshes.m1.controlPlanes.cp1.tags[1] t.yaml:20:19",
+		"E004 tenants.t1.mesh t.yaml:22:3",
+		"E003 tenants.t1.namespaces[1] t.yaml:23:24",
+		"E003 tenants.t2.namespaces t.yaml:26:5",
+		"E004 delivery.repoURL t.yaml:27:1",
+		"E003 delivery.path t.yaml:28:3",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestHintForFoldedDisjunction pins the hint of a field whose schema CUE
+// folds into one value (interval: *"10m" | =~"..."): the schema's
+// alternatives, not just their kind.
+func TestHintForFoldedDisjunction(t *testing.T) {
+	src := minimal + "delivery:\n  repoURL: https://git.example.com/mesh.git\n  path: deploy\n  flux:\n    gitRepository: mesh\n    interval: 10y\n"
+	_, err := load.Bytes("t.yaml", []byte(src))
+	var list diag.List
+	if !errors.As(err, &list) || len(list) != 1 {
+		t.Fatalf("want one diagnostic, got %v", err)
+	}
+	if want := `expected "10m" or =~"^[0-9]+(ms|s|m|h)$"`; list[0].Hint != want {
+		t.Errorf("hint %q, want %q", list[0].Hint, want)
+	}
+}

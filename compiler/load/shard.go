@@ -14,10 +14,12 @@ import (
 // so a struct of n fields costs n² to build, unify and decode: 40,000
 // tenants took a minute. In YAML and JSON nothing refers to anything, so
 // the entity maps that grow with a fleet (shardedMaps) are cut out of the
-// syntax tree and each entity is built, validated against its schema and
-// decoded on its own: linear in the number of entities. A CUE topology is
-// a program whose entities may refer to one another; it is evaluated whole.
-var shardedMaps = []string{"clusters", "networks", "tenants"}
+// syntax tree and each entity is checked against its schema and decoded on
+// its own: linear in the number of entities. An entity that fits the
+// schema's plan takes the fast road (fast.go) and is never built in CUE;
+// the others are built, validated and decoded by CUE. A CUE topology is a
+// program whose entities may refer to one another; it is evaluated whole.
+var shardedMaps = []string{"clusters", "meshes", "networks", "tenants"}
 
 // shard is one entity cut out of the input: its topology path (map and
 // key) and its value, built on its own.
@@ -29,6 +31,12 @@ type shard struct {
 	at diag.Pos
 	// unified is value unified with its schema, once validated.
 	unified cue.Value
+
+	// An entity that took the fast road (fast.go) has no CUE value: syntax
+	// is what the user wrote, data its plain data with defaults.
+	syntax ast.Expr
+	data   any
+	fast   bool
 }
 
 // cutShards removes the entities of shardedMaps from the top-level fields
@@ -81,8 +89,16 @@ func buildShards(ctx *cue.Context, filename string, fields []*ast.Field) ([]shar
 		mapName, _, _ := ast.LabelName(f.Label)
 		entity := f.Value.(*ast.StructLit).Elts[0].(*ast.Field)
 		key, _, _ := ast.LabelName(entity.Label)
-		v := ctx.BuildExpr(entity.Value, cue.Filename(filename))
 		path := model.Path{mapName, key}
+		if fastPath {
+			if plan := schemaPlans()[mapName]; plan != nil {
+				if data, ok := plan.check(entity.Value); ok {
+					out = append(out, shard{path: path, at: posOf(entity.Pos()), syntax: entity.Value, data: data, fast: true})
+					continue
+				}
+			}
+		}
+		v := ctx.BuildExpr(entity.Value, cue.Filename(filename))
 		if err := v.Err(); err != nil {
 			src := &source{input: v}
 			diags = append(diags, evalDiagnostics(filename, err, nil, path, src.Pos)...)
@@ -94,12 +110,15 @@ func buildShards(ctx *cue.Context, filename string, fields []*ast.Field) ([]shar
 }
 
 // validateShards checks each entity against its schema, reporting as the
-// whole-document walk does.
+// whole document does.
 func (s *source) validateShards(filename string, shards []shard) diag.List {
 	var out diag.List
 	schemas := map[string]cue.Value{} // one schema per map: #Tenant, ...
 	for i := range shards {
 		sh := &shards[i]
+		if sh.fast {
+			continue // it fits the schema
+		}
 		sch, ok := schemas[sh.path[0].(string)]
 		if !ok {
 			sch = s.schemaAt(sh.path)
@@ -108,9 +127,9 @@ func (s *source) validateShards(filename string, shards []shard) diag.List {
 		if !sch.Exists() {
 			continue // the map itself is unknown: reported on the document
 		}
-		sh.unified = sch.Unify(sh.value)
+		sh.unified = sh.value.Unify(sch) // paths in errors are the entity's own
 		if err := sh.unified.Validate(cue.Concrete(true)); err != nil {
-			out = append(out, s.diagnose(filename, sh.path, sh.value, sch, err)...)
+			out = append(out, s.schemaDiagnostics(filename, sh.path, sh.value, sch, err)...)
 		}
 	}
 	return out
@@ -119,27 +138,39 @@ func (s *source) validateShards(filename string, shards []shard) diag.List {
 // decodeShards fills topo's maps with the entities.
 func decodeShards(s *source, topo *model.Topology, shards []shard) error {
 	for _, sh := range shards {
-		v := sh.unified
+		decode := func(into any) error {
+			if sh.fast {
+				return decodeFast(sh.data, into)
+			}
+			return sh.unified.Decode(into)
+		}
 		key := sh.path[1].(string)
 		var err error
 		switch sh.path[0] {
 		case "clusters":
 			c := new(model.Cluster)
-			err = v.Decode(c)
+			err = decode(c)
 			if topo.Clusters == nil {
 				topo.Clusters = map[string]*model.Cluster{}
 			}
 			topo.Clusters[key] = c
+		case "meshes":
+			m := new(model.Mesh)
+			err = decode(m)
+			if topo.Meshes == nil {
+				topo.Meshes = map[string]*model.Mesh{}
+			}
+			topo.Meshes[key] = m
 		case "networks":
 			var n model.Network
-			err = v.Decode(&n)
+			err = decode(&n)
 			if topo.Networks == nil {
 				topo.Networks = map[string]model.Network{}
 			}
 			topo.Networks[key] = n
 		case "tenants":
 			tn := new(model.Tenant)
-			err = v.Decode(tn)
+			err = decode(tn)
 			if topo.Tenants == nil {
 				topo.Tenants = map[string]*model.Tenant{}
 			}
