@@ -162,7 +162,17 @@ type Mesh struct {
 	// EastWestGateways is nil when the user left it to meshc (on when the
 	// mesh spans networks).
 	EastWestGateways *bool `json:"eastWestGateways"`
+	// DataPlane is sidecar or ambient.
+	DataPlane string `json:"dataplane"`
 }
+
+// Data plane modes, and where a tenant's waypoint goes.
+const (
+	DataPlaneSidecar       = "sidecar"
+	DataPlaneAmbient       = "ambient"
+	WaypointNamespace      = "namespace"
+	WaypointServiceAccount = "serviceAccount"
+)
 
 // Trust modes and remote-secret modes.
 const (
@@ -294,6 +304,10 @@ type Tenant struct {
 	Namespaces   []string          `json:"namespaces"`
 	Labels       map[string]string `json:"labels"`
 	MTLS         string            `json:"mtls"`
+	// DataPlane overrides the mesh's data plane; empty means the mesh's.
+	DataPlane string `json:"dataplane"`
+	// Waypoint is where the tenant's waypoint goes; empty for none.
+	Waypoint string `json:"waypoint"`
 }
 
 // Path is a topology path: map keys (string) and list indexes (int).
