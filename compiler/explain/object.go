@@ -74,6 +74,8 @@ const (
 	ruleExternalDR   = "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname."
 	ruleInstall      = "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle."
 	fallbackRule     = "Emitted for the topology path in its meshc.dev/source annotation."
+	ruleZtunnel      = "A cluster running an ambient mesh runs ztunnel once (named default, as Sail requires), connected to the mesh's istiod there, with the cluster name and network istiod's values carry."
+	ruleWaypoint     = "An ambient tenant with waypoint: namespace gets a Gateway of class istio-waypoint named waypoint in each of its namespaces, which istiod deploys; the namespace's istio.io/use-waypoint label points its services at it."
 )
 
 // ruleFor says why meshc emits objects like o: by what it realises.
@@ -87,6 +89,10 @@ func (x *explainer) ruleFor(o *objRec, src model.Path) string {
 		return ruleTag
 	case *plan.CNI:
 		return ruleCNI
+	case *plan.Ztunnel:
+		return ruleZtunnel
+	case *plan.Waypoint:
+		return ruleWaypoint
 	case *plan.PeerAuth:
 		if f.Source[0] == "tenants" {
 			return ruleTenantMTLS
@@ -256,6 +262,12 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 		out = append(out, x.tagFact(f.ControlPlane, f.Index), x.controlPlane(o.Cluster, f.ControlPlane).fact())
 	case *plan.CNI:
 		out = append(out, x.cniFact(pc))
+	case *plan.Ztunnel:
+		out = append(out, x.ztunnelFact(pc))
+	case *plan.Waypoint:
+		out = append(out, Fact{Subject: "tenant " + f.Tenant,
+			Why:     fmt.Sprintf("tenant %s is ambient and asks for a waypoint per namespace; %s is one of its namespaces", f.Tenant, f.Namespace),
+			Sources: x.refs(f.Source)})
 	case *plan.PeerAuth:
 		out = append(out, x.policyFact(pc, f))
 	case *plan.CACert:

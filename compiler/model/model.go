@@ -124,6 +124,10 @@ type HelmDefaults struct {
 // release's (see package release).
 const DefaultHelmRepository = release.ChartRepository
 
+// GatewayAPIVersion is the Gateway API release an ambient mesh's clusters
+// need (standard channel; see package release).
+const GatewayAPIVersion = release.GatewayAPI
+
 // IstioDefaults are fleet-wide Istio settings.
 type IstioDefaults struct {
 	Version string `json:"version"`

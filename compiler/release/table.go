@@ -156,6 +156,12 @@ const (
 	LegacyChartRepository = "https://istio-release.storage.googleapis.com/charts"
 )
 
+// GatewayAPI is the release of the Gateway API CRDs (standard channel)
+// ambient meshes need and meshc checks their Gateways against
+// (schema/crds-gateway-api): its v1 and v1beta1 serve what Istio 1.24 to
+// 1.30 read, with alpha APIs off.
+const GatewayAPI = "v1.5.0"
+
 // MaxMinorSkew is how many minor releases apart two control planes of one
 // mesh may be: Istio supports canary upgrades across at most two minors.
 const MaxMinorSkew = 2
