@@ -28,7 +28,9 @@ func TestZtunnelAgreesWithIstiod(t *testing.T) {
 			networks := map[string]string{}
 			for path, data := range res.Tree {
 				if strings.HasSuffix(path, "/namespaces/namespace-istio-system.yaml") {
-					var ns struct{ Metadata struct{ Labels map[string]string } }
+					var ns struct {
+						Metadata struct{ Labels map[string]string }
+					}
 					if err := yaml.Unmarshal(data, &ns); err != nil {
 						t.Fatal(err)
 					}
