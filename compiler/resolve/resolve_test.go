@@ -299,7 +299,7 @@ func TestAmbientFacts(t *testing.T) {
 		tenant, mode, origin string
 		rule                 bool
 	}{
-		{"pay", model.DataPlaneAmbient, "meshes.solo.dataplane", true}, // its mesh's
+		{"pay", model.DataPlaneAmbient, "meshes.solo.dataplane", true},  // its mesh's
 		{"lab", model.DataPlaneSidecar, "tenants.lab.dataplane", false}, // its own, during a migration
 		{"web", model.DataPlaneSidecar, "meshes.shop.dataplane", true},
 	} {
