@@ -87,7 +87,7 @@ func installs(t *testing.T, target emit.Target, tree render.Tree) map[string]map
 			for _, c := range list {
 				c := c.(map[string]any)
 				values, _ := c["valuesInline"].(map[string]any)
-				chart := map[string]string{"base": charts.Base, "istiod": charts.Istiod, "cni": charts.CNI, "gateway": charts.Gateway}[c["name"].(string)]
+				chart := map[string]string{"base": charts.Base, "istiod": charts.Istiod, "cni": charts.CNI, "gateway": charts.Gateway, "ztunnel": charts.Ztunnel}[c["name"].(string)]
 				if chart == "" {
 					t.Fatalf("%s: unknown chart %v", p, c["name"])
 				}

@@ -13,7 +13,14 @@ import "embed"
 var Topology string
 
 // CRDs holds the CustomResourceDefinitions in crds/, copied verbatim from the
-// Sail operator and Istio releases meshc targets.
+// Sail operator and Istio releases meshc targets, and in crds-gateway-api/
+// the Gateway API's (release.GatewayAPI, standard channel: the waypoints and
+// east-west gateways of ambient meshes), copied verbatim from
+// sigs.k8s.io/gateway-api config/crd/standard/ without its
+// ValidatingAdmissionPolicy.
 //
-//go:embed crds/*.yaml
+//go:embed crds/*.yaml crds-gateway-api/*.yaml
 var CRDs embed.FS
+
+// CRDDirs are the folders of CRDs holds.
+var CRDDirs = []string{"crds", "crds-gateway-api"}

@@ -30,6 +30,10 @@ const (
 	Istiod  = "istio-control/istio-discovery"
 	CNI     = "istio-cni"
 	Gateway = "gateway"
+	// Ztunnel is the ambient data plane's node proxy. A release's folder
+	// may lack it (charts fetched before meshc rendered it): only an
+	// ambient mesh needs it, and rendering then says it is missing.
+	Ztunnel = "ztunnel"
 )
 
 // Set is a loaded set of Istio charts. It is safe for concurrent use.
@@ -71,8 +75,12 @@ func Load(fsys fs.FS, source string) (*Set, error) {
 		root = "."
 	}
 	s := newSet(source)
-	for _, name := range []string{Base, Istiod, CNI, Gateway} {
-		c, err := loadChart(fsys, path.Join(root, name))
+	for _, name := range []string{Base, Istiod, CNI, Gateway, Ztunnel} {
+		dir := path.Join(root, name)
+		if _, err := fs.Stat(fsys, path.Join(dir, "Chart.yaml")); name == Ztunnel && err != nil {
+			continue
+		}
+		c, err := loadChart(fsys, dir)
 		if err != nil {
 			return nil, fmt.Errorf("%s: chart %s: %w", source, name, err)
 		}

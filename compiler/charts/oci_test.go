@@ -100,7 +100,7 @@ func TestPullFromOCIRegistry(t *testing.T) {
 	reg := &ociRegistry{blobs: map[string][]byte{}, manifests: map[string]map[string][]byte{}}
 	const version = "1.30.3"
 	packaged := t.TempDir()
-	for dir, name := range map[string]string{"base": "base", "istiod": "istiod", "istio-cni": "cni", "gateway": "gateway"} {
+	for dir, name := range map[string]string{"base": "base", "istiod": "istiod", "istio-cni": "cni", "gateway": "gateway", "ztunnel": "ztunnel"} {
 		files, err := bufferedFiles(released, path.Join(releasedRoot, version, dir))
 		if err != nil {
 			t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 
 // publishedCharts are the charts `meshc charts pull` fetches, by the name
 // Istio publishes them under.
-var publishedCharts = []string{"base", "istiod", "cni", "gateway"}
+var publishedCharts = []string{"base", "istiod", "cni", "gateway", "ztunnel"}
 
 // registryOptions are extra options of the OCI registry client: a test's
 // registry on 127.0.0.1 speaks plain HTTP.

@@ -59,6 +59,7 @@ var chartFolders = map[string][]string{
 	Istiod:  {Istiod, "istiod"},
 	CNI:     {CNI, "cni"},
 	Gateway: {Gateway},
+	Ztunnel: {Ztunnel},
 }
 
 // Library finds and loads the charts of each Istio release. It is safe for

@@ -120,7 +120,7 @@ func TestMissingRelease(t *testing.T) {
 func TestPullFromRepository(t *testing.T) {
 	served := t.TempDir()
 	versions := []string{"1.29.6", "1.30.3"}
-	published := map[string]string{"base": "base", "istiod": "istiod", "istio-cni": "cni", "gateway": "gateway"}
+	published := map[string]string{"base": "base", "istiod": "istiod", "istio-cni": "cni", "gateway": "gateway", "ztunnel": "ztunnel"}
 	for _, v := range versions {
 		for dir, name := range published {
 			files, err := bufferedFiles(released, path.Join(releasedRoot, v, dir))

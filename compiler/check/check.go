@@ -36,6 +36,7 @@ func Resolved(r *resolve.Topology) diag.List {
 	c.references()
 	c.versions()
 	c.profiles()
+	c.ambient()
 	c.labels()
 	c.inputs()
 	for _, name := range model.SortedKeys(t.Clusters) {
@@ -200,20 +201,6 @@ func (c *checker) references() {
 					defineOr("clusters."+cl, clusters),
 					"cluster %q is not defined", cl)
 			}
-		}
-	}
-}
-
-// profiles checks the profiles meshc can honour: the ambient ones need a
-// ztunnel, the CNI agent and namespaces labelled for the ambient data plane,
-// which meshc does not emit yet; accepting them would install a mesh whose
-// namespaces still expect sidecars.
-func (c *checker) profiles() {
-	for _, cp := range c.t.ControlPlanes() {
-		if cp.Profile == "ambient" || cp.Profile == "openshift-ambient" {
-			c.report(diag.InvalidValue, cp.Path().Child("profile"),
-				"use a sidecar profile (default, minimal, openshift, ...): meshc does not model ambient meshes yet",
-				"profile %q is not supported: meshc emits no ztunnel and labels namespaces for sidecars", cp.Profile)
 		}
 	}
 }

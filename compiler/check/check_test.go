@@ -283,11 +283,82 @@ func TestRules(t *testing.T) {
 			want: []want{w(diag.InvalidName, "meshes.m1.controlPlanes.cp1.revision", "is too long for istiod's Service").withHint("at most 56 characters")},
 		},
 		{
-			name: "ambient profiles are not modelled",
+			name: "ambient profile on a sidecar mesh",
 			mutate: func(t *model.Topology) {
 				cp(t, "m1", "cp1").Profile = "ambient"
 			},
-			want: []want{w(diag.InvalidValue, "meshes.m1.controlPlanes.cp1.profile", `profile "ambient" is not supported`)},
+			want: []want{w(diag.AmbientProfile, "meshes.m1.controlPlanes.cp1.profile", `profile "ambient" asks for the ambient data plane`).withHint("dataplane: ambient")},
+		},
+		{
+			name: "sidecar profile on an ambient mesh",
+			mutate: func(t *model.Topology) {
+				t.Meshes["m1"].DataPlane = model.DataPlaneAmbient
+				cp(t, "m1", "cp1").Profile = "default"
+			},
+			want: []want{w(diag.AmbientProfile, "meshes.m1.controlPlanes.cp1.profile", `contradicts mesh "m1"'s ambient data plane`).withHint("the ambient profile")},
+		},
+		{
+			name: "ambient mesh with its own profile written",
+			mutate: func(t *model.Topology) {
+				t.Meshes["m1"].DataPlane = model.DataPlaneAmbient
+				cp(t, "m1", "cp1").Profile = "ambient"
+			},
+		},
+		{
+			name: "ambient before 1.24",
+			mutate: func(t *model.Topology) {
+				t.Meshes["m1"].DataPlane = model.DataPlaneAmbient
+				t.Meshes["m1"].Version = "1.23.6"
+			},
+			want: []want{
+				w(diag.AmbientRelease, "meshes.m1.version", "Istio 1.23.6 has no ambient data plane").withHint("1.24 or later"),
+				w(diag.EndOfLife, "meshes.m1.version", "end of life"),
+			},
+		},
+		{
+			name: "two ambient meshes in one cluster",
+			mutate: func(t *model.Topology) {
+				t.Meshes["m1"].DataPlane = model.DataPlaneAmbient
+				t.Meshes["m2"].DataPlane = model.DataPlaneAmbient
+			},
+			want: []want{w(diag.SharedZtunnel, "meshes.m2.dataplane", `meshes "m1" and "m2" are both ambient in cluster "c1"`)},
+		},
+		{
+			name: "ambient tenant of a sidecar mesh",
+			mutate: func(t *model.Topology) {
+				t.Tenants["t1"].DataPlane = model.DataPlaneAmbient
+			},
+			want: []want{w(diag.AmbientTenant, "tenants.t1.dataplane", `mesh "m1"'s data plane is sidecar`)},
+		},
+		{
+			name: "sidecar tenant of an ambient mesh in one cluster",
+			mutate: func(t *model.Topology) {
+				t.Meshes["m1"].DataPlane = model.DataPlaneAmbient
+				t.Tenants["t1"].DataPlane = model.DataPlaneSidecar
+			},
+		},
+		{
+			name: "waypoint per service account",
+			mutate: func(t *model.Topology) {
+				t.Meshes["m1"].DataPlane = model.DataPlaneAmbient
+				t.Tenants["t1"].Waypoint = model.WaypointServiceAccount
+			},
+			want: []want{w(diag.UnsupportedWaypoint, "tenants.t1.waypoint", "not to service accounts").withHint("waypoint: namespace")},
+		},
+		{
+			name: "waypoint for a sidecar tenant",
+			mutate: func(t *model.Topology) {
+				t.Tenants["t1"].Waypoint = model.WaypointNamespace
+			},
+			want: []want{w(diag.UnsupportedWaypoint, "tenants.t1.waypoint", "its workloads are on sidecars")},
+		},
+		{
+			name: "ambient tenant claims the ztunnel namespace",
+			mutate: func(t *model.Topology) {
+				t.Meshes["m1"].DataPlane = model.DataPlaneAmbient
+				t.Tenants["t1"].Namespaces = []string{"ztunnel"}
+			},
+			want: []want{w(diag.ReservedNamespace, "tenants.t1.namespaces[0]", `namespace "ztunnel" runs ztunnel in cluster "c1"`)},
 		},
 
 		// Namespaces claimed by tenants.

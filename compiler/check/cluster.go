@@ -242,9 +242,15 @@ func (c *checker) tenants() {
 						"namespace %q belongs to Kubernetes and cannot join a mesh through meshc", ns)
 					continue
 				}
-				if ns == CNINamespace && t.Clusters[cl].NeedsCNI() {
+				ambient := len(c.r.AmbientMeshesIn(cl)) > 0
+				if ns == CNINamespace && (t.Clusters[cl].NeedsCNI() || ambient) {
 					c.report(diag.ReservedNamespace, path, "choose another namespace name",
 						"namespace %q runs the Istio CNI node agent in cluster %q", ns, cl)
+					continue
+				}
+				if ns == model.ZtunnelNamespace && ambient {
+					c.report(diag.ReservedNamespace, path, "choose another namespace name",
+						"namespace %q runs ztunnel in cluster %q", ns, cl)
 					continue
 				}
 				key := [2]string{cl, ns}

@@ -719,3 +719,86 @@ func TestExposeWarnings(t *testing.T) {
 		})
 	}
 }
+
+// TestAmbientMulticlusterRules: ambient across clusters as upstream
+// supports it per release: multi-primary only, alpha on 1.27 and 1.28,
+// refused before, the same waypoints in every cluster.
+func TestAmbientMulticlusterRules(t *testing.T) {
+	ambient := func(topo *model.Topology) *model.Topology {
+		for _, m := range topo.Meshes {
+			m.DataPlane = model.DataPlaneAmbient
+		}
+		return topo
+	}
+	tests := []struct {
+		name string
+		topo *model.Topology
+		want []want
+	}{
+		{name: "multi-primary on two networks", topo: ambient(multiPrimary())},
+		{
+			name: "primary-remote",
+			topo: ambient(primaryRemote()),
+			want: []want{w(diag.AmbientTopology, "meshes.mesh1.controlPlanes.primary.remotes", "primary-remote")},
+		},
+		{
+			name: "multi-primary on 1.26",
+			topo: func() *model.Topology {
+				topo := ambient(multiPrimary())
+				topo.Defaults.Istio.Version = "1.26.8"
+				return topo
+			}(),
+			want: []want{
+				w(diag.AmbientRelease, "defaults.istio.version", "does not support ambient across clusters").withHint("1.29 or later"),
+				w(diag.EndOfLife, "defaults.istio.version", "end of life"),
+			},
+		},
+		{
+			name: "multi-primary on 1.28",
+			topo: func() *model.Topology {
+				topo := ambient(multiPrimary())
+				topo.Defaults.Istio.Version = "1.28.2"
+				return topo
+			}(),
+			want: []want{
+				w(diag.EndOfLife, "defaults.istio.version", "end of life"),
+				w(diag.AmbientAlpha, "defaults.istio.version", "alpha in Istio 1.28"),
+			},
+		},
+		{
+			name: "multi-primary on one network",
+			topo: func() *model.Topology {
+				topo := ambient(multiPrimary())
+				topo.Clusters["cluster2"].Network = "east"
+				delete(topo.Networks, "west")
+				return topo
+			}(),
+			want: []want{w(diag.AmbientAlpha, "meshes.mesh1.dataplane", "on one network")},
+		},
+		{
+			name: "sidecar tenant across clusters",
+			topo: func() *model.Topology {
+				topo := ambient(multiPrimary())
+				topo.Tenants["sample"].DataPlane = model.DataPlaneSidecar
+				return topo
+			}(),
+			want: []want{w(diag.MixedDataPlanes, "tenants.sample.dataplane", "known issues")},
+		},
+		{
+			name: "waypoints that differ across clusters",
+			topo: func() *model.Topology {
+				topo := ambient(multiPrimary())
+				topo.Tenants["sample"].Clusters = []string{"cluster1"}
+				topo.Tenants["sample"].Waypoint = model.WaypointNamespace
+				topo.Tenants["sample-west"] = &model.Tenant{Mesh: "mesh1", Clusters: []string{"cluster2"}, Namespaces: []string{"sample"}}
+				return topo
+			}(),
+			want: []want{w(diag.WaypointsDiffer, "tenants.sample-west.waypoint", `has a waypoint in cluster1 but not in cluster2`)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertDiags(t, run(t, tt.topo), tt.want)
+		})
+	}
+}

@@ -23,6 +23,9 @@ var ownedValues = map[string]string{
 	"meshConfig.trustDomain":                     "set meshes.<mesh>.trustDomain instead",
 	"pilot.cni.enabled":                          "set clusters.<name>.cni (OpenShift clusters always have it)",
 	"pilot.env.ENABLE_ENHANCED_RESOURCE_SCOPING": "meshc sets it for the Istio releases that need it (1.24 and older)",
+	"pilot.env.AMBIENT_ENABLE_MULTI_NETWORK":     "meshc sets it for an ambient mesh that spans networks",
+	"pilot.trustedZtunnelNamespace":              "meshc runs ztunnel in its own namespace and tells istiod where (meshes.<mesh>.dataplane)",
+	"profile":                                    "set meshes.<mesh>.controlPlanes.<name>.profile, or meshes.<mesh>.dataplane for ambient",
 }
 
 // values checks each control plane's Helm values against the schema of the

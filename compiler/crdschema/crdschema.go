@@ -118,18 +118,28 @@ type fieldSchema struct {
 	preserveUnknown bool
 }
 
-// Load indexes every *.yaml (and *.yml) CRD directly in dir of fsys. It reads
+// Load indexes every *.yaml (and *.yml) CRD directly in each of dirs of fsys. It reads
 // only each CRD's header (group, kind, scope, versions) with a line scan, and
 // parses a CRD's schemas the first time one of its kinds is validated; a file
 // the scan cannot read is parsed in full at once. Every file must hold exactly
 // one apiextensions.k8s.io/v1 CustomResourceDefinition, and a group/kind may
 // appear in only one file.
-func Load(fsys fs.FS, dir string) (*Set, error) {
+func Load(fsys fs.FS, dirs ...string) (*Set, error) {
+	s := &Set{crds: map[schema.GroupKind]*crdEntry{}}
+	for _, dir := range dirs {
+		if err := s.load(fsys, dir); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// load indexes the CRDs of one folder (see Load).
+func (s *Set) load(fsys fs.FS, dir string) error {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("crdschema: %w", err)
+		return fmt.Errorf("crdschema: %w", err)
 	}
-	s := &Set{crds: map[schema.GroupKind]*crdEntry{}}
 	for _, de := range entries {
 		name := de.Name()
 		if de.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
@@ -138,7 +148,7 @@ func Load(fsys fs.FS, dir string) (*Set, error) {
 		file := path.Join(dir, name)
 		raw, err := fs.ReadFile(fsys, file)
 		if err != nil {
-			return nil, fmt.Errorf("crdschema: %w", err)
+			return fmt.Errorf("crdschema: %w", err)
 		}
 		e := &crdEntry{file: file, raw: raw}
 		switch h, err := scanHeader(raw); err {
@@ -149,18 +159,18 @@ func Load(fsys fs.FS, dir string) (*Set, error) {
 			// uses find the parsed document.
 			e.once.Do(e.parse)
 			if e.err != nil {
-				return nil, e.err
+				return e.err
 			}
 			e.header = headerOf(e.parsed)
 		default:
-			return nil, fmt.Errorf("crdschema: %s: %w", file, err)
+			return fmt.Errorf("crdschema: %s: %w", file, err)
 		}
 		if err := e.header.check(); err != nil {
-			return nil, fmt.Errorf("crdschema: %s: %w", file, err)
+			return fmt.Errorf("crdschema: %s: %w", file, err)
 		}
 		gk := schema.GroupKind{Group: e.header.group, Kind: e.header.crdKind}
 		if prev, dup := s.crds[gk]; dup {
-			return nil, fmt.Errorf("crdschema: %s and %s both define %s", prev.file, file, gk)
+			return fmt.Errorf("crdschema: %s and %s both define %s", prev.file, file, gk)
 		}
 		e.versions = make(map[string]*versionEntry, len(e.header.versions))
 		for _, v := range e.header.versions {
@@ -168,7 +178,7 @@ func Load(fsys fs.FS, dir string) (*Set, error) {
 		}
 		s.crds[gk] = e
 	}
-	return s, nil
+	return nil
 }
 
 // check rejects headers Load cannot serve objects for.
@@ -199,7 +209,7 @@ var (
 // immutable apart from its internal caches.
 func Default() (*Set, error) {
 	defaultOnce.Do(func() {
-		defaultSet, defaultErr = Load(embedded.CRDs, "crds")
+		defaultSet, defaultErr = Load(embedded.CRDs, embedded.CRDDirs...)
 	})
 	return defaultSet, defaultErr
 }

@@ -14,6 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"meshc.dev/meshc/compiler/release"
 	embedded "meshc.dev/meshc/schema"
 )
 
@@ -283,8 +284,8 @@ func TestValidate(t *testing.T) {
 		{
 			name:   "unknown kind",
 			src:    gatewayV1beta1YAML,
-			mutate: func(o map[string]any) { o["apiVersion"] = "gateway.networking.k8s.io/v1" },
-			want:   []FieldError{{"kind", `no CustomResourceDefinition defines kind "Gateway" in group "gateway.networking.k8s.io"`}},
+			mutate: func(o map[string]any) { o["apiVersion"] = "example.com/v1" },
+			want:   []FieldError{{"kind", `no CustomResourceDefinition defines kind "Gateway" in group "example.com"`}},
 		},
 		{
 			name:   "apiVersion required",
@@ -363,7 +364,9 @@ func TestHas(t *testing.T) {
 		{"telemetry.istio.io/v1", "Telemetry", true},
 		{"sailoperator.io/v2", "Istio", false},
 		{"sailoperator.io/v1", "istio", false},
-		{"gateway.networking.k8s.io/v1", "Gateway", false},
+		{"gateway.networking.k8s.io/v1", "Gateway", true},
+		{"gateway.networking.k8s.io/v1alpha2", "TLSRoute", false}, // v1.5.0 serves v1 only
+		{"gateway.networking.k8s.io/v1alpha2", "TCPRoute", false}, // experimental channel
 		{"v1", "ConfigMap", false},
 		{"", "Istio", false},
 		{"a/b/c", "Istio", false},
@@ -812,6 +815,72 @@ func BenchmarkValidateFieldValues(b *testing.B) {
 	for b.Loop() {
 		if err := s.ValidateField("sailoperator.io/v1", "Istio", "spec.values", values); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestGatewayAPICRDs checks the Gateway API CRDs compiled into meshc: the
+// standard channel of the release package release names, byte for byte
+// the copies the real API server suite installs as prerequisites
+// (e2e/testdata) and the shared folder they came from, when it is beside
+// the repository; every CRD file of it but the ValidatingAdmissionPolicy.
+func TestGatewayAPICRDs(t *testing.T) {
+	emb, err := fs.ReadDir(embedded.CRDs, "crds-gateway-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(emb) == 0 {
+		t.Fatal("no Gateway API CRDs embedded")
+	}
+	for _, dir := range []string{
+		filepath.Join("..", "..", "e2e", "testdata", "crds-ecosystem", "gateway-api"),
+		filepath.Join("..", "..", "..", "..", "shared", "crds-ecosystem", "gateway-api"),
+		filepath.Join("..", "..", "..", "shared", "crds-ecosystem", "gateway-api"),
+	} {
+		theirs, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			t.Logf("%s is absent", dir)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, de := range theirs {
+			if strings.HasSuffix(de.Name(), ".yaml") && !strings.Contains(de.Name(), "_vap_") {
+				want = append(want, de.Name())
+			}
+		}
+		var got []string
+		for _, de := range emb {
+			got = append(got, de.Name())
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: file lists differ:\nembedded %v\nthere    %v", dir, got, want)
+		}
+		for _, name := range want {
+			a, _ := embedded.CRDs.ReadFile("crds-gateway-api/" + name)
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s differs from %s", name, filepath.Join(dir, name))
+			}
+		}
+	}
+	for _, de := range emb {
+		data, _ := embedded.CRDs.ReadFile("crds-gateway-api/" + de.Name())
+		for _, want := range []string{"gateway.networking.k8s.io/bundle-version: " + release.GatewayAPI, "gateway.networking.k8s.io/channel: standard"} {
+			if !bytes.Contains(data, []byte(want)) {
+				t.Errorf("%s lacks %q", de.Name(), want)
+			}
+		}
+	}
+	s := mustDefault(t)
+	for _, kind := range []string{"Gateway", "HTTPRoute", "GatewayClass"} {
+		if !s.Has("gateway.networking.k8s.io/v1", kind) {
+			t.Errorf("the default set has no gateway.networking.k8s.io/v1 %s", kind)
 		}
 	}
 }

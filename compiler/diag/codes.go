@@ -60,6 +60,15 @@ const (
 	// Secrets.
 	Secret Code = "E180" // a private key or credential where only public data may go (input or output)
 
+	// The ambient data plane.
+	AmbientProfile      Code = "E190" // a profile that contradicts the mesh's data plane
+	AmbientRelease      Code = "E191" // ambient (or ambient across clusters) on a release without it
+	AmbientTopology     Code = "E192" // ambient with a remote or an external control plane
+	SharedZtunnel       Code = "E193" // two ambient meshes in one cluster, which has one ztunnel
+	AmbientTenant       Code = "E194" // an ambient tenant of a sidecar mesh, which has no ztunnel
+	UnsupportedWaypoint Code = "E195" // a waypoint per service account, or for a sidecar tenant
+	WaypointsDiffer     Code = "E196" // a namespace with a waypoint in some clusters of an ambient mesh and not in others
+
 	// Warnings: risks rather than certain failures. Each is printed with
 	// its position and hint, and compilation goes on unless --strict.
 	HandLabelOverlap   Code = "W121" // two meshes' selectors could both match only a namespace labelled by hand
@@ -69,6 +78,8 @@ const (
 	EndOfLife          Code = "W141" // a release the Istio project no longer patches
 	SailUnlisted       Code = "W142" // a Sail operator release or Istio patch meshc cannot confirm it installs
 	LegacyChartHost    Code = "W143" // the helm target's charts from the host that goes away in December 2026
+	AmbientAlpha       Code = "W191" // ambient across clusters where upstream calls it alpha (1.27, 1.28, or one network)
+	MixedDataPlanes    Code = "W194" // sidecar tenants in an ambient mesh across clusters (known issues upstream)
 
 	// Helm values.
 	InvalidValues Code = "E150" // values that Istio does not know or of the wrong type

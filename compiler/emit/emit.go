@@ -187,6 +187,10 @@ type Options struct {
 	// FluxNamespace and FluxInterval place and pace the helm target's
 	// HelmRepository and HelmReleases.
 	FluxNamespace, FluxInterval string
+
+	// ztunnelAPIVersion is the Sail operator release's ZTunnel API, from
+	// the plan's facts.
+	ztunnelAPIVersion string
 }
 
 // Emit wraps the plan for target.
@@ -195,6 +199,10 @@ func Emit(p *plan.Plan, target Target, opts Options) (*Output, error) {
 		return nil, fmt.Errorf("the rendered target needs Istio's charts")
 	}
 	out := &Output{Topology: p.Topology, Target: target, Clusters: make([]*Cluster, len(p.Clusters))}
+	opts.ztunnelAPIVersion = sailAPIVersion
+	if p.Facts != nil && p.Facts.SailOperator.Err == nil {
+		opts.ztunnelAPIVersion = p.Facts.SailOperator.Release.ZTunnelAPIVersion()
+	}
 	// Clusters are independent; rendering charts for them is the slow
 	// part of the rendered target, so they are emitted side by side.
 	var g errgroup.Group
@@ -217,7 +225,7 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 	c.Resources = append(c.Resources, namespaces(pc)...)
 	switch target {
 	case Sail:
-		c.Resources = append(c.Resources, sailControlPlanes(pc)...)
+		c.Resources = append(c.Resources, sailControlPlanes(pc, opts.ztunnelAPIVersion)...)
 	case Istioctl:
 		c.Files = istioctlFiles(pc)
 	case Helm:
@@ -244,6 +252,7 @@ func emitCluster(pc *plan.Cluster, target Target, opts Options) (*Cluster, error
 			c.Resources = append(c.Resources, g.resources()...)
 		}
 	}
+	c.Resources = append(c.Resources, waypoints(pc)...)
 	c.Resources = append(c.Resources, peerAuthentications(pc)...)
 	for _, x := range pc.CACerts {
 		// istiod reads cacerts once, when it starts: Flux must not apply
@@ -319,6 +328,37 @@ func peerAuthentications(c *plan.Cluster) []Resource {
 			"metadata":   m,
 			"spec":       map[string]any{"mtls": map[string]any{"mode": pa.Mode}},
 		}).realising(pa))
+	}
+	return out
+}
+
+// waypoints are the ambient tenants' waypoint Gateways: istiod deploys
+// each (class istio-waypoint) in its namespace, like a gateway it injects,
+// so they follow the control plane; the Gateway API CRDs are a
+// prerequisite of the bundle. The listener is what istioctl waypoint
+// apply writes.
+func waypoints(c *plan.Cluster) []Resource {
+	out := make([]Resource, 0, len(c.Waypoints))
+	for _, w := range c.Waypoints {
+		labels := map[string]string{plan.LabelWaypointFor: "service"}
+		if w.Revision != "" {
+			labels[plan.LabelRev] = w.Revision
+		}
+		m := meta(w.Name, w.Namespace, RoleLocalGateway.Layer().Wave, w.Source, labels)
+		// The Gateway API CRDs are a prerequisite, but Argo CD's dry run
+		// must not refuse a first sync that installs them too.
+		m["annotations"].(map[string]any)[AnnotationSyncOptions] = skipDryRun
+		out = append(out, at(RoleLocalGateway, Object{
+			"apiVersion": "gateway.networking.k8s.io/v1",
+			"kind":       "Gateway",
+			"metadata":   m,
+			"spec": map[string]any{
+				"gatewayClassName": "istio-waypoint",
+				"listeners": []any{map[string]any{
+					"name": "mesh", "port": 15008, "protocol": "HBONE",
+				}},
+			},
+		}).realising(w))
 	}
 	return out
 }

@@ -41,12 +41,24 @@ func IstioOperator(c *plan.Cluster, cp *plan.ControlPlane) Object {
 	}
 	installerValues(values, c, cp)
 	spec["values"] = values
+	components := map[string]any{}
 	if c.CNI != nil && c.CNI.Owner == cp {
 		// One CNI agent per cluster: only the first control plane's
 		// install carries it, the others only tell sidecars it is there.
-		spec["components"] = map[string]any{
-			"cni": map[string]any{"enabled": true, "namespace": c.CNI.Namespace},
-		}
+		components["cni"] = map[string]any{"enabled": true, "namespace": c.CNI.Namespace}
+	} else if cp.Ambient {
+		// The ambient profile turns the agent on: another install has it.
+		components["cni"] = map[string]any{"enabled": false}
+	}
+	if z := c.Ztunnel; z != nil && z.ControlPlane == cp {
+		components["ztunnel"] = map[string]any{"enabled": true, "namespace": z.Namespace}
+		values["ztunnel"] = maps.Clone(z.Values)
+	} else if cp.Ambient {
+		// One ztunnel per cluster, installed with the revision it follows.
+		components["ztunnel"] = map[string]any{"enabled": false}
+	}
+	if len(components) > 0 {
+		spec["components"] = components
 	}
 	return Object{
 		"apiVersion": "install.istio.io/v1alpha1",

@@ -208,6 +208,35 @@ func eastWestGateway(gw *plan.EastWestGateway) injectedGateway {
 	return g
 }
 
+// ambientEastWestGateway is an ambient mesh's gateway between networks:
+// the Gateway istioctl's gen-eastwest-gateway.sh --ambient writes. Other
+// networks' istiods take it for this network's gateway by its class, its
+// network label, its HBONE listener terminating TLS and its address; the
+// proxy istiod deploys for it reads its network from the label.
+func ambientEastWestGateway(gw *plan.EastWestGateway) Resource {
+	labels := map[string]string{plan.LabelNetwork: gw.Network}
+	if gw.Revision != model.DefaultRevision {
+		labels[plan.LabelRev] = gw.Revision
+	}
+	m := meta(eastWestName, gw.Namespace, RoleLocalGateway.Layer().Wave, gw.Source, labels)
+	m["annotations"].(map[string]any)[AnnotationSyncOptions] = skipDryRun
+	return at(RoleLocalGateway, Object{
+		"apiVersion": "gateway.networking.k8s.io/v1",
+		"kind":       "Gateway",
+		"metadata":   m,
+		"spec": map[string]any{
+			"gatewayClassName": "istio-east-west",
+			"listeners": []any{map[string]any{
+				"name": "mesh", "port": 15008, "protocol": "HBONE",
+				"tls": map[string]any{
+					"mode":    "Terminate", // double HBONE
+					"options": map[string]any{"gateway.istio.io/tls-terminate-mode": "ISTIO_MUTUAL"},
+				},
+			}},
+		},
+	})
+}
+
 // crossNetworkGateway opens the mesh's services to other networks.
 func crossNetworkGateway(gw *plan.EastWestGateway) []Resource {
 	wave := LayerGateways.Wave
@@ -637,6 +666,10 @@ func multiclusterResources(c *plan.Cluster) ([]Resource, []injectedGateway) {
 		out = append(out, allRealising(x, caCert(x))...)
 	}
 	for _, gw := range c.EastWestGateways {
+		if gw.Ambient {
+			out = append(out, ambientEastWestGateway(gw).realising(gw))
+			continue
+		}
 		gateways = append(gateways, eastWestGateway(gw))
 		out = append(out, allRealising(gw, crossNetworkGateway(gw))...)
 	}

@@ -28,7 +28,11 @@ func prerequisites(bundle *Cluster, c *plan.Cluster, target Target, opts Options
 	if len(c.ControlPlanes) > 0 {
 		switch target {
 		case Sail:
-			add("The Sail operator %s (or OpenShift Service Mesh 3 on it), the release the bundle is compiled for (`defaults.sail.operator`): it installs only the Istio releases it lists, and meshc checked each `spec.version` here against that list. With its CRDs (`sailoperator.io/v1`: `Istio`, `IstioRevisionTag`, `IstioCNI`). Its CRs carry `SkipDryRunOnMissingResource`, so Argo CD may install the operator in the same sync, in an earlier wave.", opts.SailOperator)
+			crds := "`sailoperator.io/v1`: `Istio`, `IstioRevisionTag`, `IstioCNI`"
+			if c.Ztunnel != nil {
+				crds += "; `" + opts.ztunnelAPIVersion + "`: `ZTunnel`"
+			}
+			add("The Sail operator %s (or OpenShift Service Mesh 3 on it), the release the bundle is compiled for (`defaults.sail.operator`): it installs only the Istio releases it lists, and meshc checked each `spec.version` here against that list. With its CRDs (%s). Its CRs carry `SkipDryRunOnMissingResource`, so Argo CD may install the operator in the same sync, in an earlier wave.", opts.SailOperator, crds)
 		case Istioctl:
 			add("`istioctl` of each release the files in `istioctl/` install (their headers say which); `istioctl/README.md` gives the order of the installs and the bundle's layers.")
 		case Helm:
@@ -36,6 +40,13 @@ func prerequisites(bundle *Cluster, c *plan.Cluster, target Target, opts Options
 		case Rendered:
 			add("Nothing for the control planes: Istio's CRDs and every install are rendered into the bundle.")
 		}
+	}
+	if c.Ztunnel != nil || len(c.Waypoints) > 0 {
+		// Istio does not ship them (its base chart has none), and its
+		// waypoints and ambient east-west gateways are Gateway API
+		// Gateways; v1.5.0 serves every version Istio 1.24 to 1.30 reads.
+		add("The Gateway API CRDs %s, standard channel (`kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/standard-install.yaml`): the ambient mesh's waypoints and east-west gateways are `gateway.networking.k8s.io/v1` `Gateway`s, and meshc checked them against these CRDs.",
+			model.GatewayAPIVersion, model.GatewayAPIVersion)
 	}
 	for _, x := range c.CACerts {
 		switch x.Trust.Mode {

@@ -145,6 +145,7 @@ type release struct {
 // Chart names as Istio publishes them in its Helm repository.
 var publishedChart = map[string]string{
 	charts.Base: "base", charts.Istiod: "istiod", charts.CNI: "cni", charts.Gateway: "gateway",
+	charts.Ztunnel: "ztunnel",
 }
 
 // releases lists a cluster's releases in install order: the base chart
@@ -197,6 +198,10 @@ func releases(c *plan.Cluster) []release {
 		}
 		if cp.Remote {
 			values["profile"] = plan.ProfileRemote
+		} else if cp.Profile == "openshift-ambient" {
+			// The charts have no such profile: it is ambient with the
+			// openshift platform (installerValues sets it).
+			values["profile"] = "ambient"
 		} else if cp.Profile != "" && cp.Profile != "minimal" && cp.Profile != "default" {
 			values["profile"] = cp.Profile
 		}
@@ -211,9 +216,31 @@ func releases(c *plan.Cluster) []release {
 		if c.Platform == model.PlatformOpenShift {
 			g["platform"] = "openshift"
 		}
+		values := map[string]any{"global": g}
+		if c.CNI.Ambient {
+			values["profile"] = "ambient" // cni.ambient.enabled
+		}
 		out = append(out, release{
-			chart: charts.CNI, name: "istio-cni", namespace: c.CNI.Namespace, values: map[string]any{"global": g},
+			chart: charts.CNI, name: "istio-cni", namespace: c.CNI.Namespace, values: values,
 			version: c.CNI.Version.String(), source: c.CNI.Source, after: "istio-base", role: RoleControlPlane,
+		})
+	}
+	if z := c.Ztunnel; z != nil {
+		// The release is named ztunnel, as upstream's guides install it:
+		// istiod trusts the ServiceAccount of that name
+		// (trustedZtunnelName), which the chart names after resourceName,
+		// else the release.
+		values := maps.Clone(z.Values)
+		if c.Platform == model.PlatformOpenShift {
+			values["global"] = map[string]any{"platform": "openshift"}
+		}
+		istiod := "istiod"
+		if !z.ControlPlane.IsDefaultRevision() {
+			istiod += "-" + z.ControlPlane.Revision
+		}
+		out = append(out, release{
+			chart: charts.Ztunnel, name: "ztunnel", namespace: z.Namespace, values: values,
+			version: z.Version.String(), source: z.Source, after: istiod, role: RoleControlPlane,
 		})
 	}
 	return out

@@ -44,20 +44,46 @@ func installRole(cp *plan.ControlPlane) Role {
 	return RoleControlPlane
 }
 
-func sailControlPlanes(c *plan.Cluster) []Resource {
+// sailControlPlanes are the Sail CRs of the cluster's installs; the
+// ZTunnel's apiVersion is the operator release's (ztunnelAPIVersion).
+func sailControlPlanes(c *plan.Cluster, ztunnelAPIVersion string) []Resource {
 	var out []Resource
 	if c.CNI != nil {
 		// Sail requires the one IstioCNI of a cluster to be named default;
 		// on OpenShift it applies the openshift profile by itself.
+		spec := map[string]any{
+			"version":   c.CNI.Version.SailVersion(),
+			"namespace": c.CNI.Namespace,
+		}
+		if c.CNI.Ambient {
+			spec["profile"] = "ambient"
+		}
 		out = append(out, at(RoleControlPlane, Object{
 			"apiVersion": sailAPIVersion,
 			"kind":       "IstioCNI",
 			"metadata":   sailMeta("default", RoleControlPlane, c.CNI.Source),
-			"spec": map[string]any{
-				"version":   c.CNI.Version.SailVersion(),
-				"namespace": c.CNI.Namespace,
-			},
+			"spec":       spec,
 		}).realising(c.CNI))
+	}
+	if z := c.Ztunnel; z != nil {
+		// Like IstioCNI, one per cluster, named default. Its values repeat
+		// the cluster name and network istiod's carry (targetRef, which
+		// would copy them, needs Sail 1.30); v1alpha1 still takes the
+		// profile, v1 always applies ambient.
+		spec := map[string]any{
+			"version":   z.Version.SailVersion(),
+			"namespace": z.Namespace,
+			"values":    map[string]any{"ztunnel": maps.Clone(z.Values)},
+		}
+		if ztunnelAPIVersion != sailAPIVersion {
+			spec["profile"] = "ambient"
+		}
+		out = append(out, at(RoleControlPlane, Object{
+			"apiVersion": ztunnelAPIVersion,
+			"kind":       "ZTunnel",
+			"metadata":   sailMeta("default", RoleControlPlane, z.Source),
+			"spec":       spec,
+		}).realising(z))
 	}
 	for _, cp := range c.ControlPlanes {
 		spec := map[string]any{

@@ -77,6 +77,20 @@ func (x *explainer) tagFact(cp *plan.ControlPlane, i int) Fact {
 	}
 }
 
+// ztunnelFact explains the cluster's ztunnel.
+func (x *explainer) ztunnelFact(pc *plan.Cluster) Fact {
+	z := pc.Ztunnel
+	if z == nil {
+		return Fact{Subject: "no ztunnel", Why: "no ambient mesh runs in the cluster"}
+	}
+	return Fact{
+		Subject: "ztunnel",
+		Why: fmt.Sprintf("mesh %s's data plane is ambient: one ztunnel in namespace %s, Istio %s, connected to control plane %s (revision %s)",
+			z.Mesh, z.Namespace, z.Version, z.ControlPlane.Name, z.ControlPlane.Revision),
+		Sources: x.refs(z.Source, z.ControlPlane.Path()),
+	}
+}
+
 // cniFact explains the cluster's CNI agent, or its absence.
 func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 	cl := x.topo.Clusters[pc.Name]
@@ -95,6 +109,8 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 		why = "the cluster is OpenShift, which always runs the Istio CNI agent (pods may not have NET_ADMIN)"
 	case cl.CNI:
 		why = "the cluster sets cni: true"
+	case cni.Ambient:
+		why = "the cluster runs an ambient mesh: the agent redirects its pods' traffic to ztunnel"
 	default:
 		owner := x.controlPlaneAt(cni.Source)
 		why = fmt.Sprintf("control plane %s serves this cluster and injects sidecars for the CNI agent, because cluster(s) %s of its data plane need it",
@@ -106,6 +122,9 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 				extra = append(extra, model.Path{"clusters", c, "platform"})
 			}
 		}
+	}
+	if cni.Ambient && (cl.CNI || cl.Platform == model.PlatformOpenShift) {
+		why += ", in ambient mode for the cluster's ambient mesh"
 	}
 	why += fmt.Sprintf("; one agent in namespace %s, Istio %s (the newest of the cluster's control planes)", cni.Namespace, cni.Version)
 	if x.in.Output.Target == "istioctl" {
@@ -151,6 +170,8 @@ func (x *explainer) namespaceSummary(cluster string, ns *plan.Namespace) Fact {
 		f.Why = fmt.Sprintf("system namespace of control plane %s (mesh %s)", joinNames(cps), ns.Mesh)
 	case plan.RoleCNI:
 		f.Why = "namespace of the Istio CNI agent"
+	case plan.RoleZtunnel:
+		f.Why = fmt.Sprintf("namespace of ztunnel (ambient mesh %s)", ns.Mesh)
 	default:
 		tn := x.tenantOf(ns)
 		f.Why = fmt.Sprintf("namespace of tenant %s (mesh %s)", tn, ns.Mesh)

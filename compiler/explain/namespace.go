@@ -145,6 +145,10 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 		f.Subject = "Istio CNI agent"
 		f.Why = "namespace of the Istio CNI node agent: " + f.Why
 		out = append(out, f)
+	case plan.RoleZtunnel:
+		f := x.ztunnelFact(pc)
+		f.Why = "namespace of ztunnel, which istiod trusts to ask for its workloads' certificates (trustedZtunnelNamespace): " + f.Why
+		out = append(out, f)
 	case plan.RoleTenant:
 		tn := x.topo.Tenants[x.tenantOf(ns)]
 		if tn == nil {
@@ -236,6 +240,16 @@ func (x *explainer) namespaceLabel(pc *plan.Cluster, ns *plan.Namespace, k, v st
 	case src.Rule == plan.LabelForTenant:
 		l.Why = fmt.Sprintf("an extra label of tenant %s", src.Tenant)
 		l.Sources = x.refs(model.Path{"tenants", src.Tenant, "labels", k})
+	case src.Rule == plan.LabelForDataPlane:
+		dp := x.facts.TenantDataPlane(x.topo.Tenants[src.Tenant])
+		l.Why = fmt.Sprintf("tenant %s's data plane is ambient: ztunnel, not an injected sidecar, carries its pods' traffic (so the namespace carries no istio.io/rev)", src.Tenant)
+		if dp.Origin.Rule != "" {
+			l.Why += "; the tenant names no dataplane: it is its mesh's"
+		}
+		l.Sources = x.refs(dp.Origin.Path)
+	case src.Rule == plan.LabelForWaypoint:
+		l.Why = fmt.Sprintf("tenant %s asks for a waypoint per namespace: its services' traffic goes through the waypoint %s in it", src.Tenant, v)
+		l.Sources = x.refs(model.Path{"tenants", src.Tenant, "waypoint"})
 	}
 	return l
 }

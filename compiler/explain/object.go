@@ -49,31 +49,34 @@ type FileAnswer struct {
 // realises in the plan (emit.Resource.For), and per kind of object where
 // one plan element brings several.
 const (
-	ruleNamespace    = "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it."
-	ruleIstio        = "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision."
-	ruleTag          = "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at."
-	ruleCNI          = "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent."
-	ruleIstioctl     = "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle."
-	ruleMeshMTLS     = "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy."
-	ruleTenantMTLS   = "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy."
-	ruleCertificate  = "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts."
-	ruleCAFromStore  = "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts."
-	ruleConfigSecret = "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster."
-	ruleRemoteSecret = "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster."
-	ruleReader       = "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install."
-	ruleToken        = "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git."
-	rulePushSecret   = "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it."
-	ruleCrossNetwork = "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end."
-	ruleEastWest     = "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017)."
-	ruleIngress      = "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service."
-	ruleIstiodGW     = "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI."
-	ruleIstiodVS     = "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway."
-	ruleIstiodLB     = "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes."
-	ruleExternalGW   = "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address."
-	ruleExternalVS   = "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port)."
-	ruleExternalDR   = "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname."
-	ruleInstall      = "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle."
-	fallbackRule     = "Emitted for the topology path in its meshc.dev/source annotation."
+	ruleNamespace       = "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it."
+	ruleIstio           = "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision."
+	ruleTag             = "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at."
+	ruleCNI             = "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent."
+	ruleIstioctl        = "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle."
+	ruleMeshMTLS        = "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy."
+	ruleTenantMTLS      = "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy."
+	ruleCertificate     = "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts."
+	ruleCAFromStore     = "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts."
+	ruleConfigSecret    = "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster."
+	ruleRemoteSecret    = "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster."
+	ruleReader          = "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install."
+	ruleToken           = "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git."
+	rulePushSecret      = "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it."
+	ruleCrossNetwork    = "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end."
+	ruleEastWest        = "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017)."
+	ruleIngress         = "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service."
+	ruleIstiodGW        = "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI."
+	ruleIstiodVS        = "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway."
+	ruleIstiodLB        = "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes."
+	ruleExternalGW      = "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address."
+	ruleExternalVS      = "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port)."
+	ruleExternalDR      = "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname."
+	ruleInstall         = "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle."
+	fallbackRule        = "Emitted for the topology path in its meshc.dev/source annotation."
+	ruleAmbientEastWest = "An ambient mesh spanning networks gets, in each of its clusters, a Gateway of class istio-east-west (HBONE on 15008, TLS terminated for double HBONE), labelled with the cluster's network, which istiod deploys; the other networks' ztunnels and waypoints reach this network's workloads through it."
+	ruleZtunnel         = "A cluster running an ambient mesh runs ztunnel once (named default, as Sail requires), connected to the mesh's istiod there, with the cluster name and network istiod's values carry."
+	ruleWaypoint        = "An ambient tenant with waypoint: namespace gets a Gateway of class istio-waypoint named waypoint in each of its namespaces, which istiod deploys; the namespace's istio.io/use-waypoint label points its services at it."
 )
 
 // ruleFor says why meshc emits objects like o: by what it realises.
@@ -87,6 +90,10 @@ func (x *explainer) ruleFor(o *objRec, src model.Path) string {
 		return ruleTag
 	case *plan.CNI:
 		return ruleCNI
+	case *plan.Ztunnel:
+		return ruleZtunnel
+	case *plan.Waypoint:
+		return ruleWaypoint
 	case *plan.PeerAuth:
 		if f.Source[0] == "tenants" {
 			return ruleTenantMTLS
@@ -111,7 +118,10 @@ func (x *explainer) ruleFor(o *objRec, src model.Path) string {
 		}
 		return ruleToken
 	case *plan.EastWestGateway:
-		if o.Kind == "Gateway" {
+		switch {
+		case f.Ambient:
+			return ruleAmbientEastWest
+		case o.Kind == "Gateway":
 			return ruleCrossNetwork
 		}
 		return ruleEastWest
@@ -256,6 +266,12 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 		out = append(out, x.tagFact(f.ControlPlane, f.Index), x.controlPlane(o.Cluster, f.ControlPlane).fact())
 	case *plan.CNI:
 		out = append(out, x.cniFact(pc))
+	case *plan.Ztunnel:
+		out = append(out, x.ztunnelFact(pc))
+	case *plan.Waypoint:
+		out = append(out, Fact{Subject: "tenant " + f.Tenant,
+			Why:     fmt.Sprintf("tenant %s is ambient and asks for a waypoint per namespace; %s is one of its namespaces", f.Tenant, f.Namespace),
+			Sources: x.refs(f.Source)})
 	case *plan.PeerAuth:
 		out = append(out, x.policyFact(pc, f))
 	case *plan.CACert:

@@ -458,8 +458,14 @@ func (b *builder) tenants() {
 			var nsNames, revs []string
 			for _, ns := range byTenant[name] {
 				nsNames = append(nsNames, ns.Name)
+				// What ties the namespace to its control plane: its
+				// revision, or for an ambient tenant its data plane mode
+				// (ztunnel, which follows the control plane).
 				if rev, ok := ns.Labels[plan.LabelRev]; ok {
-					revs = append(revs, rev)
+					revs = append(revs, plan.LabelRev+"="+rev)
+				}
+				if mode, ok := ns.Labels[plan.LabelDataPlaneMode]; ok {
+					revs = append(revs, plan.LabelDataPlaneMode+"="+mode)
 				}
 			}
 			slices.Sort(revs)
@@ -496,7 +502,7 @@ func (b *builder) tenants() {
 				continue
 			}
 			for _, rev := range g.revs {
-				b.edge(&Edge{From: id, To: g.to, Label: plan.LabelRev + "=" + rev, Kind: EdgeTenant, Style: StyleSolid, Mesh: g.mesh})
+				b.edge(&Edge{From: id, To: g.to, Label: rev, Kind: EdgeTenant, Style: StyleSolid, Mesh: g.mesh})
 			}
 		}
 	}

@@ -368,14 +368,18 @@ func checkStructure(t *testing.T, ex example) {
 				}
 			}
 			cp := cpNode[[2]string{placement.ControlPlane.Mesh, placement.ControlPlane.Name}]
+			want := "istio.io/rev=" + placement.Revision
+			if ex.p.Facts.TenantDataPlane(tn).Ambient() {
+				want = "istio.io/dataplane-mode=ambient"
+			}
 			found := false
 			for _, e := range g.Edges {
-				if e.Kind == graph.EdgeTenant && e.From == node.ID && e.To == cp.ID && e.Label == "istio.io/rev="+placement.Revision {
+				if e.Kind == graph.EdgeTenant && e.From == node.ID && e.To == cp.ID && e.Label == want {
 					found = true
 				}
 			}
 			if !found {
-				t.Errorf("tenant %s in %s: no edge to %s labelled istio.io/rev=%s", name, cl, cp.ID, placement.Revision)
+				t.Errorf("tenant %s in %s: no edge to %s labelled %s", name, cl, cp.ID, want)
 			}
 		}
 	}

@@ -10,6 +10,10 @@ const (
 	DefaultTrustDomain  = "cluster.local"
 	DefaultDiscoveryKey = "istio-discovery"
 	DefaultMTLS         = "STRICT"
+	// ZtunnelNamespace is where ztunnel runs in a cluster of an ambient
+	// mesh, on every target (the Sail operator's default): its own
+	// namespace, which istiod is told to trust (trustedZtunnelNamespace).
+	ZtunnelNamespace = "ztunnel"
 	// DefaultFluxNamespace and DefaultFluxInterval are Flux's settings
 	// when the topology says none (the helm target's HelmReleases too).
 	DefaultFluxNamespace = "flux-system"
@@ -46,6 +50,7 @@ func (t *Topology) ResolveDefaults() {
 			t.defaulted[Path{"meshes", name, "discoveryLabel"}.String()] = true
 		}
 		fill(&m.MTLS, DefaultMTLS, "meshes", name, "mtls")
+		fill(&m.DataPlane, DataPlaneSidecar, "meshes", name, "dataplane")
 		for cpName, cp := range m.ControlPlanes {
 			cp.Name, cp.Mesh = cpName, name
 			fill(&cp.Namespace, DefaultNamespace, "meshes", name, "controlPlanes", cpName, "namespace")

@@ -124,6 +124,10 @@ type HelmDefaults struct {
 // release's (see package release).
 const DefaultHelmRepository = release.ChartRepository
 
+// GatewayAPIVersion is the Gateway API release an ambient mesh's clusters
+// need (standard channel; see package release).
+const GatewayAPIVersion = release.GatewayAPI
+
 // IstioDefaults are fleet-wide Istio settings.
 type IstioDefaults struct {
 	Version string `json:"version"`
@@ -162,7 +166,17 @@ type Mesh struct {
 	// EastWestGateways is nil when the user left it to meshc (on when the
 	// mesh spans networks).
 	EastWestGateways *bool `json:"eastWestGateways"`
+	// DataPlane is sidecar or ambient.
+	DataPlane string `json:"dataplane"`
 }
+
+// Data plane modes, and where a tenant's waypoint goes.
+const (
+	DataPlaneSidecar       = "sidecar"
+	DataPlaneAmbient       = "ambient"
+	WaypointNamespace      = "namespace"
+	WaypointServiceAccount = "serviceAccount"
+)
 
 // Trust modes and remote-secret modes.
 const (
@@ -294,6 +308,10 @@ type Tenant struct {
 	Namespaces   []string          `json:"namespaces"`
 	Labels       map[string]string `json:"labels"`
 	MTLS         string            `json:"mtls"`
+	// DataPlane overrides the mesh's data plane; empty means the mesh's.
+	DataPlane string `json:"dataplane"`
+	// Waypoint is where the tenant's waypoint goes; empty for none.
+	Waypoint string `json:"waypoint"`
 }
 
 // Path is a topology path: map keys (string) and list indexes (int).

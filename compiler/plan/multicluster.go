@@ -28,6 +28,10 @@ type EastWestGateway struct {
 	// Service shapes the gateway's Service when it carries istiod's address.
 	Service *model.ExposeService
 	Source  model.Path
+	// Ambient is set for an ambient mesh: the gateway is then a Gateway
+	// API Gateway of class istio-east-west, which istiod deploys, passing
+	// double-HBONE on 15008 (it cannot expose istiod).
+	Ambient bool
 }
 
 // IstiodExposure makes a control plane reachable from its remotes.
@@ -235,7 +239,7 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 			c.EastWestGateways = append(c.EastWestGateways, &EastWestGateway{
 				Namespace: gatewayCP.Namespace, Mesh: mname, Network: cl.Network, Revision: gatewayCP.Revision,
 				CrossNetwork: facts.MultiNetwork && facts.EastWest, Remote: gatewayCP.Cluster != cl.Name,
-				WebhookOn443: webhookOn443, Service: ewService, Source: source,
+				WebhookOn443: webhookOn443, Service: ewService, Source: source, Ambient: facts.Ambient,
 			})
 		}
 

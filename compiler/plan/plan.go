@@ -24,7 +24,18 @@ import (
 
 // Labels and annotations meshc puts on what it emits.
 const (
-	LabelRev           = "istio.io/rev"
+	LabelRev = "istio.io/rev"
+	// LabelDataPlaneMode enrols a namespace's pods in the ambient data
+	// plane (ztunnel), instead of sidecar injection by istio.io/rev.
+	LabelDataPlaneMode = "istio.io/dataplane-mode"
+	// LabelUseWaypoint on a namespace sends its services' traffic through
+	// the named waypoint in it.
+	LabelUseWaypoint = "istio.io/use-waypoint"
+	// LabelWaypointFor says what traffic a waypoint handles.
+	LabelWaypointFor = "istio.io/waypoint-for"
+	// WaypointName is the name of a tenant namespace's waypoint, as
+	// istioctl waypoint apply names it.
+	WaypointName       = "waypoint"
 	LabelNetwork       = "topology.istio.io/network"
 	AnnotationSource   = "meshc.dev/source"
 	CNINamespace       = "istio-cni"
@@ -51,7 +62,13 @@ type Cluster struct {
 	Network  string
 	// CNI is set when the cluster runs the Istio CNI node agent: exactly
 	// one per cluster, shared by all its control planes.
-	CNI           *CNI
+	CNI *CNI
+	// Ztunnel is set when an ambient mesh runs in the cluster: one per
+	// cluster, for the one ambient mesh there.
+	Ztunnel *Ztunnel
+	// Waypoints are the waypoints of the cluster's ambient tenants,
+	// ordered by namespace.
+	Waypoints     []*Waypoint
 	Namespaces    []*Namespace    // ordered by name
 	ControlPlanes []*ControlPlane // ordered by mesh, then name
 	PeerAuths     []*PeerAuth     // ordered by namespace, then name
@@ -80,15 +97,52 @@ type CNI struct {
 	// plane serving it injects for the agent (Source is that control
 	// plane), the clusters of its data plane that need the agent.
 	NeededBy []string
+	// Ambient is set when the agent also runs in ambient mode (the ambient
+	// profile): it redirects ambient pods' traffic to ztunnel.
+	Ambient bool
+}
+
+// Ztunnel is the cluster's ztunnel node proxy, for its ambient mesh.
+type Ztunnel struct {
+	Namespace string
+	Mesh      string
+	// ControlPlane is the istiod ztunnel connects to (its revision): the
+	// mesh's default revision in the cluster, else its first control
+	// plane there.
+	ControlPlane *ControlPlane
+	// Version is its control plane's release: ztunnel may not be newer
+	// than istiod.
+	Version release.Version
+	// Values are the ztunnel chart's values: the cluster's identity as
+	// istiod's install says it (the same cluster name and network), and
+	// where istiod is. Trust domain is not among them: ztunnel learns it
+	// per workload from istiod.
+	Values map[string]any
+	// Source is the line that makes the mesh ambient.
+	Source model.Path
+}
+
+// Waypoint is a tenant namespace's waypoint proxy: a Gateway API Gateway
+// of class istio-waypoint, which istiod deploys.
+type Waypoint struct {
+	Name      string
+	Namespace string
+	Tenant    string
+	// Revision is the istio.io/rev the Gateway carries, so that the
+	// revision serving the tenant deploys it; empty for the default
+	// revision.
+	Revision string
+	Source   model.Path
 }
 
 // NamespaceRole says why a namespace exists.
 type NamespaceRole string
 
 const (
-	RoleSystem NamespaceRole = "system" // a control plane's namespace
-	RoleTenant NamespaceRole = "tenant" // a tenant's application namespace
-	RoleCNI    NamespaceRole = "cni"    // the CNI node agent's namespace
+	RoleSystem  NamespaceRole = "system"  // a control plane's namespace
+	RoleTenant  NamespaceRole = "tenant"  // a tenant's application namespace
+	RoleCNI     NamespaceRole = "cni"     // the CNI node agent's namespace
+	RoleZtunnel NamespaceRole = "ztunnel" // ztunnel's namespace
 )
 
 // Namespace is one namespace meshc creates and labels.
@@ -135,6 +189,8 @@ type ControlPlane struct {
 	// CNINeededBy are the clusters of its data plane that need the Istio
 	// CNI agent: when any does, istiod injects sidecars for the agent.
 	CNINeededBy []string
+	// Ambient is set when its mesh's data plane is ambient.
+	Ambient bool
 }
 
 // PeerAuth is a PeerAuthentication without a selector: mesh-wide when in a
@@ -155,6 +211,8 @@ const (
 	LabelForNetwork   LabelRule = "network"   // the cluster's network, on system namespaces
 	LabelForRevision  LabelRule = "revision"  // istio.io/rev of a tenant's namespace
 	LabelForTenant    LabelRule = "tenant"    // an extra label of the tenant
+	LabelForDataPlane LabelRule = "dataplane" // istio.io/dataplane-mode of an ambient tenant's namespace
+	LabelForWaypoint  LabelRule = "waypoint"  // istio.io/use-waypoint of a tenant with a waypoint
 )
 
 // LabelSource says why a namespace carries a label: the rule, and the mesh
@@ -260,7 +318,8 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 			Remote:             in.Kind == resolve.InstallRemote,
 			MeshID:             mesh.MeshID,
 			Version:            r.Version(mcp).Parsed,
-			Profile:            mcp.Profile,
+			Profile:            r.Profile(mcp).Name,
+			Ambient:            r.Mesh(mcp.Mesh).Ambient,
 			DiscoverySelectors: mesh.DiscoveryLabel,
 			CNINeededBy:        r.CNINeededBy(mcp),
 		}
@@ -271,7 +330,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		case mcp.External:
 			cp.Values = externalHelmValues(mesh, cp)
 		default:
-			cp.Values = helmValues(t, cl, mesh, cp)
+			cp.Values = helmValues(t, cl, r.Mesh(mesh.Name), cp)
 		}
 		c.ControlPlanes = append(c.ControlPlanes, cp)
 
@@ -320,16 +379,23 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 			cniFor = cp.ControlPlane
 		}
 	}
-	if (cl.NeedsCNI() || cniFor != nil) && len(c.ControlPlanes) > 0 {
+	// An ambient mesh needs the agent in ambient mode, and ztunnel.
+	var ambient *resolve.Mesh
+	if meshes := r.AmbientMeshesIn(cl.Name); len(meshes) > 0 {
+		ambient = r.Mesh(meshes[0]) // check refuses a second one
+	}
+	if (cl.NeedsCNI() || cniFor != nil || ambient != nil) && len(c.ControlPlanes) > 0 {
 		source := model.Path{"clusters", cl.Name, "platform"}
 		switch {
 		case cl.CNI:
 			source = model.Path{"clusters", cl.Name, "cni"}
+		case ambient != nil && !cl.NeedsCNI():
+			source = ambient.DataPlaneOrigin.Path
 		case !cl.NeedsCNI():
 			source = cniFor.Path()
 		}
-		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source}
-		if !cl.NeedsCNI() {
+		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source, Ambient: ambient != nil}
+		if !cl.NeedsCNI() && ambient == nil {
 			cni.NeededBy = r.CNINeededBy(cniFor)
 		}
 		for _, cp := range c.ControlPlanes {
@@ -339,6 +405,21 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		}
 		c.CNI = cni
 		namespaces[CNINamespace] = newNamespace(CNINamespace, RoleCNI, "", source)
+	}
+	if ambient != nil {
+		c.Ztunnel = planZtunnel(cl, ambient, c.ControlPlanes)
+		if c.Ztunnel != nil {
+			// istiod must see ztunnel's namespace to sign its certificates
+			// for the workloads it proxies (istio/istio#52057).
+			ns := newNamespace(c.Ztunnel.Namespace, RoleZtunnel, ambient.Name, c.Ztunnel.Source)
+			ns.discoveryLabel(ambient.Mesh, "")
+			namespaces[ns.Name] = ns
+			if c.CNI != nil {
+				// The install that brings ztunnel brings the agent in
+				// ambient mode too (istioctl's ambient profile).
+				c.CNI.Owner = c.Ztunnel.ControlPlane
+			}
+		}
 	}
 
 	for _, tn := range tenants {
@@ -354,7 +435,22 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 			// meshc's labels win over the tenant's extra labels: they are
 			// what ties the namespace to its control plane.
 			n.discoveryLabel(mesh, tname)
-			n.label(LabelRev, placement.Revision, LabelSource{Rule: LabelForRevision, Tenant: tname})
+			if r.TenantDataPlane(tn).Ambient() {
+				// Ambient pods are enrolled by this label, never injected:
+				// istio.io/rev would have the revision's injector add
+				// sidecars.
+				n.label(LabelDataPlaneMode, model.DataPlaneAmbient, LabelSource{Rule: LabelForDataPlane, Tenant: tname})
+				if tn.Waypoint == model.WaypointNamespace {
+					n.label(LabelUseWaypoint, WaypointName, LabelSource{Rule: LabelForWaypoint, Tenant: tname})
+					wp := &Waypoint{Name: WaypointName, Namespace: ns, Tenant: tname, Source: model.Path{"tenants", tname, "waypoint"}}
+					if placement.ControlPlane != nil && !placement.ControlPlane.IsDefaultRevision() {
+						wp.Revision = placement.Revision
+					}
+					c.Waypoints = append(c.Waypoints, wp)
+				}
+			} else {
+				n.label(LabelRev, placement.Revision, LabelSource{Rule: LabelForRevision, Tenant: tname})
+			}
 			namespaces[ns] = n
 			// istiod reads policy from its own cluster only: a tenant's
 			// override in a remote cluster goes to the control plane's.
@@ -381,6 +477,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 	}
 
 	multicluster(r, cl, c)
+	slices.SortFunc(c.Waypoints, func(a, b *Waypoint) int { return cmp.Compare(a.Namespace, b.Namespace) })
 
 	for _, name := range model.SortedKeys(namespaces) {
 		c.Namespaces = append(c.Namespaces, namespaces[name])
@@ -392,4 +489,29 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		c.PeerAuths = append(c.PeerAuths, peerAuths[k])
 	}
 	return c
+}
+
+// planZtunnel plans the cluster's ztunnel for ambient mesh m: connected to
+// the mesh's default revision there (or its first control plane), with the
+// identity istiod's values say.
+func planZtunnel(cl *model.Cluster, m *resolve.Mesh, cps []*ControlPlane) *Ztunnel {
+	var to *ControlPlane
+	for _, cp := range cps {
+		if cp.Mesh != m.Name || cp.External && !cp.Remote {
+			continue
+		}
+		if to == nil || cp.IsDefaultRevision() || slices.Contains(cp.Tags, model.DefaultRevision) {
+			to = cp
+		}
+		if cp.IsDefaultRevision() || slices.Contains(cp.Tags, model.DefaultRevision) {
+			break
+		}
+	}
+	if to == nil {
+		return nil
+	}
+	return &Ztunnel{
+		Namespace: model.ZtunnelNamespace, Mesh: m.Name, ControlPlane: to, Version: to.Version,
+		Values: ztunnelValues(cl, m.Mesh, to), Source: m.DataPlaneOrigin.Path,
+	}
 }

@@ -628,3 +628,57 @@ func TestBuildOrdersAndIsDeterministic(t *testing.T) {
 		t.Errorf("cluster1 remote secrets %v, want %v", discovered, want)
 	}
 }
+
+// TestAmbient plans an ambient mesh with a canary in one cluster: one
+// ztunnel, following the revision the default tag points at, with istiod's
+// identity; the CNI agent in ambient mode, brought by the same install;
+// ambient tenants labelled for ztunnel (never istio.io/rev) with their
+// waypoint, a tenant left on sidecars labelled as before.
+func TestAmbient(t *testing.T) {
+	topo := topology("1.30.3")
+	topo.Networks["n1"] = model.Network{}
+	topo.Clusters["c1"] = &model.Cluster{Network: "n1"}
+	topo.Meshes["m1"] = &model.Mesh{DataPlane: model.DataPlaneAmbient, ControlPlanes: map[string]*model.ControlPlane{
+		"a-canary": {Cluster: "c1", Revision: "canary"},
+		"b-stable": {Cluster: "c1", Revision: "stable", Tags: []string{"default"}},
+	}}
+	topo.Tenants["shop"] = &model.Tenant{Mesh: "m1", Revision: "stable", Namespaces: []string{"shop"}, Waypoint: model.WaypointNamespace}
+	topo.Tenants["legacy"] = &model.Tenant{Mesh: "m1", Revision: "canary", Namespaces: []string{"legacy"}, DataPlane: model.DataPlaneSidecar}
+	c := clusterOf(t, build(t, topo), "c1")
+
+	z := c.Ztunnel
+	if z == nil || z.ControlPlane.Revision != "stable" || z.Namespace != model.ZtunnelNamespace {
+		t.Fatalf("ztunnel %+v: want one in %s following revision stable (the default tag's)", z, model.ZtunnelNamespace)
+	}
+	want := map[string]any{"istioNamespace": "istio-system", "multiCluster": map[string]any{"clusterName": "c1"}, "network": "n1", "revision": "stable"}
+	if !reflect.DeepEqual(z.Values, want) {
+		t.Errorf("ztunnel values %v, want %v", z.Values, want)
+	}
+	if c.CNI == nil || !c.CNI.Ambient || c.CNI.Owner != z.ControlPlane {
+		t.Errorf("CNI %+v: want the agent in ambient mode, installed with ztunnel's control plane", c.CNI)
+	}
+	for _, cp := range c.ControlPlanes {
+		if cp.Profile != "ambient" || value(cp.Values, "pilot", "trustedZtunnelNamespace") != model.ZtunnelNamespace {
+			t.Errorf("%s: profile %q, trustedZtunnelNamespace %v", cp.Name, cp.Profile, value(cp.Values, "pilot", "trustedZtunnelNamespace"))
+		}
+		if value(cp.Values, "pilot", "env", "AMBIENT_ENABLE_MULTI_NETWORK") != nil {
+			t.Errorf("%s: multi-network ambient on a one-network mesh", cp.Name)
+		}
+		if got := value(cp.Values, "global", "multiCluster", "clusterName"); got != z.Values["multiCluster"].(map[string]any)["clusterName"] {
+			t.Errorf("%s: istiod's cluster name %v differs from ztunnel's", cp.Name, got)
+		}
+	}
+	shop := namespace(c, "shop")
+	if _, rev := shop.Labels[plan.LabelRev]; rev || shop.Labels[plan.LabelDataPlaneMode] != "ambient" || shop.Labels[plan.LabelUseWaypoint] != plan.WaypointName {
+		t.Errorf("shop's labels %v", shop.Labels)
+	}
+	if legacy := namespace(c, "legacy"); legacy.Labels[plan.LabelRev] != "canary" || legacy.Labels[plan.LabelDataPlaneMode] != "" {
+		t.Errorf("legacy's labels %v", legacy.Labels)
+	}
+	if zns := namespace(c, model.ZtunnelNamespace); zns == nil || zns.Labels[model.DefaultDiscoveryKey] != "m1" {
+		t.Errorf("ztunnel's namespace %+v: want the mesh's discovery label", zns)
+	}
+	if len(c.Waypoints) != 1 || c.Waypoints[0].Namespace != "shop" || c.Waypoints[0].Revision != "stable" {
+		t.Errorf("waypoints %+v: want one in shop for revision stable", c.Waypoints)
+	}
+}

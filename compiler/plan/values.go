@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // identity is what every install in a cluster says of itself: its system
@@ -27,7 +28,8 @@ func identity(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]
 // Sail Istio CR's spec.values, IstioOperator spec.values and the istiod
 // chart. The revision is not part of it: each target spells the revision in
 // its own place (the Istio CR's name, IstioOperator spec.revision).
-func helmValues(t *model.Topology, cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
+func helmValues(t *model.Topology, cl *model.Cluster, rmesh *resolve.Mesh, cp *ControlPlane) map[string]any {
+	mesh := rmesh.Mesh
 	global := identity(cl, mesh, cp)
 	if len(cp.Remotes) > 0 {
 		// A primary leads its istiod-less remotes: only then does istiod
@@ -62,12 +64,48 @@ func helmValues(t *model.Topology, cl *model.Cluster, mesh *model.Mesh, cp *Cont
 		// agent sets up traffic redirection.
 		pilot["cni"] = map[string]any{"enabled": true}
 	}
+	if rmesh.Ambient {
+		// ztunnel runs in its own namespace on every target: istiod
+		// signs certificates for the workloads of the ztunnel there only
+		// (CA_TRUSTED_NODE_ACCOUNTS).
+		pilot["trustedZtunnelNamespace"] = model.ZtunnelNamespace
+		if env := cp.Version.AmbientSupport().MultiNetworkEnv; rmesh.MultiNetwork && env != "" {
+			// Multi-network ambient, and the istio-east-west class.
+			pilotEnv, _ := pilot["env"].(map[string]any)
+			if pilotEnv == nil {
+				pilotEnv = map[string]any{}
+				pilot["env"] = pilotEnv
+			}
+			pilotEnv[env] = "true"
+		}
+	}
 	if len(pilot) > 0 {
 		values["pilot"] = pilot
 	}
 
 	if len(cp.ControlPlane.Values) > 0 {
 		merge(values, cp.ControlPlane.Values)
+	}
+	return values
+}
+
+// ztunnelValues are the ztunnel chart's values for cluster cl: its
+// cluster name and network read from identity, the same place istiod's
+// values read them, so the two always agree (ztunnel reports workloads
+// under this cluster ID and network); and istiod's namespace and revision,
+// which make ztunnel's XDS and CA address istiod[-<rev>].<ns>.svc:15012.
+// Releases before 1.27 have no network setting for ztunnel.
+func ztunnelValues(cl *model.Cluster, mesh *model.Mesh, cp *ControlPlane) map[string]any {
+	id := identity(cl, mesh, cp)
+	values := map[string]any{
+		"istioNamespace": id["istioNamespace"],
+		"multiCluster":   maps.Clone(id["multiCluster"].(map[string]any)),
+	}
+	if network, ok := id["network"]; ok && cp.Version.AmbientSupport().ZtunnelNetwork {
+		values["network"] = network
+	}
+	if !cp.IsDefaultRevision() {
+		values["revision"] = cp.Revision
 	}
 	return values
 }

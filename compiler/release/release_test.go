@@ -197,5 +197,38 @@ func TestTableMatchesCharts(t *testing.T) {
 		if scoping != v.NeedsEnhancedScopingFlag() {
 			t.Errorf("%s: istiod chart sets ENABLE_ENHANCED_RESOURCE_SCOPING: %v; the table says %v", v, scoping, v.NeedsEnhancedScopingFlag())
 		}
+		amb := v.AmbientSupport()
+		profile, err := os.ReadFile(filepath.Join(root, e.Name(), "istiod", "files", "profile-ambient.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(profile), "istio.io/global"); got != (amb.GlobalServiceLabel == "istio.io/global") {
+			t.Errorf("%s: the ambient profile makes istio.io/global services global: %v; the table says %q", v, got, amb.GlobalServiceLabel)
+		}
+		daemonset, err := os.ReadFile(filepath.Join(root, e.Name(), "ztunnel", "templates", "daemonset.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(daemonset), "name: NETWORK"); got != amb.ZtunnelNetwork {
+			t.Errorf("%s: the ztunnel DaemonSet sets NETWORK: %v; the table says %v", v, got, amb.ZtunnelNetwork)
+		}
+	}
+}
+
+// TestAmbientMinimums pins the ambient release boundaries the checks
+// quote: GA from 1.24, multicluster alpha from 1.27, beta from 1.29.
+func TestAmbientMinimums(t *testing.T) {
+	alpha, beta := AmbientMultiClusterMinimum()
+	if AmbientMinimum().String() != "1.24.0" || alpha.String() != "1.27.0" || beta.String() != "1.29.0" {
+		t.Errorf("ambient minimums %s, %s, %s; want 1.24.0, 1.27.0, 1.29.0", AmbientMinimum(), alpha, beta)
+	}
+	for _, op := range SailOperators() {
+		want := "sailoperator.io/v1alpha1"
+		if op.Line.Minor >= 28 {
+			want = "sailoperator.io/v1"
+		}
+		if got := op.ZTunnelAPIVersion(); got != want {
+			t.Errorf("Sail %s: ZTunnel %s, want %s", op.Line, got, want)
+		}
 	}
 }

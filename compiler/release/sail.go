@@ -145,3 +145,13 @@ func (op SailOperator) Nearest(v Version) Version {
 func (op SailOperator) InstallRange() string {
 	return op.Installs[0].String() + " to " + op.Installs[len(op.Installs)-1].String()
 }
+
+// ZTunnelAPIVersion is the apiVersion of the operator's ZTunnel: v1 from
+// Sail 1.28 (sail-operator#1365, which drops spec.profile: v1 always
+// applies the ambient profile), v1alpha1 with spec.profile before.
+func (op SailOperator) ZTunnelAPIVersion() string {
+	if op.Line.Compare(Line{1, 28}) >= 0 {
+		return "sailoperator.io/v1"
+	}
+	return "sailoperator.io/v1alpha1"
+}

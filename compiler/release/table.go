@@ -38,7 +38,43 @@ type Istio struct {
 	// LegacyChartRepository. From 1.31 they are only at ChartRepository and
 	// ChartRepositoryOCI.
 	LegacyChartHost bool
+	// Ambient is what the release supports of the ambient data plane
+	// (ztunnel, the CNI agent in ambient mode, waypoints).
+	Ambient Ambient
 }
+
+// Ambient is what one release supports of the ambient data plane.
+type Ambient struct {
+	// SingleCluster: ambient is generally available for one cluster.
+	SingleCluster bool
+	// MultiCluster is the state of ambient across clusters: only
+	// multi-primary on several networks, with an east-west Gateway of
+	// class istio-east-west. Primary-remote and external control planes
+	// are unsupported on every release.
+	MultiCluster Maturity
+	// ZtunnelNetwork: the ztunnel chart takes the cluster's network
+	// (global.network, the NETWORK env of its DaemonSet); before, ztunnel
+	// has no network setting at all.
+	ZtunnelNetwork bool
+	// MultiNetworkEnv is the istiod env that turns multi-network ambient
+	// on (and with it the istio-east-west GatewayClass); empty when the
+	// release cannot.
+	MultiNetworkEnv string
+	// GlobalServiceLabel is the Service label the ambient profile's
+	// meshConfig.serviceScopeConfigs makes global across clusters; empty
+	// before the profile ships one.
+	GlobalServiceLabel string
+}
+
+// Maturity is how far upstream supports a feature on a release.
+type Maturity string
+
+// Maturities.
+const (
+	Unsupported Maturity = ""
+	Alpha       Maturity = "alpha"
+	Beta        Maturity = "beta"
+)
 
 // Sources of the table, per fact:
 //
@@ -65,6 +101,19 @@ type Istio struct {
 //     not (TestTableMatchesCharts).
 //   - File-mounted remote kubeconfigs from 1.30: istio/istio#58927 (merged
 //     2026-01-27, PILOT_MULTICLUSTER_KUBECONFIG_PATH).
+//   - Ambient: GA for one cluster from 1.24 (istio.io blog
+//     2024/ambient-reaches-ga); multicluster alpha from 1.27 (announcing
+//     1.27: "testing has been focused on multi-network, multi-primary"),
+//     beta for multi-network multi-primary from 1.29 (istio.io blog
+//     2026/ambient-multinetwork-multicluster-beta; single-network still
+//     alpha, istio/istio#61066); primary-remote "not currently
+//     supported" (docs ambient/install/multicluster, 1.27 to 1.31).
+//     AMBIENT_ENABLE_MULTI_NETWORK (pilot/pkg/features/ambient.go; the
+//     istio-east-west class is registered only with it) and the ambient
+//     profile's serviceScopeConfigs on istio.io/global from 1.27
+//     (manifests/helm-profiles/ambient.yaml; TestTableMatchesCharts). The
+//     ztunnel chart's network value from 1.27 (released 1.24.6 ztunnel
+//     has no NETWORK env; 1.27.3 does).
 //   - Chart hosts: the storage.googleapis.com bucket's index froze on
 //     2026-08-27 at 1.30.4 and serves no 1.31 chart (base-1.31.0.tgz: 404;
 //     AndriyKalashnykov/kind-cluster#303, citing istio.io
@@ -74,15 +123,25 @@ type Istio struct {
 var table = []Istio{
 	{Line: Line{1, 22}, Latest: 8, EndOfLife: true, EnhancedScopingFlag: true, LegacyChartHost: true},
 	{Line: Line{1, 23}, Latest: 6, EndOfLife: true, EnhancedScopingFlag: true, LegacyChartHost: true},
-	{Line: Line{1, 24}, Latest: 6, EndOfLife: true, EnhancedScopingFlag: true, LegacyChartHost: true},
-	{Line: Line{1, 25}, Latest: 5, EndOfLife: true, LegacyChartHost: true},
-	{Line: Line{1, 26}, Latest: 8, EndOfLife: true, TLSServerName: true, LegacyChartHost: true},
-	{Line: Line{1, 27}, Latest: 9, EndOfLife: true, TLSServerName: true, LegacyChartHost: true},
-	{Line: Line{1, 28}, Latest: 10, EndOfLife: true, TLSServerName: true, ResourceScope: true, LegacyChartHost: true},
-	{Line: Line{1, 29}, Latest: 9, EndOfLife: true, TLSServerName: true, ResourceScope: true, LegacyChartHost: true},
-	{Line: Line{1, 30}, Latest: 5, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true, LegacyChartHost: true},
-	{Line: Line{1, 31}, Latest: 4, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true},
-	{Line: Line{1, 32}, Latest: 0, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true},
+	{Line: Line{1, 24}, Latest: 6, EndOfLife: true, EnhancedScopingFlag: true, LegacyChartHost: true, Ambient: ambientSingle},
+	{Line: Line{1, 25}, Latest: 5, EndOfLife: true, LegacyChartHost: true, Ambient: ambientSingle},
+	{Line: Line{1, 26}, Latest: 8, EndOfLife: true, TLSServerName: true, LegacyChartHost: true, Ambient: ambientSingle},
+	{Line: Line{1, 27}, Latest: 9, EndOfLife: true, TLSServerName: true, LegacyChartHost: true, Ambient: ambientMulti(Alpha)},
+	{Line: Line{1, 28}, Latest: 10, EndOfLife: true, TLSServerName: true, ResourceScope: true, LegacyChartHost: true, Ambient: ambientMulti(Alpha)},
+	{Line: Line{1, 29}, Latest: 9, EndOfLife: true, TLSServerName: true, ResourceScope: true, LegacyChartHost: true, Ambient: ambientMulti(Beta)},
+	{Line: Line{1, 30}, Latest: 5, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true, LegacyChartHost: true, Ambient: ambientMulti(Beta)},
+	{Line: Line{1, 31}, Latest: 4, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true, Ambient: ambientMulti(Beta)},
+	{Line: Line{1, 32}, Latest: 0, TLSServerName: true, ResourceScope: true, FileKubeconfigs: true, Ambient: ambientMulti(Beta)},
+}
+
+// ambientSingle is ambient on one cluster only (1.24 to 1.26).
+var ambientSingle = Ambient{SingleCluster: true}
+
+// ambientMulti is ambient across clusters at maturity m, with what 1.27
+// brought for it.
+func ambientMulti(m Maturity) Ambient {
+	return Ambient{SingleCluster: true, MultiCluster: m, ZtunnelNetwork: true,
+		MultiNetworkEnv: "AMBIENT_ENABLE_MULTI_NETWORK", GlobalServiceLabel: "istio.io/global"}
 }
 
 // Chart repositories Istio publishes its Helm charts to.
@@ -96,6 +155,12 @@ const (
 	// December 2026.
 	LegacyChartRepository = "https://istio-release.storage.googleapis.com/charts"
 )
+
+// GatewayAPI is the release of the Gateway API CRDs (standard channel)
+// ambient meshes need and meshc checks their Gateways against
+// (schema/crds-gateway-api): its v1 and v1beta1 serve what Istio 1.24 to
+// 1.30 read, with alpha APIs off.
+const GatewayAPI = "v1.5.0"
 
 // MaxMinorSkew is how many minor releases apart two control planes of one
 // mesh may be: Istio supports canary upgrades across at most two minors.
@@ -194,4 +259,29 @@ func (v Version) HasFileKubeconfigs() bool {
 func (v Version) HasTLSServerName() bool {
 	r, _ := Lookup(v)
 	return r.TLSServerName
+}
+
+// AmbientSupport is what v supports of the ambient data plane.
+func (v Version) AmbientSupport() Ambient {
+	r, _ := Lookup(v)
+	return r.Ambient
+}
+
+// AmbientMinimum is the first release with ambient for one cluster.
+func AmbientMinimum() Version { return firstWith(func(a Ambient) bool { return a.SingleCluster }) }
+
+// AmbientMultiClusterMinimum is the first release with ambient across
+// clusters, and the first where it is beta.
+func AmbientMultiClusterMinimum() (alpha, beta Version) {
+	return firstWith(func(a Ambient) bool { return a.MultiCluster != Unsupported }),
+		firstWith(func(a Ambient) bool { return a.MultiCluster == Beta })
+}
+
+func firstWith(f func(Ambient) bool) Version {
+	for _, r := range table {
+		if f(r.Ambient) {
+			return Version{r.Line.Major, r.Line.Minor, 0}
+		}
+	}
+	return Version{}
 }

@@ -59,6 +59,28 @@ type Topology struct {
 	tenantsIn    map[[2]string][]*model.Tenant  // mesh, cluster: by tenant name
 	hosts        map[string]*model.ControlPlane // by cluster: its first istiod that is not external
 	cniNeeds     map[*model.ControlPlane][]string
+	dataPlanes   map[*model.Tenant]DataPlane
+	ambientIn    map[string][]string // by cluster: the ambient meshes installed there, sorted
+}
+
+// DataPlane is how a tenant's workloads join their mesh: sidecar or
+// ambient, and the line that says so (the tenant's own dataplane, else
+// its mesh's).
+type DataPlane struct {
+	Mode   string
+	Origin Origin
+}
+
+// Ambient reports whether the data plane is ambient.
+func (d DataPlane) Ambient() bool { return d.Mode == model.DataPlaneAmbient }
+
+// Profile is a control plane's configuration profile and where it comes
+// from: the ambient profile for an ambient mesh's (openshift-ambient on
+// OpenShift), else what the control plane names (empty for the target's
+// default).
+type Profile struct {
+	Name   string
+	Origin Origin
 }
 
 // Version is a control plane's Istio release: as written (after
@@ -105,6 +127,12 @@ type Mesh struct {
 	// the user says, else when the mesh spans networks.
 	EastWest       bool
 	EastWestOrigin Origin
+	// Ambient is set when the mesh's data plane is ambient: ztunnel and
+	// the CNI agent in ambient mode in each of its clusters, the ambient
+	// profile on its control planes. DataPlaneOrigin is its dataplane
+	// line.
+	Ambient         bool
+	DataPlaneOrigin Origin
 }
 
 // InstallKind is what a control plane installs in a cluster.
@@ -177,6 +205,8 @@ func Resolve(t *model.Topology) *Topology {
 		tenantsIn:    map[[2]string][]*model.Tenant{},
 		hosts:        map[string]*model.ControlPlane{},
 		cniNeeds:     map[*model.ControlPlane][]string{},
+		dataPlanes:   map[*model.Tenant]DataPlane{},
+		ambientIn:    map[string][]string{},
 	}
 	r.SailOperator = sailOperator(t)
 	for _, cp := range t.ControlPlanes() {
@@ -195,7 +225,11 @@ func Resolve(t *model.Topology) *Topology {
 	}
 	for _, cluster := range model.SortedKeys(t.Clusters) {
 		for _, cp := range t.ControlPlanesOfCluster(cluster) {
-			r.installs[cluster] = append(r.installs[cluster], install(cp, cluster))
+			in := install(cp, cluster)
+			r.installs[cluster] = append(r.installs[cluster], in)
+			if m := r.meshes[cp.Mesh]; m != nil && m.Ambient && in.Kind != InstallExternal && !slices.Contains(r.ambientIn[cluster], cp.Mesh) {
+				r.ambientIn[cluster] = append(r.ambientIn[cluster], cp.Mesh)
+			}
 		}
 	}
 	for _, name := range model.SortedKeys(t.Meshes) {
@@ -212,8 +246,42 @@ func Resolve(t *model.Topology) *Topology {
 			r.tenantsIn[k] = append(r.tenantsIn[k], tn)
 		}
 		r.placements[tn] = byCluster
+		r.dataPlanes[tn] = r.dataPlane(tn)
 	}
 	return r
+}
+
+// dataPlane is tn's data plane: its own, else its mesh's.
+func (r *Topology) dataPlane(tn *model.Tenant) DataPlane {
+	if tn.DataPlane != "" {
+		return DataPlane{Mode: tn.DataPlane, Origin: Origin{Path: model.Path{"tenants", tn.Name, "dataplane"}}}
+	}
+	m := r.meshes[tn.Mesh]
+	if m == nil {
+		return DataPlane{Mode: model.DataPlaneSidecar, Origin: Origin{Path: model.Path{"tenants", tn.Name, "mesh"}, Defaulted: true}}
+	}
+	return DataPlane{Mode: m.DataPlane, Origin: Origin{Path: m.DataPlaneOrigin.Path, Rule: "the tenant's mesh's data plane", Defaulted: m.DataPlaneOrigin.Defaulted}}
+}
+
+// TenantDataPlane is how tn's workloads join their mesh.
+func (r *Topology) TenantDataPlane(tn *model.Tenant) DataPlane { return r.dataPlanes[tn] }
+
+// AmbientMeshesIn are the ambient meshes with an install (istiod or a
+// remote) in cluster, sorted: each would run the cluster's one ztunnel.
+// The slice is shared: callers must not modify it.
+func (r *Topology) AmbientMeshesIn(cluster string) []string { return r.ambientIn[cluster] }
+
+// Profile is cp's configuration profile: an ambient mesh's control
+// planes get the ambient profile, openshift-ambient on OpenShift.
+func (r *Topology) Profile(cp *model.ControlPlane) Profile {
+	if m := r.meshes[cp.Mesh]; m != nil && m.Ambient {
+		name := "ambient"
+		if cl := r.Model.Clusters[cp.Cluster]; cl != nil && cl.Platform == model.PlatformOpenShift {
+			name = "openshift-ambient"
+		}
+		return Profile{Name: name, Origin: Origin{Path: m.DataPlaneOrigin.Path, Rule: "the mesh's data plane is ambient"}}
+	}
+	return Profile{Name: cp.Profile, Origin: Origin{Path: cp.Path().Child("profile"), Defaulted: cp.Profile == ""}}
 }
 
 // Hosting is the control plane that runs in cp's cluster and would inject
@@ -323,6 +391,8 @@ func (r *Topology) mesh(m *model.Mesh) *Mesh {
 		out.EastWest = out.MultiNetwork
 		out.EastWestOrigin = Origin{Path: path, Rule: "the mesh spans networks", Defaulted: true}
 	}
+	out.Ambient = m.DataPlane == model.DataPlaneAmbient
+	out.DataPlaneOrigin = Origin{Path: path.Child("dataplane"), Defaulted: t.Defaulted(path.Child("dataplane"))}
 	return out
 }
 

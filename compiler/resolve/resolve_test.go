@@ -276,3 +276,48 @@ func TestTenantClusters(t *testing.T) {
 		t.Errorf("resolving changed the tenant's list: %v", got)
 	}
 }
+
+// TestAmbientFacts: the data plane is resolved once per mesh and tenant,
+// with the line that says so; an ambient mesh's control planes get the
+// ambient profile (openshift-ambient on OpenShift), and the clusters where
+// an ambient mesh installs are known, for the one-ztunnel rule.
+func TestAmbientFacts(t *testing.T) {
+	topo := fleet()
+	topo.Meshes["solo"].DataPlane = model.DataPlaneAmbient
+	topo.Tenants["lab"].DataPlane = model.DataPlaneSidecar
+	topo.Clusters["solo"].Platform = model.PlatformOpenShift
+	topo.ResolveDefaults()
+	r := resolve.Resolve(topo)
+
+	if m := r.Mesh("solo"); !m.Ambient || m.DataPlaneOrigin.Path.String() != "meshes.solo.dataplane" {
+		t.Errorf("mesh solo: ambient %v from %s", m.Ambient, m.DataPlaneOrigin.Path)
+	}
+	if m := r.Mesh("shop"); m.Ambient || !m.DataPlaneOrigin.Defaulted {
+		t.Errorf("mesh shop: ambient %v, defaulted %v", m.Ambient, m.DataPlaneOrigin.Defaulted)
+	}
+	for _, tc := range []struct {
+		tenant, mode, origin string
+		rule                 bool
+	}{
+		{"pay", model.DataPlaneAmbient, "meshes.solo.dataplane", true},  // its mesh's
+		{"lab", model.DataPlaneSidecar, "tenants.lab.dataplane", false}, // its own, during a migration
+		{"web", model.DataPlaneSidecar, "meshes.shop.dataplane", true},
+	} {
+		dp := r.TenantDataPlane(topo.Tenants[tc.tenant])
+		if dp.Mode != tc.mode || dp.Origin.Path.String() != tc.origin || (dp.Origin.Rule != "") != tc.rule {
+			t.Errorf("tenant %s: %s from %s (rule %q), want %s from %s", tc.tenant, dp.Mode, dp.Origin.Path, dp.Origin.Rule, tc.mode, tc.origin)
+		}
+	}
+	if p := r.Profile(topo.Meshes["solo"].ControlPlanes["stable"]); p.Name != "openshift-ambient" || p.Origin.Rule == "" {
+		t.Errorf("solo's stable control plane: profile %q (%+v), want openshift-ambient from the mesh's data plane", p.Name, p.Origin)
+	}
+	if p := r.Profile(topo.Meshes["shop"].ControlPlanes["a"]); p.Name != "" || !p.Origin.Defaulted {
+		t.Errorf("shop's control plane a: profile %q (%+v), want none written", p.Name, p.Origin)
+	}
+	if got := r.AmbientMeshesIn("solo"); !slices.Equal(got, []string{"solo"}) {
+		t.Errorf("ambient meshes in cluster solo: %v", got)
+	}
+	if got := r.AmbientMeshesIn("east"); len(got) != 0 {
+		t.Errorf("ambient meshes in cluster east: %v", got)
+	}
+}

@@ -195,6 +195,14 @@ func checkIstioOperator(set *crdschema.Set, obj map[string]any) error {
 		}
 		delete(values, k)
 	}
+	// The ztunnel component's values (values.ztunnel, the ztunnel chart's
+	// top level) are the Sail ZTunnel's, not its Istio's.
+	if zt, ok := values["ztunnel"]; ok {
+		if err := set.ValidateField("sailoperator.io/v1", "ZTunnel", "spec.values.ztunnel", zt); err != nil {
+			return fmt.Errorf("IstioOperator: %w", err)
+		}
+		delete(values, "ztunnel")
+	}
 	if err := set.ValidateField("sailoperator.io/v1", "Istio", "spec.values", values); err != nil {
 		return fmt.Errorf("IstioOperator: %w", err)
 	}
