@@ -41,17 +41,16 @@ type KindCount struct {
 }
 
 func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
-	cl := x.topo.Clusters[name]
-	pc := x.plans[name]
+	cl, pc := x.topo.Clusters[name], x.plans[name]
 	if cl == nil || pc == nil {
-		return nil, x.unknownCluster(a.What, name, "cluster/")
+		clusters, _, _ := x.names()
+		return nil, x.notFound(a.What, fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, name), a.What, clusters)
 	}
-	c := &ClusterAnswer{Name: name}
+	c := &ClusterAnswer{Name: name, Bundle: x.bundle(name), CNI: x.cniFact(pc)}
+	c.Network = Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})}
 	if cl.Network != "" {
 		c.Network = Fact{Subject: cl.Network, Why: "the cluster's L3 network: it labels the cluster's system namespaces and east-west gateways topology.istio.io/network",
 			Sources: x.refs(model.Path{"clusters", name, "network"}, model.Path{"networks", cl.Network})}
-	} else {
-		c.Network = Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})}
 	}
 	c.Platform = Fact{Subject: cl.Platform, Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})}
 	if c.Platform.Sources[0].Default {
@@ -61,27 +60,26 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		c.ControlPlanes = append(c.ControlPlanes, x.controlPlane(name, cp))
 	}
 	for _, m := range model.SortedKeys(x.topo.Meshes) {
-		mesh := x.facts.Mesh(m)
-		if slices.Contains(mesh.Clusters, name) || slices.Contains(mesh.Primaries, name) {
+		if mesh := x.facts.Mesh(m); slices.Contains(mesh.Clusters, name) || slices.Contains(mesh.Primaries, name) {
 			c.Meshes = append(c.Meshes, x.meshFact(name, mesh))
 		}
 	}
 	for _, ns := range pc.Namespaces {
-		c.Namespaces = append(c.Namespaces, x.namespaceSummary(name, ns))
+		c.Namespaces = append(c.Namespaces, x.namespaceSummary(pc, ns))
 	}
-	c.Bundle = x.bundle(name)
-	if ec := x.emitted[name]; ec != nil {
+	for _, ec := range x.in.Output.Clusters {
 		for _, f := range ec.Files {
-			c.Files = append(c.Files, f.Path)
+			if ec.Name == name {
+				c.Files = append(c.Files, f.Path)
+			}
 		}
-		slices.Sort(c.Files)
 	}
-	c.CNI = x.cniFact(pc)
+	slices.Sort(c.Files)
 	for _, r := range pc.RemoteSecrets {
 		c.Discovers = append(c.Discovers, x.discoversFact(pc, r))
 	}
 	for _, d := range x.discoveredBy(name) {
-		c.DiscoveredBy = append(c.DiscoveredBy, x.discoveredByFact(name, d))
+		c.DiscoveredBy = append(c.DiscoveredBy, x.discoveredByFact(d))
 	}
 	for _, ca := range pc.CACerts {
 		c.Trust = append(c.Trust, x.trustFact(ca))
