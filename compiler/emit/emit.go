@@ -98,13 +98,12 @@ type Resource struct {
 	Role   Role
 	Object Object
 	// For is what in the plan the object realises, for explain to say why
-	// it is there: a *plan.Namespace, *plan.ControlPlane (a Sail Istio),
-	// RevisionTag, *plan.CNI, *plan.PeerAuth, *plan.CACert,
-	// *plan.RemoteSecret, *plan.ReaderToken (its Secret, PushSecret, or
-	// the reader ServiceAccount), *plan.EastWestGateway,
-	// *plan.IngressGateway or *plan.IstiodExposure. It is nil for what an
-	// installer's charts render and for the helm target's Flux objects,
-	// which carry their control plane's path in their source annotation.
+	// it is there: a *plan.Namespace, *plan.ControlPlane (a Sail Istio, or
+	// what an installer's charts render or install for it), RevisionTag,
+	// *plan.CNI, *plan.PeerAuth, *plan.CACert, *plan.RemoteSecret,
+	// *plan.ReaderToken (its Secret, PushSecret, or the reader
+	// ServiceAccount), *plan.EastWestGateway, *plan.IngressGateway or
+	// *plan.IstiodExposure.
 	For any
 }
 

@@ -50,7 +50,7 @@ type FileAnswer struct {
 // (key/Kind) where one plan element brings several objects.
 var rules = map[string]string{
 	"namespace":                              "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it.",
-	"controlPlane":                           "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision.",
+	"controlPlane/Istio":                     "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision.",
 	"tag":                                    "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at.",
 	"cni":                                    "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent.",
 	"controlPlane/IstioOperator":             "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle.",
@@ -72,11 +72,11 @@ var rules = map[string]string{
 	"exposure ingressGateway/Gateway":        "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address.",
 	"exposure ingressGateway/VirtualService": "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port).",
 	"exposure ingressGateway":                "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname.",
-	"install":                                "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle.",
+	"controlPlane":                           "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle.",
 }
 
 // ruleFor says why meshc emits objects like o: by what it realises.
-func (x *explainer) ruleFor(o *objRec, src model.Path) string {
+func ruleFor(o *objRec) string {
 	var key string
 	switch f := o.For.(type) {
 	case *plan.Namespace:
@@ -101,10 +101,6 @@ func (x *explainer) ruleFor(o *objRec, src model.Path) string {
 		key = "ingress"
 	case *plan.IstiodExposure:
 		key = "exposure " + f.Via
-	case nil:
-		if x.installAt(o.Cluster, src) != nil {
-			key = "install"
-		}
 	}
 	if r, ok := rules[key+"/"+o.Kind]; ok {
 		return r
@@ -113,18 +109,6 @@ func (x *explainer) ruleFor(o *objRec, src model.Path) string {
 		return r
 	}
 	return "Emitted for the topology path in its meshc.dev/source annotation."
-}
-
-// installAt is the install in cluster of the control plane at topology
-// path src, which an object rendered from Istio's charts (the helm and
-// rendered targets) names as its source; nil for any other path.
-func (x *explainer) installAt(cluster string, src model.Path) *plan.ControlPlane {
-	for _, cp := range x.plans[cluster].ControlPlanes {
-		if len(src) == 4 && slices.Equal(cp.Path(), src) {
-			return cp
-		}
-	}
-	return nil
 }
 
 func (x *explainer) object(a *Answer, parts []string) (*Answer, error) {
@@ -183,7 +167,7 @@ func (x *explainer) objectAnswer(a *Answer, o *objRec) *Answer {
 		r := x.ref(src)
 		ans.Source = &r
 	}
-	ans.Rule, ans.About = x.ruleFor(o, src), x.objectAbout(o, src)
+	ans.Rule, ans.About = ruleFor(o), x.objectAbout(o, src)
 	a.Kind, a.Object = KindObject, ans
 	return a
 }
@@ -229,10 +213,6 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 			if e == f || o.Kind == "Gateway" && f.Via == model.ExposeEastWest && e.Via == f.Via && e.ControlPlane.Namespace == f.ControlPlane.Namespace {
 				out = append(out, x.exposureFact(e))
 			}
-		}
-	case nil:
-		if cp := x.installAt(o.Cluster, src); cp != nil {
-			out = append(out, x.controlPlane(o.Cluster, cp).fact())
 		}
 	}
 	if len(out) == 0 && src != nil {
