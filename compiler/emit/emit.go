@@ -131,12 +131,15 @@ func allRealising(x any, rs []Resource) []Resource {
 // File is a file kept beside a bundle but not applied by it, such as an
 // IstioOperator for istioctl. Path is relative to the cluster's folder.
 // It holds Data as it is, or an Object that render writes as YAML after
-// Comment (emit makes objects, not bytes).
+// Comment (emit makes objects, not bytes). For is what in the plan its
+// Object realises, as Resource.For says (an IstioOperator: its
+// *plan.ControlPlane).
 type File struct {
 	Path    string
 	Data    []byte
 	Object  Object
 	Comment string
+	For     any
 }
 
 // Cluster is everything emitted for one cluster.

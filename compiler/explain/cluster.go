@@ -7,6 +7,7 @@ import (
 
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/plan"
 )
 
 // ClusterAnswer explains a cluster's bundle.
@@ -46,13 +47,21 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		clusters, _, _ := x.names()
 		return nil, x.notFound(a.What, fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, name), a.What, clusters)
 	}
-	c := &ClusterAnswer{Name: name, Bundle: x.bundle(name), CNI: x.cniFact(pc)}
-	c.Network = Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})}
+	c := &ClusterAnswer{Name: name, Bundle: x.bundle(name), CNI: x.cniFact(pc),
+		Namespaces:   factsOf(pc.Namespaces, func(ns *plan.Namespace) Fact { return x.namespaceSummary(pc, ns) }),
+		Discovers:    factsOf(pc.RemoteSecrets, func(r *plan.RemoteSecret) Fact { return x.discoversFact(pc, r) }),
+		DiscoveredBy: factsOf(x.discoveredBy(name), x.discoveredByFact),
+		Trust:        factsOf(pc.CACerts, x.trustFact),
+		Gateways: slices.Concat(factsOf(pc.EastWestGateways, x.eastWestFact),
+			factsOf(pc.IngressGateways, func(gw *plan.IngressGateway) Fact { return x.ingressFact(pc, gw) }),
+			factsOf(pc.IstiodExposures, x.exposureFact)),
+		Network:  Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})},
+		Platform: Fact{Subject: cl.Platform, Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})},
+	}
 	if cl.Network != "" {
 		c.Network = Fact{Subject: cl.Network, Why: "the cluster's L3 network: it labels the cluster's system namespaces and east-west gateways topology.istio.io/network",
 			Sources: x.refs(model.Path{"clusters", name, "network"}, model.Path{"networks", cl.Network})}
 	}
-	c.Platform = Fact{Subject: cl.Platform, Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})}
 	if c.Platform.Sources[0].Default {
 		c.Platform.Why = "the default platform"
 	}
@@ -64,9 +73,6 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 			c.Meshes = append(c.Meshes, x.meshFact(name, mesh))
 		}
 	}
-	for _, ns := range pc.Namespaces {
-		c.Namespaces = append(c.Namespaces, x.namespaceSummary(pc, ns))
-	}
 	for _, ec := range x.in.Output.Clusters {
 		for _, f := range ec.Files {
 			if ec.Name == name {
@@ -75,24 +81,6 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		}
 	}
 	slices.Sort(c.Files)
-	for _, r := range pc.RemoteSecrets {
-		c.Discovers = append(c.Discovers, x.discoversFact(pc, r))
-	}
-	for _, d := range x.discoveredBy(name) {
-		c.DiscoveredBy = append(c.DiscoveredBy, x.discoveredByFact(d))
-	}
-	for _, ca := range pc.CACerts {
-		c.Trust = append(c.Trust, x.trustFact(ca))
-	}
-	for _, gw := range pc.EastWestGateways {
-		c.Gateways = append(c.Gateways, x.eastWestFact(gw))
-	}
-	for _, gw := range pc.IngressGateways {
-		c.Gateways = append(c.Gateways, x.ingressFact(pc, gw))
-	}
-	for _, e := range pc.IstiodExposures {
-		c.Gateways = append(c.Gateways, x.exposureFact(e))
-	}
 	a.Kind, a.Cluster = KindCluster, c
 	return a, nil
 }
@@ -125,4 +113,13 @@ func (lc LayerCount) String() string {
 		parts = append(parts, fmt.Sprintf("%d %s", k.Count, k.Kind))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// factsOf is the fact on each of xs.
+func factsOf[T any](xs []T, fact func(T) Fact) []Fact {
+	var out []Fact
+	for _, x := range xs {
+		out = append(out, fact(x))
+	}
+	return out
 }

@@ -163,16 +163,14 @@ type explainer struct {
 	objects map[string][]*objRec // by cluster, in emitted order
 }
 
-// objRec is one emitted object, or an IstioOperator file of the istioctl
-// target, with where it is rendered.
+// objRec is one emitted object, or an object in a file beside the bundle
+// (an IstioOperator of the istioctl target), with where it is rendered.
 type objRec struct {
 	Cluster, APIVersion, Kind, Namespace, Name string
-	Layer                                      *emit.Layer // nil for files beside the bundle
+	Layer                                      *emit.Layer // nil beside the bundle
 	File                                       string
-	Object                                     emit.Object
-	// For is what in the plan the object realises (emit.Resource.For); an
-	// IstioOperator file realises its *plan.ControlPlane.
-	For any
+	Object                                     emit.Object // as emitted, without render's labels
+	For                                        any         // what in the plan it realises (emit.Resource.For)
 }
 
 func newExplainer(in Input) *explainer {
@@ -183,30 +181,24 @@ func newExplainer(in Input) *explainer {
 	for _, pc := range in.Plan.Clusters {
 		x.plans[pc.Name] = pc
 	}
+	add := func(cluster string, layer *emit.Layer, file string, o emit.Object, realises any) {
+		md, _ := o["metadata"].(map[string]any)
+		rec := &objRec{Cluster: cluster, Layer: layer, File: path.Join(render.ClusterDir(cluster), file), Object: o, For: realises}
+		rec.APIVersion, _ = o["apiVersion"].(string)
+		rec.Kind, _ = o["kind"].(string)
+		rec.Name, _ = md["name"].(string)
+		rec.Namespace, _ = md["namespace"].(string)
+		x.objects[cluster] = append(x.objects[cluster], rec)
+	}
 	for _, c := range in.Output.Clusters {
-		for i := range c.Resources {
-			r := &c.Resources[i]
-			name, err := render.FileName(r.Object)
-			if err != nil {
-				continue
+		for i, r := range c.Resources {
+			if name, err := render.FileName(r.Object); err == nil {
+				add(c.Name, &c.Resources[i].Layer, path.Join(r.Layer.Dir, name), r.Object, r.For)
 			}
-			// The object as written, with render's labels.
-			rec := &objRec{Cluster: c.Name, Layer: &r.Layer, Object: render.Labelled(r.Object, in.Output.Topology), For: r.For,
-				File: path.Join(render.ClusterDir(c.Name), r.Layer.Dir, name)}
-			md, _ := r.Object["metadata"].(map[string]any)
-			rec.APIVersion, _ = r.Object["apiVersion"].(string)
-			rec.Kind, _ = r.Object["kind"].(string)
-			rec.Name, _ = md["name"].(string)
-			rec.Namespace, _ = md["namespace"].(string)
-			x.objects[c.Name] = append(x.objects[c.Name], rec)
 		}
-		if pc := x.plans[c.Name]; pc != nil && in.Output.Target == emit.Istioctl {
-			for _, cp := range pc.ControlPlanes {
-				file := path.Join(render.ClusterDir(c.Name), emit.IstioctlFileName(cp.ControlPlane))
-				if _, ok := in.Tree[file]; ok {
-					x.objects[c.Name] = append(x.objects[c.Name], &objRec{Cluster: c.Name, APIVersion: "install.istio.io/v1alpha1",
-						Kind: "IstioOperator", Namespace: cp.Namespace, Name: cp.Revision, File: file, For: cp})
-				}
+		for _, f := range c.Files {
+			if f.Object != nil {
+				add(c.Name, nil, f.Path, f.Object, f.For)
 			}
 		}
 	}

@@ -72,7 +72,8 @@ func (x *explainer) namespace(a *Answer, cluster, name string) (*Answer, error) 
 	for _, o := range x.objects[cluster] {
 		switch {
 		case o.Kind == "Namespace" && o.Name == name:
-			md, n.File = o.Object["metadata"].(map[string]any), o.File
+			// The object as written, with render's labels.
+			md, n.File = render.Labelled(o.Object, x.in.Output.Topology)["metadata"].(map[string]any), o.File
 		case o.Namespace == name:
 			n.Objects = append(n.Objects, ObjectLink{Kind: o.Kind, Name: o.Name, File: o.File})
 		}
