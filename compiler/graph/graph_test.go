@@ -347,8 +347,9 @@ func checkStructure(t *testing.T, ex example) {
 	// them labelled with their revision.
 	for _, name := range model.SortedKeys(ex.t.Tenants) {
 		tn := ex.t.Tenants[name]
-		for _, cl := range resolve.Resolve(ex.t).TenantClusters(tn) {
-			placement, _ := ex.t.PlaceTenant(tn, cl)
+		facts := resolve.Resolve(ex.t)
+		for _, cl := range facts.TenantClusters(tn) {
+			placement := facts.Placement(tn, cl)
 			var node *graph.Node
 			for _, n := range g.Nodes {
 				if n.Kind == graph.KindTenant && slices.Contains(n.Members, name) && n.Cluster == cl {

@@ -21,6 +21,7 @@
 package resolve
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -146,9 +147,12 @@ type Discovery struct {
 	Origin Origin
 }
 
-// Placement is where a tenant's namespaces land in one cluster.
+// Placement is where a tenant's namespaces land in one cluster: the
+// control plane that serves them and the istio.io/rev value they carry.
 type Placement struct {
-	model.Placement
+	Cluster      string
+	ControlPlane *model.ControlPlane
+	Revision     string
 	// Candidates are the control planes that could serve the tenant;
 	// exactly one when ControlPlane is set.
 	Candidates []*model.ControlPlane
@@ -413,12 +417,11 @@ func (r *Topology) tenantClusters(tn *model.Tenant) []string {
 	return slices.Compact(slices.Sorted(slices.Values(cp.DataPlaneClusters())))
 }
 
-// place picks the control plane serving tn in cluster (model.PlaceTenant's
-// rule) and says why that one.
+// place picks the control plane serving tn in cluster and says why that
+// one.
 func (r *Topology) place(tn *model.Tenant, cluster string) *Placement {
-	pl, candidates := r.Model.PlaceTenant(tn, cluster)
-	p := &Placement{Placement: pl, Candidates: candidates}
-	cp := pl.ControlPlane
+	p := r.placeTenant(tn, cluster)
+	cp := p.ControlPlane
 	if cp == nil {
 		p.Why = fmt.Sprintf("no single control plane of mesh %s serves cluster %s", tn.Mesh, cluster)
 		return p
@@ -442,10 +445,29 @@ func (r *Topology) place(tn *model.Tenant, cluster string) *Placement {
 	}
 	p.Origins = append(p.Origins, ServesOrigin(cp, cluster))
 	var tag bool
-	p.RevisionDefined, tag = revisionOrigin(cp, pl.Revision)
+	p.RevisionDefined, tag = revisionOrigin(cp, p.Revision)
 	p.RevisionIs = "the revision"
 	if tag {
 		p.RevisionIs = "a revision tag"
+	}
+	return p
+}
+
+// placeTenant picks the control plane serving tenant tn in cluster, with
+// the candidates when the choice is not unique (none, or several), for the
+// checks to report.
+func (r *Topology) placeTenant(tn *model.Tenant, cluster string) *Placement {
+	candidates := r.Model.ControlPlanesIn(tn.Mesh, cluster)
+	if tn.ControlPlane != "" {
+		candidates = slices.DeleteFunc(candidates, func(cp *model.ControlPlane) bool { return cp.Name != tn.ControlPlane })
+	} else if tn.Revision != "" && len(candidates) > 1 {
+		// A revision or tag names the control plane when the mesh runs
+		// several in the cluster (stable and canary).
+		candidates = slices.DeleteFunc(candidates, func(cp *model.ControlPlane) bool { return !cp.Serves(tn.Revision) })
+	}
+	p := &Placement{Cluster: cluster, Candidates: candidates}
+	if len(candidates) == 1 {
+		p.ControlPlane, p.Revision = candidates[0], cmp.Or(tn.Revision, candidates[0].Revision)
 	}
 	return p
 }

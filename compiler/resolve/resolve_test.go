@@ -276,3 +276,82 @@ func TestTenantClusters(t *testing.T) {
 		t.Errorf("resolving changed the tenant's list: %v", got)
 	}
 }
+
+// TestPlaceTenant pins the rule that picks the control plane serving a
+// tenant in a cluster, and the candidates check reports when it is not
+// unique (moved here with the rule, from model).
+func TestPlaceTenant(t *testing.T) {
+	tests := []struct {
+		name       string
+		tenant     model.Tenant
+		cluster    string
+		cp         string // "" when not placed
+		revision   string
+		candidates []string
+	}{
+		{"one control plane", model.Tenant{Mesh: "alpha"}, "west", "alpha/west", "west", []string{"alpha/west"}},
+		{"one control plane, its revision named", model.Tenant{Mesh: "beta", Revision: "main"}, "west", "beta/main", "main", []string{"beta/main"}},
+		// With a single candidate the revision is not used to choose: the
+		// placement carries it and the checks report that it is not served.
+		{"one control plane, revision it does not serve", model.Tenant{Mesh: "beta", Revision: "other"}, "west", "beta/main", "other", []string{"beta/main"}},
+		{"two control planes: ambiguous", model.Tenant{Mesh: "alpha"}, "east", "", "", []string{"alpha/canary", "alpha/stable"}},
+		{"two control planes: controlPlane chooses", model.Tenant{Mesh: "alpha", ControlPlane: "stable"}, "east", "alpha/stable", "stable", []string{"alpha/stable"}},
+		{"two control planes: revision chooses", model.Tenant{Mesh: "alpha", Revision: "next"}, "east", "alpha/canary", "next", []string{"alpha/canary"}},
+		{"two control planes: tag chooses", model.Tenant{Mesh: "alpha", Revision: "beta"}, "east", "alpha/canary", "beta", []string{"alpha/canary"}},
+		{"two control planes: revision nobody serves", model.Tenant{Mesh: "alpha", Revision: "gone"}, "east", "", "", nil},
+		{"controlPlane and tag", model.Tenant{Mesh: "alpha", ControlPlane: "canary", Revision: "beta"}, "east", "alpha/canary", "beta", []string{"alpha/canary"}},
+		{"controlPlane elsewhere", model.Tenant{Mesh: "alpha", ControlPlane: "west"}, "east", "", "", nil},
+		{"mesh not in cluster", model.Tenant{Mesh: "beta"}, "east", "", "", nil},
+		{"undefined cluster", model.Tenant{Mesh: "alpha"}, "nowhere", "", "", nil},
+	}
+	names := func(cps []*model.ControlPlane) []string {
+		var out []string
+		for _, cp := range cps {
+			out = append(out, cp.Mesh+"/"+cp.Name)
+		}
+		return out
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			topo := &model.Topology{
+				Defaults: model.Defaults{Istio: model.IstioDefaults{Version: "1.28.2"}},
+				Clusters: map[string]*model.Cluster{"east": {}, "west": {}},
+				Meshes: map[string]*model.Mesh{
+					"alpha": {ControlPlanes: map[string]*model.ControlPlane{
+						"stable": {Cluster: "east"},
+						"canary": {Cluster: "east", Revision: "next", Tags: []string{"beta"}},
+						"west":   {Cluster: "west", Namespace: "istio-alpha"},
+					}},
+					"beta": {ControlPlanes: map[string]*model.ControlPlane{"main": {Cluster: "west"}}},
+				},
+			}
+			tn := tc.tenant
+			tn.Namespaces, tn.Clusters = []string{"app"}, []string{tc.cluster}
+			topo.Tenants = map[string]*model.Tenant{"app": &tn}
+			topo.ResolveDefaults()
+			p := resolve.Resolve(topo).Placement(topo.Tenants["app"], tc.cluster)
+			if p.Cluster != tc.cluster {
+				t.Errorf("placement cluster = %q, want %q", p.Cluster, tc.cluster)
+			}
+			if got := names(p.Candidates); !slices.Equal(got, tc.candidates) {
+				t.Errorf("candidates = %v, want %v", got, tc.candidates)
+			}
+			if tc.cp == "" {
+				if p.ControlPlane != nil || p.Revision != "" {
+					t.Errorf("placed on %v revision %q, want no placement", names([]*model.ControlPlane{p.ControlPlane}), p.Revision)
+				}
+				return
+			}
+			if p.ControlPlane == nil {
+				t.Fatalf("not placed, want %s", tc.cp)
+			}
+			if got := p.ControlPlane.Mesh + "/" + p.ControlPlane.Name; got != tc.cp || p.Revision != tc.revision {
+				t.Errorf("placed on %s revision %q, want %s revision %q", got, p.Revision, tc.cp, tc.revision)
+			}
+			// Placing must not disturb the shared index.
+			if got := names(topo.ControlPlanesOfCluster("east")); !slices.Equal(got, []string{"alpha/canary", "alpha/stable"}) {
+				t.Errorf("index changed by placing: %v", got)
+			}
+		})
+	}
+}
