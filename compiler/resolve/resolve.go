@@ -63,13 +63,20 @@ type Topology struct {
 }
 
 // Version is a control plane's Istio release: as written (after
-// defaulting), parsed once, and where it was written.
+// defaulting), parsed once, looked up in release's table once, and where
+// it was written.
 type Version struct {
 	Text string
 	// Parsed is the release; valid only when Err is nil.
 	Parsed release.Version
 	Err    error
-	Origin Origin
+	// Release is Parsed's line in the table (its newest patch, end of
+	// life) and whether Parsed is a newer patch than meshc knows; valid
+	// only when Err and Unknown are nil. Unknown says that meshc does not
+	// know the line.
+	Release release.Resolved
+	Unknown error
+	Origin  Origin
 }
 
 // SailOperator is a Sail operator release, as written and looked up once.
@@ -301,6 +308,9 @@ func (r *Topology) version(cp *model.ControlPlane) Version {
 		v.Origin = Origin{Path: model.Path{"meshes", cp.Mesh}, Defaulted: true}
 	}
 	v.Parsed, v.Err = release.Parse(cp.Version)
+	if v.Err == nil {
+		v.Release, v.Unknown = v.Parsed.InTable(cp.Version)
+	}
 	return v
 }
 

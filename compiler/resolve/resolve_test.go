@@ -84,6 +84,31 @@ func TestVersionsParsedOnceWithWhereWritten(t *testing.T) {
 	}
 }
 
+// TestVersionsLookedUpOnce: each version carries its line's facts from
+// release's table beside the parsed version, so that check reads them
+// instead of parsing and looking up again.
+func TestVersionsLookedUpOnce(t *testing.T) {
+	for _, tc := range []struct {
+		written           string
+		newerPatch, known bool
+	}{
+		{"1.28.2", false, true},
+		{"v1.28.99", true, true},
+		{"1.99.0", false, false},
+	} {
+		topo := fleet()
+		topo.Meshes["solo"].ControlPlanes["canary"].Version = tc.written
+		v := resolve.Resolve(topo).Version(topo.Meshes["solo"].ControlPlanes["canary"])
+		if v.Err != nil || (v.Unknown == nil) != tc.known {
+			t.Errorf("%s: %+v, want it parsed, known %v", tc.written, v, tc.known)
+			continue
+		}
+		if tc.known && (v.Release.Version != v.Parsed || v.Release.Line != v.Parsed.Line() || v.Release.NewerPatch != tc.newerPatch) {
+			t.Errorf("%s: release %+v, want line %s, newer patch %v", tc.written, v.Release, v.Parsed.Line(), tc.newerPatch)
+		}
+	}
+}
+
 func TestMeshFacts(t *testing.T) {
 	r := resolve.Resolve(fleet())
 	shop, ext, solo := r.Mesh("shop"), r.Mesh("ext"), r.Mesh("solo")
