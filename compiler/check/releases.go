@@ -122,7 +122,7 @@ func (c *checker) versionSource(cp *model.ControlPlane) model.Path {
 // Target is what the checks of one installer target need to know.
 type Target struct {
 	// Name is the target: sail, istioctl, helm or rendered.
-	Name string
+	Name model.Installer
 	// HasCharts reports whether the rendered target has the charts of an
 	// Istio release; FetchCharts says how to get those of the releases
 	// listed.
@@ -136,11 +136,11 @@ type Target struct {
 func ForTarget(r *resolve.Topology, target Target) diag.List {
 	c := &checker{t: r.Model, r: r}
 	switch target.Name {
-	case "sail":
+	case model.InstallerSail:
 		c.sailOperator()
-	case "helm":
+	case model.InstallerHelm:
 		c.chartRepository()
-	case "rendered":
+	case model.InstallerRendered:
 		c.renderedCharts(target)
 	}
 	c.out.Sort()

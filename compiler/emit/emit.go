@@ -25,8 +25,9 @@ import (
 	"meshc.dev/meshc/compiler/plan"
 )
 
-// Target names an installer target.
-type Target string
+// Target names an installer target: the topology's installer
+// (defaults.installer), or the one the command line asks for.
+type Target = model.Installer
 
 const (
 	Sail     Target = model.InstallerSail

@@ -56,7 +56,7 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 			factsOf(pc.IngressGateways, func(gw *plan.IngressGateway) Fact { return x.ingressFact(pc, gw) }),
 			factsOf(pc.IstiodExposures, x.exposureFact)),
 		Network:  Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})},
-		Platform: Fact{Subject: cl.Platform, Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})},
+		Platform: Fact{Subject: string(cl.Platform), Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})},
 	}
 	if cl.Network != "" {
 		c.Network = Fact{Subject: cl.Network, Why: "the cluster's L3 network: it labels the cluster's system namespaces and east-west gateways topology.istio.io/network",

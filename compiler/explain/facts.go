@@ -101,7 +101,7 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 		}
 	}
 	why += fmt.Sprintf("; one agent in namespace %s, Istio %s (the newest of the cluster's control planes)", cni.Namespace, cni.Version)
-	if x.in.Output.Target == "istioctl" {
+	if x.in.Output.Target == model.InstallerIstioctl {
 		why += fmt.Sprintf(", installed with control plane %s's IstioOperator", cni.Owner.Name)
 	}
 	return Fact{Subject: "IstioCNI in " + cni.Namespace, Why: why, Sources: x.refs(sources...)}

@@ -249,7 +249,7 @@ func (b *builder) groups() {
 			cg := b.ids.id("cg", c.Name)
 			b.clusterGroup[c.Name] = cg
 			b.g.Groups = append(b.g.Groups, &Group{ID: cg, Label: "cluster " + c.Name, Kind: GroupCluster, Parent: gid, Name: c.Name})
-			details := c.Platform
+			details := string(c.Platform)
 			if c.CNI != nil {
 				details += ", Istio CNI"
 			}

@@ -47,7 +47,7 @@ type Plan struct {
 // Cluster is the desired state of one cluster.
 type Cluster struct {
 	Name     string
-	Platform string
+	Platform model.Platform
 	Network  string
 	// CNI is set when the cluster runs the Istio CNI node agent: exactly
 	// one per cluster, shared by all its control planes.
