@@ -79,14 +79,14 @@ func (x *explainer) namespace(a *Answer, cluster, name string) (*Answer, error) 
 		}
 	}
 	slices.SortFunc(n.Objects, func(a, b ObjectLink) int { return strings.Compare(a.File, b.File) })
-	labels, _ := md["labels"].(map[string]any)
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		n.Labels = append(n.Labels, x.namespaceLabel(pc, ns, k, fmt.Sprint(labels[k])))
+	each := func(m any, why func(pc *plan.Cluster, ns *plan.Namespace, k, v string) Label) (out []Label) {
+		kv, _ := m.(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(kv)) {
+			out = append(out, why(pc, ns, k, fmt.Sprint(kv[k])))
+		}
+		return out
 	}
-	annotations, _ := md["annotations"].(map[string]any)
-	for _, k := range slices.Sorted(maps.Keys(annotations)) {
-		n.Annotations = append(n.Annotations, x.namespaceAnnotation(pc, ns, k, fmt.Sprint(annotations[k])))
-	}
+	n.Labels, n.Annotations = each(md["labels"], x.namespaceLabel), each(md["annotations"], x.namespaceAnnotation)
 	for _, pa := range pc.PeerAuths {
 		if pa.Namespace == name {
 			n.Policies = append(n.Policies, x.policyFact(pc, pa))
@@ -131,24 +131,20 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 		out = append(out, f)
 	case plan.RoleTenant:
 		tn := x.topo.Tenants[tenantOf(ns)]
-		i := ns.Source[len(ns.Source)-1]
+		f := Fact{Subject: "tenant " + tn.Name, Sources: x.refs(ns.Source),
+			Why: fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in every cluster its control plane serves", tn.Name, ns.Source[3], tn.Mesh)}
 		switch j := slices.Index(tn.Clusters, pc.Name); {
 		case ns.Placement == nil:
 			// Created only to hold the tenant's mTLS override, read by
 			// istiod here for the tenant's namespaces in its remotes.
-			out = append(out, Fact{Subject: "tenant " + tn.Name,
-				Why: fmt.Sprintf("tenant %s lists it (namespaces[%d]) in cluster(s) %s, whose istiod reads policy in %s: meshc creates the same-named namespace here to hold the tenant's mTLS override",
-					tn.Name, i, joinNames(ns.OverrideFor), pc.Name),
-				Sources: x.refs(ns.Source, model.Path{"tenants", tn.Name, "mtls"})})
+			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) in cluster(s) %s, whose istiod reads policy in %s: meshc creates the same-named namespace here to hold the tenant's mTLS override",
+				tn.Name, ns.Source[3], joinNames(ns.OverrideFor), pc.Name)
+			return []Fact{{Subject: f.Subject, Why: f.Why, Sources: x.refs(ns.Source, model.Path{"tenants", tn.Name, "mtls"})}}
 		case j >= 0:
-			out = append(out, Fact{Subject: "tenant " + tn.Name,
-				Why:     fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in the clusters it lists", tn.Name, i, tn.Mesh),
-				Sources: x.refs(ns.Source, model.Path{"tenants", tn.Name, "clusters", j})}, x.placementFact(ns.Placement))
-		default:
-			out = append(out, Fact{Subject: "tenant " + tn.Name,
-				Why:     fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in every cluster its control plane serves", tn.Name, i, tn.Mesh),
-				Sources: x.refs(ns.Source)}, x.placementFact(ns.Placement))
+			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in the clusters it lists", tn.Name, ns.Source[3], tn.Mesh)
+			f.Sources = x.refs(ns.Source, model.Path{"tenants", tn.Name, "clusters", j})
 		}
+		out = append(out, f, x.placementFact(ns.Placement))
 	}
 	return out
 }
