@@ -46,61 +46,46 @@ type FileAnswer struct {
 }
 
 // rules say why meshc emits objects like one, by what the object realises
-// in the plan (ruleFor's key, from emit.Resource.For), and by its kind
-// (key/Kind) where one plan element brings several objects.
+// in the plan (ruleFor's key: the type of emit.Resource.For), and by its
+// kind (key/Kind) where one plan element brings several objects.
 var rules = map[string]string{
-	"namespace":                              "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it.",
-	"controlPlane/Istio":                     "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision.",
-	"tag":                                    "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at.",
-	"cni":                                    "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent.",
-	"controlPlane/IstioOperator":             "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle.",
-	"mtls meshes":                            "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy.",
-	"mtls tenants":                           "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy.",
-	"caCert/Certificate":                     "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts.",
-	"caCert":                                 "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts.",
-	"configSecret":                           "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster.",
-	"remoteSecret":                           "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster.",
-	"readerToken/ServiceAccount":             "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install.",
-	"readerToken":                            "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git.",
-	"readerToken/PushSecret":                 "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it.",
-	"eastWest/Gateway":                       "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end.",
-	"eastWest":                               "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017).",
-	"ingress":                                "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service.",
-	"exposure eastWestGateway/Gateway":       "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI.",
-	"exposure eastWestGateway":               "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway.",
-	"exposure loadBalancer":                  "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes.",
-	"exposure ingressGateway/Gateway":        "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address.",
-	"exposure ingressGateway/VirtualService": "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port).",
-	"exposure ingressGateway":                "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname.",
-	"controlPlane":                           "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle.",
+	"*plan.Namespace":                                    "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it.",
+	"*plan.ControlPlane/Istio":                           "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision.",
+	"emit.RevisionTag":                                   "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at.",
+	"*plan.CNI":                                          "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent.",
+	"*plan.ControlPlane/IstioOperator":                   "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle.",
+	"*plan.PeerAuth meshes":                              "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy.",
+	"*plan.PeerAuth tenants":                             "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy.",
+	"*plan.CACert/Certificate":                           "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts.",
+	"*plan.CACert":                                       "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts.",
+	"*plan.RemoteSecret config":                          "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster.",
+	"*plan.RemoteSecret":                                 "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster.",
+	"*plan.ReaderToken/ServiceAccount":                   "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install.",
+	"*plan.ReaderToken":                                  "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git.",
+	"*plan.ReaderToken/PushSecret":                       "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it.",
+	"*plan.EastWestGateway/Gateway":                      "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end.",
+	"*plan.EastWestGateway":                              "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017).",
+	"*plan.IngressGateway":                               "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service.",
+	"*plan.IstiodExposure eastWestGateway/Gateway":       "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI.",
+	"*plan.IstiodExposure eastWestGateway":               "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway.",
+	"*plan.IstiodExposure loadBalancer":                  "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes.",
+	"*plan.IstiodExposure ingressGateway/Gateway":        "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address.",
+	"*plan.IstiodExposure ingressGateway/VirtualService": "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port).",
+	"*plan.IstiodExposure ingressGateway":                "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname.",
+	"*plan.ControlPlane":                                 "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle.",
 }
 
-// ruleFor says why meshc emits objects like o: by what it realises.
+// ruleFor says why meshc emits objects like o: by what it realises (its
+// Go type, and what tells its kinds apart).
 func ruleFor(o *objRec) string {
-	var key string
+	key := fmt.Sprintf("%T", o.For)
 	switch f := o.For.(type) {
-	case *plan.Namespace:
-		key = "namespace"
-	case *plan.ControlPlane:
-		key = "controlPlane"
-	case emit.RevisionTag:
-		key = "tag"
-	case *plan.CNI:
-		key = "cni"
 	case *plan.PeerAuth:
-		key = fmt.Sprint("mtls ", f.Source[0])
-	case *plan.CACert:
-		key = "caCert"
+		key += fmt.Sprint(" ", f.Source[0]) // meshes or tenants
 	case *plan.RemoteSecret:
-		key = map[bool]string{false: "remoteSecret", true: "configSecret"}[f.Config]
-	case *plan.ReaderToken:
-		key = "readerToken"
-	case *plan.EastWestGateway:
-		key = "eastWest"
-	case *plan.IngressGateway:
-		key = "ingress"
+		key += map[bool]string{true: " config"}[f.Config]
 	case *plan.IstiodExposure:
-		key = "exposure " + f.Via
+		key += " " + f.Via
 	}
 	if r, ok := rules[key+"/"+o.Kind]; ok {
 		return r
