@@ -254,11 +254,12 @@ func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
 	return Fact{Subject: "east-west gateway istio-eastwestgateway in " + gw.Namespace, Why: fmt.Sprintf("%s (%s)", why, desc), Sources: src}
 }
 
-// ingressFact explains the hosting cluster's ingress gateway.
+// ingressFact explains the hosting cluster's ingress gateway, by the
+// exposures the plan routes through it.
 func (x *explainer) ingressFact(pc *plan.Cluster, gw *plan.IngressGateway) Fact {
 	var exposed []string
 	for _, e := range pc.IstiodExposures {
-		if e.Via == model.ExposeIngress {
+		if e.Ingress == gw {
 			exposed = append(exposed, e.ControlPlane.Name)
 		}
 	}
