@@ -9,7 +9,7 @@
 // can emit kinds without Go types (Sail, Istio CRs) the same way; tests
 // decode each one strictly into its typed API or check it against its CRD.
 //
-// Import direction: emit imports plan, model, istio and charts.
+// Import direction: emit imports plan, model and charts.
 package emit
 
 import (

@@ -8,7 +8,7 @@
 // discoveries, placements, which meshes span clusters or networks) and
 // carries their reasons into what it plans, for explain and graph to print.
 //
-// Import direction: plan imports resolve, model and istio; never CUE, never
+// Import direction: plan imports resolve, model and release; never CUE, never
 // emitters.
 package plan
 

@@ -17,7 +17,7 @@
 // Every index is built in one pass over the fleet: resolving is linear in
 // the number of clusters, control planes and tenants.
 //
-// Import direction: resolve imports model and istio only.
+// Import direction: resolve imports model and release only.
 package resolve
 
 import (
