@@ -170,7 +170,7 @@ func compile(resolved *resolve.Topology, opts Options) (*Result, error) {
 	if d := t.Delivery; d != nil && d.Flux != nil {
 		emitOpts.FluxNamespace, emitOpts.FluxInterval = d.Flux.Namespace, d.Flux.Interval
 	}
-	checkTarget := check.Target{Name: string(target)}
+	checkTarget := check.Target{Name: target}
 	if target == emit.Rendered {
 		if emitOpts.Charts, err = chartLibrary(opts.ChartsDir); err != nil {
 			return nil, err
@@ -260,7 +260,7 @@ func chartLibrary(dir string) (*charts.Library, error) {
 func ResolveTarget(t *model.Topology, asked emit.Target) (emit.Target, error) {
 	name := string(asked)
 	if name == "" {
-		name = t.Defaults.Installer
+		name = string(t.Defaults.Installer)
 	}
 	if name == "" {
 		name = string(emit.Sail)

@@ -20,7 +20,7 @@ import (
 )
 
 // What the command line needs of the stages, through the façade: it
-// imports compiler (and the shared vocabulary: diag, model, istio) and no
+// imports compiler (and the shared vocabulary: diag, model, release) and no
 // stage, so that a stage can change shape without the command line
 // noticing. TestImportDirection keeps it so.
 

@@ -9,6 +9,7 @@ import (
 
 	"meshc.dev/meshc/compiler/diag"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/resolve"
 )
 
 // cluster checks the control planes sharing one cluster: they must not
@@ -297,9 +298,9 @@ func (c *checker) tenants() {
 
 // placeTenant checks that tenant tn has exactly one control plane in
 // cluster cl serving its revision, and returns that placement.
-func (c *checker) placeTenant(tn *model.Tenant, cl string, base model.Path) (model.Placement, bool) {
-	resolved := c.r.Placement(tn, cl)
-	placement, candidates := resolved.Placement, resolved.Candidates
+func (c *checker) placeTenant(tn *model.Tenant, cl string, base model.Path) (*resolve.Placement, bool) {
+	placement := c.r.Placement(tn, cl)
+	candidates := placement.Candidates
 	clusterPath := base.Child("mesh")
 	if i := indexOf(tn.Clusters, cl); i >= 0 {
 		clusterPath = base.Child("clusters", i)

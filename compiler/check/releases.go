@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,66 +16,67 @@ import (
 // knows (package release holds the table), and, per target, one that its
 // installer will install from where the bundle says.
 
-// written is a version as the user wrote it, once per place.
+// written is a control plane's version where it was written, once per
+// place: the first control plane, in order, that reads it there.
 type written struct {
-	path    model.Path
-	version release.Version
-	cp      *model.ControlPlane
+	path model.Path
+	cp   *model.ControlPlane
+	resolve.Version
 }
 
-// writtenVersions lists the control planes' versions, each place they were
-// written once, in the order of the control planes; versions that do not
-// resolve are left to versions().
-func (c *checker) writtenVersions() []written {
+// written lists the control planes' versions once per place they were
+// written, in the order of the control planes; a control plane that has
+// no version is listed at its mesh. One walk serves the release checks of
+// every target.
+func (c *checker) written() []written {
 	var out []written
 	seen := map[string]bool{}
 	for _, cp := range c.t.ControlPlanes() {
-		path := c.versionSource(cp)
-		v, err := c.r.Version(cp).Parsed, c.r.Version(cp).Err
-		if err != nil || seen[path.String()] {
-			continue
+		v := c.r.Version(cp)
+		path := v.Origin.Path
+		if cp.Version == "" {
+			path = model.Path{"meshes", cp.Mesh} // nowhere written: blame the mesh
 		}
-		seen[path.String()] = true
-		out = append(out, written{path, v, cp})
+		if !seen[path.String()] {
+			seen[path.String()] = true
+			out = append(out, written{path, cp, v})
+		}
 	}
 	return out
 }
 
+// writtenVersions are the written versions that parse, which the checks
+// of a target judge; versions() reports the others.
+func (c *checker) writtenVersions() []written {
+	return slices.DeleteFunc(c.written(), func(w written) bool { return w.Err != nil })
+}
+
 // versions checks that every control plane runs an Istio release meshc
-// knows, reporting each offending value once, where it was written: a line
-// meshc does not know is an error, a newer patch of a known line or an
-// end-of-life release a warning.
+// knows (resolve looked each up in the table), reporting each offending
+// value once, where it was written: a line meshc does not know is an
+// error, a newer patch of a known line or an end-of-life release a
+// warning.
 func (c *checker) versions() {
 	t := c.t
-	reported := map[string]bool{}
-	for _, cp := range t.ControlPlanes() {
-		path := c.versionSource(cp)
-		if cp.Version == "" {
-			path = model.Path{"meshes", cp.Mesh} // nowhere written: blame the mesh
-		}
-		if reported[path.String()] {
+	for _, w := range c.written() {
+		if w.cp.Version == "" {
+			c.report(diag.MissingField, w.path,
+				fmt.Sprintf("set meshes.%s.version or defaults.istio.version, e.g. %s", w.cp.Mesh, release.Newest()),
+				"mesh %q has no Istio version", w.cp.Mesh)
 			continue
 		}
-		reported[path.String()] = true
-		if cp.Version == "" {
-			c.report(diag.MissingField, path,
-				fmt.Sprintf("set meshes.%s.version or defaults.istio.version, e.g. %s", cp.Mesh, release.Newest()),
-				"mesh %q has no Istio version", cp.Mesh)
-			continue
-		}
-		r, err := release.Resolve(cp.Version)
-		if err != nil {
-			c.report(diag.UnsupportedVersion, path,
+		if err := cmp.Or(w.Err, w.Unknown); err != nil {
+			c.report(diag.UnsupportedVersion, w.path,
 				"use a supported release: "+release.Supported(), "%v", err)
 			continue
 		}
-		if r.NewerPatch {
-			c.warn(diag.NewerPatch, path,
+		if r := w.Release; r.NewerPatch {
+			c.warn(diag.NewerPatch, w.path,
 				fmt.Sprintf("meshc compiles it as any %s release; check its release notes for changes to the values meshc sets, or use %s", r.Line, r.LatestVersion()),
 				"Istio %s is newer than the newest %s release meshc knows (%s)", r.Version, r.Line, r.LatestVersion())
 		}
-		if r.EndOfLife {
-			c.warn(diag.EndOfLife, path,
+		if r := w.Release; r.EndOfLife {
+			c.warn(diag.EndOfLife, w.path,
 				"upgrade to a supported release: "+release.Supported(),
 				"Istio %s is end of life: the Istio project no longer patches %s", r.Version, r.Line)
 		}
@@ -120,7 +122,7 @@ func (c *checker) versionSource(cp *model.ControlPlane) model.Path {
 // Target is what the checks of one installer target need to know.
 type Target struct {
 	// Name is the target: sail, istioctl, helm or rendered.
-	Name string
+	Name model.Installer
 	// HasCharts reports whether the rendered target has the charts of an
 	// Istio release; FetchCharts says how to get those of the releases
 	// listed.
@@ -134,11 +136,11 @@ type Target struct {
 func ForTarget(r *resolve.Topology, target Target) diag.List {
 	c := &checker{t: r.Model, r: r}
 	switch target.Name {
-	case "sail":
+	case model.InstallerSail:
 		c.sailOperator()
-	case "helm":
+	case model.InstallerHelm:
 		c.chartRepository()
-	case "rendered":
+	case model.InstallerRendered:
 		c.renderedCharts(target)
 	}
 	c.out.Sort()
@@ -170,32 +172,32 @@ func (c *checker) sailOperator() {
 		which += " (meshc's default)"
 	}
 	for _, w := range c.writtenVersions() {
-		ok, newer := op.Install(w.version)
+		ok, newer := op.Install(w.Parsed)
 		switch {
 		case ok:
 			continue
 		case newer:
 			c.warn(diag.SailUnlisted, w.path,
-				fmt.Sprintf("make sure the Sail operator release you run lists %s (kubectl explain istio.spec.version), or use %s", w.version.SailVersion(), op.Nearest(w.version)),
-				"%s installs Istio %s as far as meshc knows (release %s); it cannot confirm %s", which, op.InstallRange(), op.Release, w.version)
+				fmt.Sprintf("make sure the Sail operator release you run lists %s (kubectl explain istio.spec.version), or use %s", w.Parsed.SailVersion(), op.Nearest(w.Parsed)),
+				"%s installs Istio %s as far as meshc knows (release %s); it cannot confirm %s", which, op.InstallRange(), op.Release, w.Parsed)
 			continue
 		}
-		hint := fmt.Sprintf("use %s, the nearest release it installs", op.Nearest(w.version))
+		hint := fmt.Sprintf("use %s, the nearest release it installs", op.Nearest(w.Parsed))
 		var others []string
 		for _, o := range release.SailOperators() {
-			if ok, _ := o.Install(w.version); ok {
+			if ok, _ := o.Install(w.Parsed); ok {
 				others = append(others, o.Line.String())
 			}
 		}
 		if len(others) > 0 {
-			hint += fmt.Sprintf(", or run a Sail operator that installs %s (%s) and set defaults.sail.operator", w.version, strings.Join(others, ", "))
+			hint += fmt.Sprintf(", or run a Sail operator that installs %s (%s) and set defaults.sail.operator", w.Parsed, strings.Join(others, ", "))
 		}
 		why := "it installs " + op.InstallRange()
-		if w.version.Compare(op.Installs[0]) < 0 {
+		if w.Parsed.Compare(op.Installs[0]) < 0 {
 			why += " and lists older releases as end of life"
 		}
 		d := c.report(diag.SailWillNotInstall, w.path, hint,
-			"%s will not install Istio %s: %s", which, w.version, why)
+			"%s will not install Istio %s: %s", which, w.Parsed, why)
 		if named != "" {
 			c.related(d, opPath)
 		}
@@ -221,10 +223,10 @@ func (c *checker) chartRepository() {
 	hint := fmt.Sprintf("set defaults.helm.repository to %s (or %s)", release.ChartRepository, release.ChartRepositoryOCI)
 	failed := false
 	for _, w := range c.writtenVersions() {
-		if r, ok := release.Lookup(w.version); ok && !r.LegacyChartHost {
+		if r := w.Release; w.Unknown == nil && !r.LegacyChartHost {
 			failed = true
 			d := c.report(diag.ChartsNotPublished, w.path, hint,
-				"%s publishes no charts of Istio %s: Istio publishes %s and later only at %s", release.LegacyChartRepository, w.version, r.Line, release.ChartRepository)
+				"%s publishes no charts of Istio %s: Istio publishes %s and later only at %s", release.LegacyChartRepository, w.Parsed, r.Line, release.ChartRepository)
 			c.related(d, repoPath)
 		}
 	}
@@ -241,20 +243,20 @@ func (c *checker) renderedCharts(target Target) {
 	var missing []written
 	seen := map[release.Version]bool{}
 	for _, w := range c.writtenVersions() {
-		if !seen[w.version] && !target.HasCharts(w.version.String()) {
+		if !seen[w.Parsed] && !target.HasCharts(w.Parsed.String()) {
 			missing = append(missing, w)
 		}
-		seen[w.version] = true
+		seen[w.Parsed] = true
 	}
 	byRelease := slices.Clone(missing)
-	slices.SortFunc(byRelease, func(a, b written) int { return a.version.Compare(b.version) })
+	slices.SortFunc(byRelease, func(a, b written) int { return a.Parsed.Compare(b.Parsed) })
 	var versions []string
 	for _, w := range byRelease {
-		versions = append(versions, w.version.String())
+		versions = append(versions, w.Parsed.String())
 	}
 	for _, w := range missing {
 		c.report(diag.MissingCharts, w.path, target.FetchCharts(versions),
-			"the rendered target has no charts of Istio %s to render it with", w.version)
+			"the rendered target has no charts of Istio %s to render it with", w.Parsed)
 	}
 }
 

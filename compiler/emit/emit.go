@@ -9,7 +9,7 @@
 // can emit kinds without Go types (Sail, Istio CRs) the same way; tests
 // decode each one strictly into its typed API or check it against its CRD.
 //
-// Import direction: emit imports plan, model, istio and charts.
+// Import direction: emit imports plan, model and charts.
 package emit
 
 import (
@@ -25,8 +25,9 @@ import (
 	"meshc.dev/meshc/compiler/plan"
 )
 
-// Target names an installer target.
-type Target string
+// Target names an installer target: the topology's installer
+// (defaults.installer), or the one the command line asks for.
+type Target = model.Installer
 
 const (
 	Sail     Target = model.InstallerSail
@@ -98,13 +99,12 @@ type Resource struct {
 	Role   Role
 	Object Object
 	// For is what in the plan the object realises, for explain to say why
-	// it is there: a *plan.Namespace, *plan.ControlPlane (a Sail Istio),
-	// RevisionTag, *plan.CNI, *plan.PeerAuth, *plan.CACert,
-	// *plan.RemoteSecret, *plan.ReaderToken (its Secret, PushSecret, or
-	// the reader ServiceAccount), *plan.EastWestGateway,
-	// *plan.IngressGateway or *plan.IstiodExposure. It is nil for what an
-	// installer's charts render and for the helm target's Flux objects,
-	// which carry their control plane's path in their source annotation.
+	// it is there: a *plan.Namespace, *plan.ControlPlane (a Sail Istio, or
+	// what an installer's charts render or install for it), RevisionTag,
+	// *plan.CNI, *plan.PeerAuth, *plan.CACert, *plan.RemoteSecret,
+	// *plan.ReaderToken (its Secret, PushSecret, or the reader
+	// ServiceAccount), *plan.EastWestGateway, *plan.IngressGateway or
+	// *plan.IstiodExposure.
 	For any
 }
 
@@ -132,12 +132,15 @@ func allRealising(x any, rs []Resource) []Resource {
 // File is a file kept beside a bundle but not applied by it, such as an
 // IstioOperator for istioctl. Path is relative to the cluster's folder.
 // It holds Data as it is, or an Object that render writes as YAML after
-// Comment (emit makes objects, not bytes).
+// Comment (emit makes objects, not bytes). For is what in the plan its
+// Object realises, as Resource.For says (an IstioOperator: its
+// *plan.ControlPlane).
 type File struct {
 	Path    string
 	Data    []byte
 	Object  Object
 	Comment string
+	For     any
 }
 
 // Cluster is everything emitted for one cluster.

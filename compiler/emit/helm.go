@@ -47,7 +47,8 @@ func helmInstall(c *Cluster, rs []release, opts Options, withRepository bool) {
 		return
 	}
 	if withRepository {
-		c.Resources = append(c.Resources, helmRepository(opts.HelmRepository, fluxNamespace(opts), fluxInterval(opts), rs[0].source))
+		// The repository serves every release; it comes with the first.
+		c.Resources = append(c.Resources, helmRepository(opts.HelmRepository, fluxNamespace(opts), fluxInterval(opts), rs[0].source).realising(rs[0].realises))
 	}
 	for _, r := range rs {
 		layer, _ := chartLayers(r.role)

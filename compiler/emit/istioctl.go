@@ -87,7 +87,7 @@ func istioctlFiles(c *plan.Cluster) []File {
 		// (and a version bump shows in a diff of the file).
 		header := fmt.Sprintf("# %s (%s).\n# Install with istioctl %s: istioctl install -y -f %s\n# Check first: `istioctl version --remote=false` must print %s.\n",
 			what, cp.Path(), cp.Version, IstioctlFileName(cp.ControlPlane), cp.Version)
-		files = append(files, File{Path: IstioctlFileName(cp.ControlPlane), Comment: header, Object: IstioOperator(c, cp)})
+		files = append(files, File{Path: IstioctlFileName(cp.ControlPlane), Comment: header, Object: IstioOperator(c, cp), For: cp})
 	}
 	return files
 }

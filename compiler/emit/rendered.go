@@ -48,7 +48,7 @@ func renderedControlPlanes(c *plan.Cluster, lib *charts.Library) ([]Resource, er
 			readers[r.Namespace] = r
 		}
 	}
-	add := func(objs []map[string]any, source model.Path, role Role) error {
+	add := func(objs []map[string]any, rel release) error {
 		for _, o := range objs {
 			id := objectID(o)
 			if prev, dup := seen[id]; dup {
@@ -64,9 +64,9 @@ func renderedControlPlanes(c *plan.Cluster, lib *charts.Library) ([]Resource, er
 				ann = map[string]any{}
 				md["annotations"] = ann
 			}
-			ann[AnnotationSyncWave] = fmt.Sprint(role.Layer().Wave)
-			ann[plan.AnnotationSource] = source.String()
-			r := at(role, o)
+			ann[AnnotationSyncWave] = fmt.Sprint(rel.role.Layer().Wave)
+			ann[plan.AnnotationSource] = rel.source.String()
+			r := at(rel.role, o).realising(rel.realises)
 			if ns, _ := md["namespace"].(string); o["kind"] == "ServiceAccount" && md["name"] == plan.ReaderServiceAccount && readers[ns] != nil {
 				r.For = readers[ns]
 			}
@@ -90,7 +90,7 @@ func renderedControlPlanes(c *plan.Cluster, lib *charts.Library) ([]Resource, er
 		if err != nil {
 			return nil, fmt.Errorf("release %s: %w", rel.name, err)
 		}
-		if err := add(objs, rel.source, rel.role); err != nil {
+		if err := add(objs, rel); err != nil {
 			return nil, err
 		}
 	}
@@ -136,9 +136,9 @@ type release struct {
 	after string
 	// role places the release in the apply order.
 	role Role
-	// realises is the plan's gateway a gateway release installs
-	// (Resource.For of its HelmRelease); nil for the installs, which their
-	// source names.
+	// realises is what in the plan the release installs (Resource.For of
+	// what it renders, or of its HelmRelease): a control plane (the base
+	// release, the first of the cluster), the CNI agent, or a gateway.
 	realises any
 }
 
@@ -187,7 +187,7 @@ func releases(c *plan.Cluster) []release {
 	}
 	out := []release{{
 		chart: charts.Base, name: "istio-base", namespace: first.Namespace,
-		values: base, version: newest.String(), source: first.Path(), role: RoleControlPlane,
+		values: base, version: newest.String(), source: first.Path(), role: RoleControlPlane, realises: first,
 	}}
 	for _, cp := range c.ControlPlanes {
 		values := plan.IstiodChartValues(cp.Values)
@@ -208,7 +208,7 @@ func releases(c *plan.Cluster) []release {
 		installerValues(values, c, cp)
 		out = append(out, release{
 			chart: charts.Istiod, name: name, namespace: cp.Namespace, values: values,
-			version: cp.Version.String(), source: cp.Path(), after: "istio-base", role: installRole(cp),
+			version: cp.Version.String(), source: cp.Path(), after: "istio-base", role: installRole(cp), realises: cp,
 		})
 	}
 	if c.CNI != nil {
@@ -222,7 +222,7 @@ func releases(c *plan.Cluster) []release {
 		}
 		out = append(out, release{
 			chart: charts.CNI, name: "istio-cni", namespace: c.CNI.Namespace, values: values,
-			version: c.CNI.Version.String(), source: c.CNI.Source, after: "istio-base", role: RoleControlPlane,
+			version: c.CNI.Version.String(), source: c.CNI.Source, after: "istio-base", role: RoleControlPlane, realises: c.CNI,
 		})
 	}
 	if z := c.Ztunnel; z != nil {
@@ -240,7 +240,7 @@ func releases(c *plan.Cluster) []release {
 		}
 		out = append(out, release{
 			chart: charts.Ztunnel, name: "ztunnel", namespace: z.Namespace, values: values,
-			version: z.Version.String(), source: z.Source, after: istiod, role: RoleControlPlane,
+			version: z.Version.String(), source: z.Source, after: istiod, role: RoleControlPlane, realises: z,
 		})
 	}
 	return out

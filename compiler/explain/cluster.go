@@ -7,6 +7,7 @@ import (
 
 	"meshc.dev/meshc/compiler/emit"
 	"meshc.dev/meshc/compiler/model"
+	"meshc.dev/meshc/compiler/plan"
 )
 
 // ClusterAnswer explains a cluster's bundle.
@@ -41,19 +42,26 @@ type KindCount struct {
 }
 
 func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
-	cl := x.topo.Clusters[name]
-	pc := x.plans[name]
+	cl, pc := x.topo.Clusters[name], x.plans[name]
 	if cl == nil || pc == nil {
-		return nil, x.unknownCluster(a.What, name, "cluster/")
+		clusters, _, _ := x.names()
+		return nil, x.notFound(a.What, fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, name), a.What, clusters)
 	}
-	c := &ClusterAnswer{Name: name}
+	c := &ClusterAnswer{Name: name, Bundle: x.bundle(name), CNI: x.cniFact(pc),
+		Namespaces:   factsOf(pc.Namespaces, func(ns *plan.Namespace) Fact { return x.namespaceSummary(pc, ns) }),
+		Discovers:    factsOf(pc.RemoteSecrets, func(r *plan.RemoteSecret) Fact { return x.discoversFact(pc, r) }),
+		DiscoveredBy: factsOf(x.discoveredBy(name), x.discoveredByFact),
+		Trust:        factsOf(pc.CACerts, x.trustFact),
+		Gateways: slices.Concat(factsOf(pc.EastWestGateways, x.eastWestFact),
+			factsOf(pc.IngressGateways, func(gw *plan.IngressGateway) Fact { return x.ingressFact(pc, gw) }),
+			factsOf(pc.IstiodExposures, x.exposureFact)),
+		Network:  Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})},
+		Platform: Fact{Subject: string(cl.Platform), Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})},
+	}
 	if cl.Network != "" {
 		c.Network = Fact{Subject: cl.Network, Why: "the cluster's L3 network: it labels the cluster's system namespaces and east-west gateways topology.istio.io/network",
 			Sources: x.refs(model.Path{"clusters", name, "network"}, model.Path{"networks", cl.Network})}
-	} else {
-		c.Network = Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})}
 	}
-	c.Platform = Fact{Subject: cl.Platform, Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})}
 	if c.Platform.Sources[0].Default {
 		c.Platform.Why = "the default platform"
 	}
@@ -61,40 +69,18 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		c.ControlPlanes = append(c.ControlPlanes, x.controlPlane(name, cp))
 	}
 	for _, m := range model.SortedKeys(x.topo.Meshes) {
-		mesh := x.facts.Mesh(m)
-		if slices.Contains(mesh.Clusters, name) || slices.Contains(mesh.Primaries, name) {
+		if mesh := x.facts.Mesh(m); slices.Contains(mesh.Clusters, name) || slices.Contains(mesh.Primaries, name) {
 			c.Meshes = append(c.Meshes, x.meshFact(name, mesh))
 		}
 	}
-	for _, ns := range pc.Namespaces {
-		c.Namespaces = append(c.Namespaces, x.namespaceSummary(name, ns))
-	}
-	c.Bundle = x.bundle(name)
-	if ec := x.emitted[name]; ec != nil {
+	for _, ec := range x.in.Output.Clusters {
 		for _, f := range ec.Files {
-			c.Files = append(c.Files, f.Path)
+			if ec.Name == name {
+				c.Files = append(c.Files, f.Path)
+			}
 		}
-		slices.Sort(c.Files)
 	}
-	c.CNI = x.cniFact(pc)
-	for _, r := range pc.RemoteSecrets {
-		c.Discovers = append(c.Discovers, x.discoversFact(pc, r))
-	}
-	for _, d := range x.discoveredBy(name) {
-		c.DiscoveredBy = append(c.DiscoveredBy, x.discoveredByFact(name, d))
-	}
-	for _, ca := range pc.CACerts {
-		c.Trust = append(c.Trust, x.trustFact(ca))
-	}
-	for _, gw := range pc.EastWestGateways {
-		c.Gateways = append(c.Gateways, x.eastWestFact(gw))
-	}
-	for _, gw := range pc.IngressGateways {
-		c.Gateways = append(c.Gateways, x.ingressFact(pc, gw))
-	}
-	for _, e := range pc.IstiodExposures {
-		c.Gateways = append(c.Gateways, x.exposureFact(e))
-	}
+	slices.Sort(c.Files)
 	a.Kind, a.Cluster = KindCluster, c
 	return a, nil
 }
@@ -127,4 +113,13 @@ func (lc LayerCount) String() string {
 		parts = append(parts, fmt.Sprintf("%d %s", k.Count, k.Kind))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// factsOf is the fact on each of xs.
+func factsOf[T any](xs []T, fact func(T) Fact) []Fact {
+	var out []Fact
+	for _, x := range xs {
+		out = append(out, fact(x))
+	}
+	return out
 }

@@ -1,15 +1,13 @@
 // Package explain answers "why is this here?" about a compiled topology:
 // for a cluster, a namespace or an emitted object (or a rendered file), which
 // mesh, control plane and rule put it there, and which topology lines caused
-// it. It reads what the pipeline already computed (the model, the plan, the
-// emitted objects and the rendered tree) and the topology file's bytes, to
-// quote the lines it points at; it decides nothing of its own about what is
-// emitted.
+// it. It reads what the pipeline already computed and the topology file's
+// bytes, to quote the lines it points at; it decides nothing of its own.
 //
 // The reasons are the plan's: install kinds, discovery causes, tenant
 // placements and each namespace label's source come from package resolve
-// through the plan (Plan.Facts), so explain says why without deciding
-// again.
+// through the plan (Plan.Facts), and emit says what in the plan each object
+// realises (emit.Resource.For). Explain turns them into sentences.
 //
 // Import direction: explain imports model, resolve, plan, emit and render;
 // it never imports the compiler façade or the command line (the façade
@@ -20,10 +18,8 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"maps"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"meshc.dev/meshc/compiler/diag"
@@ -103,12 +99,11 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "cannot explain %q: %s", e.What, e.Reason)
+	s := fmt.Sprintf("cannot explain %q: %s", e.What, e.Reason)
 	if len(e.Suggestions) > 0 {
-		fmt.Fprintf(&b, "\n    did you mean: %s", strings.Join(e.Suggestions, ", "))
+		s += "\n    did you mean: " + strings.Join(e.Suggestions, ", ")
 	}
-	return b.String()
+	return s
 }
 
 // Forms is the help text listing what Explain accepts.
@@ -138,8 +133,12 @@ func Explain(in Input, what string) (*Answer, error) {
 	case len(parts) == 3 || len(parts) == 4:
 		return x.object(a, parts)
 	}
-	return nil, &NotFoundError{What: what, Reason: "not a form meshc explains: use " + Forms, Suggestions: x.suggest(trimmed, x.allNames())}
+	return nil, x.notFound(what, "not a form meshc explains: use "+Forms, trimmed, x.allNames())
 }
+
+// Names lists every WHAT that Explain answers for in, in order: clusters,
+// namespaces, then objects. Shell completion offers them.
+func Names(in Input) []string { return newExplainer(in).allNames() }
 
 // asFilePath recognises a rendered file's path: clusters/<c>/..., possibly
 // under the output folder (out/clusters/<c>/...).
@@ -161,67 +160,45 @@ type explainer struct {
 	facts   *resolve.Topology // the facts the plan was made from
 	lines   [][]byte
 	plans   map[string]*plan.Cluster
-	emitted map[string]*emit.Cluster
 	objects map[string][]*objRec // by cluster, in emitted order
 }
 
-// objRec is one emitted object, or an IstioOperator file of the istioctl
-// target, with where it is rendered.
+// objRec is one emitted object, or an object in a file beside the bundle
+// (an IstioOperator of the istioctl target), with where it is rendered.
 type objRec struct {
-	Cluster    string
-	APIVersion string
-	Kind       string
-	Namespace  string
-	Name       string
-	Layer      *emit.Layer // nil for files beside the bundle
-	File       string
-	Object     emit.Object
-	// For is what in the plan the object realises (emit.Resource.For).
-	For       any
-	ControlPl *plan.ControlPlane // an IstioOperator's control plane
+	Cluster, APIVersion, Kind, Namespace, Name string
+	Layer                                      *emit.Layer // nil beside the bundle
+	File                                       string
+	Object                                     emit.Object // as emitted, without render's labels
+	For                                        any         // what in the plan it realises (emit.Resource.For)
 }
 
 func newExplainer(in Input) *explainer {
-	x := &explainer{
-		in: in, topo: in.Topology, facts: in.Plan.Facts,
-		plans: map[string]*plan.Cluster{}, emitted: map[string]*emit.Cluster{}, objects: map[string][]*objRec{},
-	}
+	x := &explainer{in: in, topo: in.Topology, facts: in.Plan.Facts, plans: map[string]*plan.Cluster{}, objects: map[string][]*objRec{}}
 	if in.Source != nil {
 		x.lines = bytes.Split(in.Source, []byte("\n"))
 	}
 	for _, pc := range in.Plan.Clusters {
 		x.plans[pc.Name] = pc
 	}
+	add := func(cluster string, layer *emit.Layer, file string, o emit.Object, realises any) {
+		md, _ := o["metadata"].(map[string]any)
+		rec := &objRec{Cluster: cluster, Layer: layer, File: path.Join(render.ClusterDir(cluster), file), Object: o, For: realises}
+		rec.APIVersion, _ = o["apiVersion"].(string)
+		rec.Kind, _ = o["kind"].(string)
+		rec.Name, _ = md["name"].(string)
+		rec.Namespace, _ = md["namespace"].(string)
+		x.objects[cluster] = append(x.objects[cluster], rec)
+	}
 	for _, c := range in.Output.Clusters {
-		x.emitted[c.Name] = c
-		for i := range c.Resources {
-			r := &c.Resources[i]
-			name, err := render.FileName(r.Object)
-			if err != nil {
-				continue
+		for i, r := range c.Resources {
+			if name, err := render.FileName(r.Object); err == nil {
+				add(c.Name, &c.Resources[i].Layer, path.Join(r.Layer.Dir, name), r.Object, r.For)
 			}
-			md, _ := r.Object["metadata"].(map[string]any)
-			rec := &objRec{
-				// The object as written, with render's labels.
-				Cluster: c.Name, Layer: &r.Layer, Object: render.Labelled(r.Object, in.Output.Topology), For: r.For,
-				File: path.Join(render.ClusterDir(c.Name), r.Layer.Dir, name),
-			}
-			rec.APIVersion, _ = r.Object["apiVersion"].(string)
-			rec.Kind, _ = r.Object["kind"].(string)
-			rec.Name, _ = md["name"].(string)
-			rec.Namespace, _ = md["namespace"].(string)
-			x.objects[c.Name] = append(x.objects[c.Name], rec)
 		}
-		if pc := x.plans[c.Name]; pc != nil && in.Output.Target == emit.Istioctl {
-			for _, cp := range pc.ControlPlanes {
-				file := path.Join(render.ClusterDir(c.Name), emit.IstioctlFileName(cp.ControlPlane))
-				if _, ok := in.Tree[file]; !ok {
-					continue
-				}
-				x.objects[c.Name] = append(x.objects[c.Name], &objRec{
-					Cluster: c.Name, APIVersion: "install.istio.io/v1alpha1", Kind: "IstioOperator",
-					Namespace: cp.Namespace, Name: cp.Revision, File: file, ControlPl: cp,
-				})
+		for _, f := range c.Files {
+			if f.Object != nil {
+				add(c.Name, nil, f.Path, f.Object, f.For)
 			}
 		}
 	}
@@ -230,12 +207,9 @@ func newExplainer(in Input) *explainer {
 
 // ref locates p in the topology and quotes its line.
 func (x *explainer) ref(p model.Path) Ref {
-	r := Ref{Path: p.String()}
 	pos := x.topo.Pos(p)
-	r.File, r.Line, r.Column = pos.File, pos.Line, pos.Column
-	if len(p) > 1 && pos.Line != 0 && x.topo.Pos(p[:len(p)-1]) == pos {
-		r.Default = true
-	}
+	r := Ref{Path: p.String(), File: pos.File, Line: pos.Line, Column: pos.Column}
+	r.Default = len(p) > 1 && pos.Line != 0 && x.topo.Pos(p[:len(p)-1]) == pos
 	if r.Line > 0 && r.Line <= len(x.lines) {
 		r.Text = strings.TrimSpace(string(x.lines[r.Line-1]))
 	}
@@ -250,55 +224,10 @@ func (x *explainer) refs(ps ...model.Path) []Ref {
 	return out
 }
 
-// ParsePath reads a topology path as model.Path.String writes it:
-// dotted keys, [N] list indexes, ["quoted"] keys that are not plain names.
-func ParsePath(s string) (model.Path, error) {
-	var p model.Path
-	for i := 0; i < len(s); {
-		switch s[i] {
-		case '.':
-			i++
-		case '[':
-			end := strings.IndexByte(s[i:], ']')
-			if i+1 < len(s) && s[i+1] == '"' {
-				q, err := strconv.QuotedPrefix(s[i+1:])
-				if err != nil {
-					return nil, fmt.Errorf("bad quoted key in %q", s)
-				}
-				key, _ := strconv.Unquote(q)
-				p = append(p, key)
-				i += 1 + len(q)
-				if i >= len(s) || s[i] != ']' {
-					return nil, fmt.Errorf("unclosed [ in %q", s)
-				}
-				i++
-				continue
-			}
-			if end < 0 {
-				return nil, fmt.Errorf("unclosed [ in %q", s)
-			}
-			n, err := strconv.Atoi(s[i+1 : i+end])
-			if err != nil {
-				return nil, fmt.Errorf("bad index in %q", s)
-			}
-			p = append(p, n)
-			i += end + 1
-		default:
-			end := strings.IndexAny(s[i:], ".[")
-			if end < 0 {
-				end = len(s) - i
-			}
-			p = append(p, s[i:i+end])
-			i += end
-		}
-	}
-	return p, nil
-}
-
-// suggest returns the candidates closest to asked: at most three within a
-// small edit distance, or every candidate when there are few and none is
-// close.
-func (x *explainer) suggest(asked string, candidates []string) []string {
+// notFound is the error for what, with the candidates closest to asked:
+// at most three within a small edit distance, or every candidate when
+// there are few and none is close.
+func (x *explainer) notFound(what, reason, asked string, candidates []string) error {
 	type scored struct {
 		s string
 		d int
@@ -324,63 +253,44 @@ func (x *explainer) suggest(asked string, candidates []string) []string {
 		}
 	}
 	if len(out) == 0 && len(candidates) <= 8 {
-		out = slices.Sorted(slices.Values(candidates))
-		out = slices.Compact(out)
+		out = slices.Compact(slices.Sorted(slices.Values(candidates)))
 	}
-	return out
+	return &NotFoundError{What: what, Reason: reason, Suggestions: out}
 }
 
-// allNames lists every WHAT that has an answer, for suggestions.
-func (x *explainer) allNames() []string {
-	var out []string
+// names lists the WHATs of every cluster, namespace and object.
+func (x *explainer) names() (clusters, namespaces, objects []string) {
 	for _, c := range model.SortedKeys(x.topo.Clusters) {
-		out = append(out, "cluster/"+c)
+		clusters = append(clusters, "cluster/"+c)
 	}
-	for _, c := range model.SortedKeys(x.plans) {
-		for _, ns := range x.plans[c].Namespaces {
-			out = append(out, "namespace/"+c+"/"+ns.Name)
+	for _, pc := range x.in.Plan.Clusters {
+		for _, ns := range pc.Namespaces {
+			namespaces = append(namespaces, "namespace/"+pc.Name+"/"+ns.Name)
 		}
 	}
 	for _, c := range model.SortedKeys(x.objects) {
 		for _, o := range x.objects[c] {
-			out = append(out, o.id())
+			objects = append(objects, o.id())
 		}
 	}
-	return out
+	return clusters, namespaces, objects
+}
+
+// allNames lists every WHAT that has an answer, in order.
+func (x *explainer) allNames() []string {
+	c, n, o := x.names()
+	return slices.Concat(c, n, o)
 }
 
 // id is the object's full WHAT: <cluster>/<kind>/[<namespace>/]<name>.
 func (o *objRec) id() string {
-	if o.Namespace == "" {
-		return o.Cluster + "/" + strings.ToLower(o.Kind) + "/" + o.Name
-	}
-	return o.Cluster + "/" + strings.ToLower(o.Kind) + "/" + o.Namespace + "/" + o.Name
-}
-
-// unknownCluster is the error for a cluster the topology does not have.
-func (x *explainer) unknownCluster(what, name, prefix string) error {
-	var cands []string
-	for _, c := range model.SortedKeys(x.topo.Clusters) {
-		cands = append(cands, prefix+c)
-	}
-	return &NotFoundError{
-		What:        what,
-		Reason:      fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, name),
-		Suggestions: x.suggest(what, cands),
-	}
+	return strings.Join(slices.DeleteFunc([]string{o.Cluster, strings.ToLower(o.Kind), o.Namespace, o.Name}, func(s string) bool { return s == "" }), "/")
 }
 
 // joinNames lists names: "a", "a and b", "a, b and c".
 func joinNames(names []string) string {
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
-func sortedLabels(m map[string]any) []string {
-	return slices.Sorted(maps.Keys(m))
 }

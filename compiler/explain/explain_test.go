@@ -331,7 +331,7 @@ func TestExplainUnknown(t *testing.T) {
 }
 
 // TestExplainEverything explains every cluster, namespace, object and file
-// of every example for both targets: each has an answer, every object a
+// of every example for every target: each has an answer, every object a
 // rule from the table and something in the plan behind it, every label a
 // reason, every source a position, and the output is the same twice.
 func TestExplainEverything(t *testing.T) {
@@ -340,7 +340,7 @@ func TestExplainEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, file := range files {
-		for _, target := range []emit.Target{emit.Sail, emit.Istioctl} {
+		for _, target := range emit.Targets {
 			name := filepath.Base(file)
 			t.Run(name+"/"+string(target), func(t *testing.T) {
 				in := compile(t, name, target)

@@ -37,16 +37,20 @@ type ControlPlane struct {
 	Sources       []Ref  `json:"sources,omitempty"`
 }
 
+func (c ControlPlane) fact() Fact {
+	return Fact{Subject: "control plane " + c.Name + " (" + c.Install + ")", Why: c.Why, Sources: c.Sources}
+}
+
 func (x *explainer) controlPlane(cluster string, cp *plan.ControlPlane) ControlPlane {
 	out := ControlPlane{
 		Name: cp.Name, Mesh: cp.Mesh, Install: string(cp.Install), Revision: cp.Revision, Tags: cp.Tags,
 		Version: cp.Version.String(), Namespace: cp.Namespace, Profile: cp.Profile, IstiodCluster: cp.Cluster,
+		Sources: x.refs(cp.InstallOrigin.Path),
 	}
 	ident := fmt.Sprintf("revision %s, Istio %s, namespace %s", cp.Revision, out.Version, cp.Namespace)
 	if len(cp.Tags) > 0 {
 		ident += ", tags " + strings.Join(cp.Tags, ", ")
 	}
-	out.Sources = x.refs(cp.InstallOrigin.Path)
 	switch cp.Install {
 	case resolve.InstallRemote:
 		out.Why = fmt.Sprintf("remote-profile install of control plane %s of mesh %s (%s): %s is one of its remotes, and istiod runs in cluster %s",
@@ -67,16 +71,6 @@ func (x *explainer) controlPlane(cluster string, cp *plan.ControlPlane) ControlP
 	return out
 }
 
-// tagFact explains one revision tag.
-func (x *explainer) tagFact(cp *plan.ControlPlane, i int) Fact {
-	return Fact{
-		Subject: "tag " + cp.Tags[i],
-		Why: fmt.Sprintf("revision tag %s of control plane %s (mesh %s) points at revision %s; namespaces labelled istio.io/rev=%s join it",
-			cp.Tags[i], cp.Name, cp.Mesh, cp.Revision, cp.Tags[i]),
-		Sources: x.refs(cp.Path().Child("tags", i)),
-	}
-}
-
 // ztunnelFact explains the cluster's ztunnel.
 func (x *explainer) ztunnelFact(pc *plan.Cluster) Fact {
 	z := pc.Ztunnel
@@ -91,65 +85,62 @@ func (x *explainer) ztunnelFact(pc *plan.Cluster) Fact {
 	}
 }
 
-// cniFact explains the cluster's CNI agent, or its absence.
+// cniFact explains the cluster's CNI agent, or its absence, from what the
+// plan says asks for it (CNI.Source).
 func (x *explainer) cniFact(pc *plan.Cluster) Fact {
-	cl := x.topo.Clusters[pc.Name]
-	if pc.CNI == nil {
+	cni := pc.CNI
+	if cni == nil {
 		why := "no Istio CNI agent: the cluster is plain Kubernetes without cni: true, and no control plane serving it injects for the CNI agent"
-		if cl.NeedsCNI() {
+		if x.topo.Clusters[pc.Name].NeedsCNI() {
 			why = "no Istio CNI agent although the cluster asks for one: no control plane runs or is installed here"
 		}
 		return Fact{Subject: "none", Why: why, Sources: x.refs(model.Path{"clusters", pc.Name})}
 	}
-	cni := pc.CNI
+	sources := []model.Path{cni.Source}
 	var why string
-	var extra []model.Path
-	switch {
-	case cl.Platform == model.PlatformOpenShift:
+	switch cni.Source[len(cni.Source)-1] {
+	case "platform":
 		why = "the cluster is OpenShift, which always runs the Istio CNI agent (pods may not have NET_ADMIN)"
-	case cl.CNI:
+	case "cni":
 		why = "the cluster sets cni: true"
-	case cni.Ambient:
+	case "dataplane": // an ambient mesh's
 		why = "the cluster runs an ambient mesh: the agent redirects its pods' traffic to ztunnel"
-	default:
-		owner := x.controlPlaneAt(cni.Source)
+	default: // a control plane's path
 		why = fmt.Sprintf("control plane %s serves this cluster and injects sidecars for the CNI agent, because cluster(s) %s of its data plane need it",
-			owner.Name, joinNames(cni.NeededBy))
+			cni.Source[3], joinNames(cni.NeededBy))
 		for _, c := range cni.NeededBy {
+			field := "platform"
 			if x.topo.Clusters[c].CNI {
-				extra = append(extra, model.Path{"clusters", c, "cni"})
-			} else {
-				extra = append(extra, model.Path{"clusters", c, "platform"})
+				field = "cni"
 			}
+			sources = append(sources, model.Path{"clusters", c, field})
 		}
 	}
-	if cni.Ambient && (cl.CNI || cl.Platform == model.PlatformOpenShift) {
+	if cni.Ambient && cni.Source[len(cni.Source)-1] != "dataplane" {
 		why += ", in ambient mode for the cluster's ambient mesh"
 	}
 	why += fmt.Sprintf("; one agent in namespace %s, Istio %s (the newest of the cluster's control planes)", cni.Namespace, cni.Version)
-	if x.in.Output.Target == "istioctl" {
+	if x.in.Output.Target == model.InstallerIstioctl {
 		why += fmt.Sprintf(", installed with control plane %s's IstioOperator", cni.Owner.Name)
 	}
-	return Fact{Subject: "IstioCNI in " + cni.Namespace, Why: why, Sources: x.refs(append([]model.Path{cni.Source}, extra...)...)}
+	return Fact{Subject: "IstioCNI in " + cni.Namespace, Why: why, Sources: x.refs(sources...)}
 }
 
 // meshFact says how the cluster belongs to a mesh.
 func (x *explainer) meshFact(cluster string, m *resolve.Mesh) Fact {
-	inDataPlane := slices.Contains(m.Clusters, cluster)
-	nets := m.Networks
-	var hosted []string
-	for _, name := range model.SortedKeys(m.ControlPlanes) {
-		if cp := m.ControlPlanes[name]; cp.Cluster == cluster {
-			hosted = append(hosted, name)
-		}
-	}
 	why := fmt.Sprintf("a data-plane cluster of mesh %s (mesh ID %s, trust domain %s)", m.Name, m.MeshID, m.TrustDomain)
-	if !inDataPlane {
+	if !slices.Contains(m.Clusters, cluster) {
+		var hosted []string
+		for _, name := range model.SortedKeys(m.ControlPlanes) {
+			if m.ControlPlanes[name].Cluster == cluster {
+				hosted = append(hosted, name)
+			}
+		}
 		why = fmt.Sprintf("hosts control plane %s of mesh %s, outside its data plane (mesh ID %s)", joinNames(hosted), m.Name, m.MeshID)
 	}
 	switch {
-	case len(nets) > 1:
-		why += "; the mesh spans networks " + joinNames(nets)
+	case len(m.Networks) > 1:
+		why += "; the mesh spans networks " + joinNames(m.Networks)
 	case len(m.Clusters) > 1:
 		why += "; its clusters are " + joinNames(m.Clusters)
 	}
@@ -157,12 +148,12 @@ func (x *explainer) meshFact(cluster string, m *resolve.Mesh) Fact {
 }
 
 // namespaceSummary is one line on a namespace, for a cluster's list.
-func (x *explainer) namespaceSummary(cluster string, ns *plan.Namespace) Fact {
+func (x *explainer) namespaceSummary(pc *plan.Cluster, ns *plan.Namespace) Fact {
 	f := Fact{Subject: ns.Name, Sources: x.refs(ns.Source)}
 	switch ns.Role {
 	case plan.RoleSystem:
 		var cps []string
-		for _, cp := range x.plans[cluster].ControlPlanes {
+		for _, cp := range pc.ControlPlanes {
 			if cp.Namespace == ns.Name {
 				cps = append(cps, cp.Name)
 			}
@@ -173,9 +164,8 @@ func (x *explainer) namespaceSummary(cluster string, ns *plan.Namespace) Fact {
 	case plan.RoleZtunnel:
 		f.Why = fmt.Sprintf("namespace of ztunnel (ambient mesh %s)", ns.Mesh)
 	default:
-		tn := x.tenantOf(ns)
-		f.Why = fmt.Sprintf("namespace of tenant %s (mesh %s)", tn, ns.Mesh)
-		if t := x.topo.Tenants[tn]; t != nil && !slices.Contains(x.facts.TenantClusters(t), cluster) {
+		f.Why = fmt.Sprintf("namespace of tenant %s (mesh %s)", tenantOf(ns), ns.Mesh)
+		if ns.OverrideFor != nil {
 			f.Why += ", holding its mTLS override for istiod here"
 		}
 	}
@@ -184,7 +174,7 @@ func (x *explainer) namespaceSummary(cluster string, ns *plan.Namespace) Fact {
 
 // tenantOf is the tenant whose namespaces list ns (ns.Source is
 // tenants.<t>.namespaces[i]).
-func (x *explainer) tenantOf(ns *plan.Namespace) string {
+func tenantOf(ns *plan.Namespace) string {
 	if len(ns.Source) >= 2 && ns.Source[0] == "tenants" {
 		s, _ := ns.Source[1].(string)
 		return s
@@ -192,29 +182,32 @@ func (x *explainer) tenantOf(ns *plan.Namespace) string {
 	return ""
 }
 
-func (x *explainer) secretsHow(mode string, store *model.SecretStore, secret, namespace, cluster string) string {
-	if mode == model.SecretsExternalSecret && store != nil {
-		return fmt.Sprintf("an ExternalSecret builds %s in %s from the topology and the store %s", secret, namespace, store.Name)
-	}
-	return fmt.Sprintf("%s in %s is created by hand (remoteSecrets mode manual: clusters/%s/MANUAL-STEPS.md)", secret, namespace, cluster)
-}
-
 // discoversFact explains one remote secret of cluster pc.
 func (x *explainer) discoversFact(pc *plan.Cluster, r *plan.RemoteSecret) Fact {
-	cause, refs := r.Why, x.refs(r.Origin.Path)
-	what := "watches"
+	what, secret := "watches", r.SecretName()
 	if r.Config {
 		what = "reads the mesh's configuration from"
 	}
-	why := fmt.Sprintf("istiod in %s %s cluster %s with the token of %s there; %s; %s",
-		r.Namespace, what, r.Discovered.Name, r.ServiceAccount, cause,
-		x.secretsHow(r.Mode, r.Store, r.SecretName(), r.Namespace, pc.Name))
-	refs = append(refs, x.ref(r.Source))
-	return Fact{Subject: fmt.Sprintf("remote secret for cluster %s (mesh %s)", r.Discovered.Name, r.Mesh), Why: why, Sources: refs}
+	how := fmt.Sprintf("%s in %s is created by hand (remoteSecrets mode manual: clusters/%s/MANUAL-STEPS.md)", secret, r.Namespace, pc.Name)
+	if r.Mode == model.SecretsExternalSecret && r.Store != nil {
+		how = fmt.Sprintf("an ExternalSecret builds %s in %s from the topology and the store %s", secret, r.Namespace, r.Store.Name)
+	}
+	return Fact{
+		Subject: fmt.Sprintf("remote secret for cluster %s (mesh %s)", r.Discovered.Name, r.Mesh),
+		Why: fmt.Sprintf("istiod in %s %s cluster %s with the token of %s there; %s; %s",
+			r.Namespace, what, r.Discovered.Name, r.ServiceAccount, r.Why, how),
+		Sources: x.refs(r.Origin.Path, r.Source),
+	}
 }
 
-// discoveredBy lists the clusters whose control planes read cluster's
-// credentials, and the token each reads.
+// discovery is a remote secret in cluster by, and the facts on it.
+type discovery struct {
+	by     *plan.Cluster
+	secret *plan.RemoteSecret
+}
+
+// discoveredBy lists the remote secrets elsewhere that read cluster's
+// credentials.
 func (x *explainer) discoveredBy(cluster string) []discovery {
 	var out []discovery
 	for _, pc := range x.in.Plan.Clusters {
@@ -227,37 +220,27 @@ func (x *explainer) discoveredBy(cluster string) []discovery {
 	return out
 }
 
-type discovery struct {
-	by     *plan.Cluster
-	secret *plan.RemoteSecret
-}
-
-func (x *explainer) discoveredByFact(cluster string, d discovery) Fact {
+func (x *explainer) discoveredByFact(d discovery) Fact {
 	r := d.secret
-	cause, refs := r.Why, x.refs(r.Origin.Path)
-	why := fmt.Sprintf("istiod in %s/%s watches this cluster through its Secret %s, with the token of %s here (Secret %s in %s); %s",
-		d.by.Name, r.Namespace, r.SecretName(), r.ServiceAccount, plan.TokenSecretName(r.ServiceAccount), r.ReaderNamespace, cause)
+	format := "istiod in %s/%s watches this cluster through its Secret %s, with the token of %s here (Secret %s in %s); %s"
 	if r.Config {
-		why = fmt.Sprintf("the external istiod in %s/%s reads the mesh's configuration from this cluster through its Secret %s, with istiod's own token %s here (Secret %s in %s); %s",
-			d.by.Name, r.Namespace, r.SecretName(), r.ServiceAccount, plan.TokenSecretName(r.ServiceAccount), r.ReaderNamespace, cause)
+		format = "the external istiod in %s/%s reads the mesh's configuration from this cluster through its Secret %s, with istiod's own token %s here (Secret %s in %s); %s"
 	}
+	why := fmt.Sprintf(format, d.by.Name, r.Namespace, r.SecretName(), r.ServiceAccount, plan.TokenSecretName(r.ServiceAccount), r.ReaderNamespace, r.Why)
 	if r.Mode == model.SecretsExternalSecret {
 		why += "; a PushSecret carries the token to the store"
 	}
-	refs = append(refs, x.ref(r.Source))
-	return Fact{Subject: fmt.Sprintf("token for cluster %s (mesh %s)", d.by.Name, r.Mesh), Why: why, Sources: refs}
+	return Fact{Subject: fmt.Sprintf("token for cluster %s (mesh %s)", d.by.Name, r.Mesh), Why: why, Sources: x.refs(r.Origin.Path, r.Source)}
 }
 
 // trustFact explains a cluster's intermediate CA.
 func (x *explainer) trustFact(c *plan.CACert) Fact {
-	var how string
+	how := "created by hand (trust mode manual: MANUAL-STEPS.md)"
 	switch c.Trust.Mode {
 	case model.TrustCertManager:
 		how = "a cert-manager Certificate issued by " + c.Trust.Issuer.Name
 	case model.TrustExternalSecrets:
 		how = "an ExternalSecret from the store " + c.Trust.SecretStore.Name
-	default:
-		how = "created by hand (trust mode manual: MANUAL-STEPS.md)"
 	}
 	return Fact{
 		Subject: fmt.Sprintf("cacerts in %s (mesh %s)", c.Namespace, c.Mesh),
@@ -267,20 +250,21 @@ func (x *explainer) trustFact(c *plan.CACert) Fact {
 	}
 }
 
-// eastWestFact explains an east-west gateway.
+// eastWestFact explains an east-west gateway: planned for a control
+// plane's exposure (its Source is under the control plane), or for its
+// mesh, as the user says or because the mesh spans networks (resolve's
+// EastWestOrigin).
 func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
 	m := x.facts.Mesh(gw.Mesh)
-	userSaid := m.EastWestOrigin.Rule == "" // eastWestGateways written
-	var why string
+	src := x.refs(gw.Source)
+	why := fmt.Sprintf("mesh %s spans networks %s", gw.Mesh, joinNames(m.Networks))
 	switch {
 	case len(gw.Source) > 2:
 		why = fmt.Sprintf("it exposes istiod to the remotes of control plane %s (expose.via eastWestGateway)", gw.Source[3])
-	case userSaid:
+	case m.EastWestOrigin.Rule == "": // eastWestGateways written
 		why = fmt.Sprintf("mesh %s sets eastWestGateways: true", gw.Mesh)
-	default:
-		why = fmt.Sprintf("mesh %s spans networks %s", gw.Mesh, joinNames(m.Networks))
+		src = x.refs(m.EastWestOrigin.Path)
 	}
-	subject := "east-west gateway istio-eastwestgateway in " + gw.Namespace
 	desc := "injected by revision " + gw.Revision
 	if gw.Network != "" {
 		desc += ", network " + gw.Network
@@ -288,18 +272,15 @@ func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
 	if gw.CrossNetwork {
 		desc += ", cross-network passthrough on 15443"
 	}
-	src := []Ref{x.ref(gw.Source)}
-	if userSaid && len(gw.Source) == 2 {
-		src = x.refs(m.EastWestOrigin.Path)
-	}
-	return Fact{Subject: subject, Why: fmt.Sprintf("%s (%s)", why, desc), Sources: src}
+	return Fact{Subject: "east-west gateway istio-eastwestgateway in " + gw.Namespace, Why: fmt.Sprintf("%s (%s)", why, desc), Sources: src}
 }
 
-// ingressFact explains the hosting cluster's ingress gateway.
+// ingressFact explains the hosting cluster's ingress gateway, by the
+// exposures the plan routes through it.
 func (x *explainer) ingressFact(pc *plan.Cluster, gw *plan.IngressGateway) Fact {
 	var exposed []string
 	for _, e := range pc.IstiodExposures {
-		if e.Via == model.ExposeIngress {
+		if e.Ingress == gw {
 			exposed = append(exposed, e.ControlPlane.Name)
 		}
 	}
@@ -314,58 +295,41 @@ func (x *explainer) ingressFact(pc *plan.Cluster, gw *plan.IngressGateway) Fact 
 // exposureFact explains how a control plane is reached from its remotes.
 func (x *explainer) exposureFact(e *plan.IstiodExposure) Fact {
 	cp := e.ControlPlane
-	var how string
-	switch e.Via {
-	case model.ExposeEastWest:
-		how = "through the east-west gateway (istiod-gateway, TLS passthrough by SNI on 15012 and 15017)"
-	case model.ExposeLoadBalancer:
-		how = "through a LoadBalancer Service of its own on 15012 and 15017"
-	case model.ExposeIngress:
-		how = "through the ingress gateway"
-		if cp.Expose.TLS != nil {
-			how += ", TLS terminated with credential " + cp.Expose.TLS.CredentialName
-		} else {
-			how += ", TLS passed through"
-		}
+	how := map[string]string{
+		model.ExposeEastWest:     "through the east-west gateway (istiod-gateway, TLS passthrough by SNI on 15012 and 15017)",
+		model.ExposeLoadBalancer: "through a LoadBalancer Service of its own on 15012 and 15017",
+		model.ExposeIngress:      "through the ingress gateway, TLS passed through",
+	}[e.Via]
+	if e.Via == model.ExposeIngress && cp.Expose.TLS != nil {
+		how = "through the ingress gateway, TLS terminated with credential " + cp.Expose.TLS.CredentialName
 	}
-	addr := ""
 	if e.Address != "" {
-		addr = " at " + e.Address
+		how = "at " + e.Address + " " + how
 	}
-	return Fact{
-		Subject: "istiod of control plane " + cp.Name,
-		Why:     fmt.Sprintf("its remotes %s reach it%s %s", joinNames(cp.Remotes), addr, how),
-		Sources: x.refs(e.Source),
-	}
+	return Fact{Subject: "istiod of control plane " + cp.Name, Why: fmt.Sprintf("its remotes %s reach it %s", joinNames(cp.Remotes), how), Sources: x.refs(e.Source)}
 }
 
-// policyFact explains a PeerAuthentication.
+// policyFact explains a PeerAuthentication of cluster pc, by the topology
+// path it comes from: a mesh's mtls or a tenant's.
 func (x *explainer) policyFact(pc *plan.Cluster, pa *plan.PeerAuth) Fact {
 	f := Fact{Subject: fmt.Sprintf("PeerAuthentication %s/%s (%s)", pa.Namespace, pa.Name, pa.Mode), Sources: x.refs(pa.Source)}
-	kind, _ := pa.Source[0].(string)
 	owner, _ := pa.Source[1].(string)
-	if kind == "meshes" {
+	if pa.Source[0] == "meshes" {
 		f.Why = fmt.Sprintf("mesh-wide mTLS of mesh %s: %s is the root namespace of its control plane here, and istiod reads policy in this cluster", owner, pa.Namespace)
 		return f
 	}
 	tn := x.topo.Tenants[owner]
 	f.Why = fmt.Sprintf("tenant %s overrides mesh %s's mTLS mode (%s) in its namespaces", owner, tn.Mesh, x.topo.Meshes[tn.Mesh].MTLS)
-	if !slices.Contains(x.facts.TenantClusters(tn), pc.Name) {
+	if ns := namespaceIn(pc, pa.Namespace); ns != nil && ns.OverrideFor != nil {
 		f.Why += "; it lives here because istiod here reads policy for the tenant's namespaces in its remote clusters"
 	}
 	return f
 }
 
-// controlPlaneAt is the control plane at (or under) topology path p:
-// meshes.<m>.controlPlanes.<cp>...; nil when p is not under one.
-func (x *explainer) controlPlaneAt(p model.Path) *model.ControlPlane {
-	if len(p) < 4 || p[0] != "meshes" || p[2] != "controlPlanes" {
-		return nil
-	}
-	mesh, _ := p[1].(string)
-	name, _ := p[3].(string)
-	if m := x.topo.Meshes[mesh]; m != nil {
-		return m.ControlPlanes[name]
+// namespaceIn is pc's namespace called name, or nil.
+func namespaceIn(pc *plan.Cluster, name string) *plan.Namespace {
+	if i := slices.IndexFunc(pc.Namespaces, func(ns *plan.Namespace) bool { return ns.Name == name }); i >= 0 {
+		return pc.Namespaces[i]
 	}
 	return nil
 }

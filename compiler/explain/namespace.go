@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -53,59 +54,39 @@ type ObjectLink struct {
 
 func (x *explainer) namespace(a *Answer, cluster, name string) (*Answer, error) {
 	pc := x.plans[cluster]
-	var ns *plan.Namespace
-	if pc != nil {
-		for _, n := range pc.Namespaces {
-			if n.Name == name {
-				ns = n
-			}
-		}
-	}
-	if ns == nil {
-		var cands []string
-		for _, c := range model.SortedKeys(x.plans) {
-			for _, n := range x.plans[c].Namespaces {
-				cands = append(cands, "namespace/"+c+"/"+n.Name)
-			}
-		}
+	if pc == nil || namespaceIn(pc, name) == nil {
 		reason := fmt.Sprintf("meshc creates no namespace %q in cluster %s", name, cluster)
 		if pc == nil {
 			reason = fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, cluster)
 		}
-		return nil, &NotFoundError{What: a.What, Reason: reason, Suggestions: x.suggest(a.What, cands)}
+		_, namespaces, _ := x.names()
+		return nil, x.notFound(a.What, reason, a.What, namespaces)
 	}
-	n := &NamespaceAnswer{
-		Cluster: cluster, Name: name, Role: string(ns.Role), Mesh: ns.Mesh,
-		Layer: emit.LayerNamespaces.Dir, Wave: emit.LayerNamespaces.Wave,
+	ns := namespaceIn(pc, name)
+	n := &NamespaceAnswer{Cluster: cluster, Name: name, Role: string(ns.Role), Mesh: ns.Mesh, Tenant: tenantOf(ns),
+		Layer: emit.LayerNamespaces.Dir, Wave: emit.LayerNamespaces.Wave, Why: x.namespaceWhy(pc, ns)}
+	if pl := ns.Placement; pl != nil && pl.ControlPlane != nil {
+		n.ControlPlane, n.Revision = pl.ControlPlane.Name, pl.Revision
 	}
-	n.Why = x.namespaceWhy(pc, ns)
-	if tn := x.topo.Tenants[x.tenantOf(ns)]; tn != nil {
-		n.Tenant = tn.Name
-		if pl := ns.Placement; pl != nil && pl.ControlPlane != nil {
-			n.ControlPlane, n.Revision = pl.ControlPlane.Name, pl.Revision
-		}
-	}
-	var obj emit.Object
+	var md map[string]any
 	for _, o := range x.objects[cluster] {
 		switch {
 		case o.Kind == "Namespace" && o.Name == name:
-			obj, n.File = o.Object, o.File
+			// The object as written, with render's labels.
+			md, n.File = render.Labelled(o.Object, x.in.Output.Topology)["metadata"].(map[string]any), o.File
 		case o.Namespace == name:
 			n.Objects = append(n.Objects, ObjectLink{Kind: o.Kind, Name: o.Name, File: o.File})
 		}
 	}
 	slices.SortFunc(n.Objects, func(a, b ObjectLink) int { return strings.Compare(a.File, b.File) })
-	md, _ := obj["metadata"].(map[string]any)
-	labels, _ := md["labels"].(map[string]any)
-	for _, k := range sortedLabels(labels) {
-		v, _ := labels[k].(string)
-		n.Labels = append(n.Labels, x.namespaceLabel(pc, ns, k, v))
+	each := func(m any, why func(pc *plan.Cluster, ns *plan.Namespace, k, v string) Label) (out []Label) {
+		kv, _ := m.(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(kv)) {
+			out = append(out, why(pc, ns, k, fmt.Sprint(kv[k])))
+		}
+		return out
 	}
-	annotations, _ := md["annotations"].(map[string]any)
-	for _, k := range sortedLabels(annotations) {
-		v, _ := annotations[k].(string)
-		n.Annotations = append(n.Annotations, x.namespaceAnnotation(pc, ns, k, v))
-	}
+	n.Labels, n.Annotations = each(md["labels"], x.namespaceLabel), each(md["annotations"], x.namespaceAnnotation)
 	for _, pa := range pc.PeerAuths {
 		if pa.Namespace == name {
 			n.Policies = append(n.Policies, x.policyFact(pc, pa))
@@ -114,6 +95,15 @@ func (x *explainer) namespace(a *Answer, cluster, name string) (*Answer, error) 
 	n.Policies = append(n.Policies, x.policiesInEffect(pc, ns)...)
 	a.Kind, a.Namespace = KindNamespace, n
 	return a, nil
+}
+
+// systemNamespaceWhy says, per install kind, why a control plane's
+// namespace is in a cluster (of control plane %[1]s, mesh %[2]s, istiod
+// in cluster %[3]s).
+var systemNamespaceWhy = map[resolve.InstallKind]string{
+	resolve.InstallIstiod:   "system namespace of control plane %[1]s of mesh %[2]s: istiod runs here, and it is the mesh's root namespace in this cluster",
+	resolve.InstallRemote:   "system namespace of control plane %[1]s of mesh %[2]s, installed here in the remote profile: istiod runs in cluster %[3]s",
+	resolve.InstallExternal: "system namespace of the external istiod of control plane %[1]s (mesh %[2]s), hosted here",
 }
 
 // namespaceWhy says why a namespace exists.
@@ -125,15 +115,10 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 			if cp.Namespace != ns.Name {
 				continue
 			}
-			f := Fact{Subject: "control plane " + cp.Name, Sources: x.refs(cp.Path().Child("namespace"))}
-			switch cp.Install {
-			case resolve.InstallRemote:
-				f.Why = fmt.Sprintf("system namespace of control plane %s of mesh %s, installed here in the remote profile: istiod runs in cluster %s", cp.Name, cp.Mesh, cp.Cluster)
+			f := Fact{Subject: "control plane " + cp.Name, Sources: x.refs(cp.Path().Child("namespace")),
+				Why: fmt.Sprintf(systemNamespaceWhy[cp.Install], cp.Name, cp.Mesh, cp.Cluster)}
+			if cp.Install == resolve.InstallRemote {
 				f.Sources = append(f.Sources, x.ref(cp.InstallOrigin.Path))
-			case resolve.InstallExternal:
-				f.Why = fmt.Sprintf("system namespace of the external istiod of control plane %s (mesh %s), hosted here", cp.Name, cp.Mesh)
-			default:
-				f.Why = fmt.Sprintf("system namespace of control plane %s of mesh %s: istiod runs here, and it is the mesh's root namespace in this cluster", cp.Name, cp.Mesh)
 			}
 			if f.Sources[0].Default {
 				f.Why += " (namespace defaults to " + model.DefaultNamespace + ")"
@@ -142,37 +127,26 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 		}
 	case plan.RoleCNI:
 		f := x.cniFact(pc)
-		f.Subject = "Istio CNI agent"
-		f.Why = "namespace of the Istio CNI node agent: " + f.Why
+		f.Subject, f.Why = "Istio CNI agent", "namespace of the Istio CNI node agent: "+f.Why
 		out = append(out, f)
 	case plan.RoleZtunnel:
 		f := x.ztunnelFact(pc)
 		f.Why = "namespace of ztunnel, which istiod trusts to ask for its workloads' certificates (trustedZtunnelNamespace): " + f.Why
 		out = append(out, f)
 	case plan.RoleTenant:
-		tn := x.topo.Tenants[x.tenantOf(ns)]
-		if tn == nil {
-			break
-		}
-		i, _ := ns.Source[len(ns.Source)-1].(int)
-		if ns.Placement == nil {
+		tn := x.topo.Tenants[tenantOf(ns)]
+		f := Fact{Subject: "tenant " + tn.Name, Sources: x.refs(ns.Source),
+			Why: fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in every cluster its control plane serves", tn.Name, ns.Source[3], tn.Mesh)}
+		switch j := slices.Index(tn.Clusters, pc.Name); {
+		case ns.Placement == nil:
 			// Created only to hold the tenant's mTLS override, read by
 			// istiod here for the tenant's namespaces in its remotes.
-			served := ns.OverrideFor
-			out = append(out, Fact{
-				Subject: "tenant " + tn.Name,
-				Why: fmt.Sprintf("tenant %s lists it (namespaces[%d]) in cluster(s) %s, whose istiod reads policy in %s: meshc creates the same-named namespace here to hold the tenant's mTLS override",
-					tn.Name, i, joinNames(served), pc.Name),
-				Sources: x.refs(ns.Source, model.Path{"tenants", tn.Name, "mtls"}),
-			})
-			break
-		}
-		f := Fact{Subject: "tenant " + tn.Name, Sources: x.refs(ns.Source)}
-		if j := slices.Index(tn.Clusters, pc.Name); j >= 0 {
-			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in the clusters it lists", tn.Name, i, tn.Mesh)
-			f.Sources = append(f.Sources, x.ref(model.Path{"tenants", tn.Name, "clusters", j}))
-		} else {
-			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in every cluster its control plane serves", tn.Name, i, tn.Mesh)
+			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) in cluster(s) %s, whose istiod reads policy in %s: meshc creates the same-named namespace here to hold the tenant's mTLS override",
+				tn.Name, ns.Source[3], joinNames(ns.OverrideFor), pc.Name)
+			return []Fact{{Subject: f.Subject, Why: f.Why, Sources: x.refs(ns.Source, model.Path{"tenants", tn.Name, "mtls"})}}
+		case j >= 0:
+			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in the clusters it lists", tn.Name, ns.Source[3], tn.Mesh)
+			f.Sources = x.refs(ns.Source, model.Path{"tenants", tn.Name, "clusters", j})
 		}
 		out = append(out, f, x.placementFact(ns.Placement))
 	}
@@ -182,11 +156,10 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 // placementFact says which control plane serves a tenant in a cluster, and
 // why that one (resolve's reasons).
 func (x *explainer) placementFact(pl *resolve.Placement) Fact {
-	cp := pl.ControlPlane
-	if cp == nil {
+	if pl.ControlPlane == nil {
 		return Fact{Subject: "no control plane", Why: pl.Why}
 	}
-	f := Fact{Subject: fmt.Sprintf("control plane %s (revision %s)", cp.Name, cp.Revision), Why: pl.Why}
+	f := Fact{Subject: fmt.Sprintf("control plane %s (revision %s)", pl.ControlPlane.Name, pl.ControlPlane.Revision), Why: pl.Why}
 	for _, o := range pl.Origins {
 		f.Sources = append(f.Sources, x.ref(o.Path))
 	}
@@ -196,50 +169,44 @@ func (x *explainer) placementFact(pl *resolve.Placement) Fact {
 // namespaceLabel says why a namespace carries label k=v: the plan's reason
 // for it (or render's, for the labels on every object).
 func (x *explainer) namespaceLabel(pc *plan.Cluster, ns *plan.Namespace, k, v string) Label {
-	l := Label{Key: k, Value: v}
+	l := Label{Key: k, Value: v, Why: "not a label meshc explains"}
 	src, ok := ns.LabelSources[k]
 	switch {
 	case k == render.LabelManagedBy:
 		l.Why = "meshc labels every object it writes"
 	case k == render.LabelTopology:
-		l.Why = "the topology's name, on every object meshc writes"
-		l.Sources = x.refs(model.Path{"metadata", "name"})
+		l.Why, l.Sources = "the topology's name, on every object meshc writes", x.refs(model.Path{"metadata", "name"})
 	case !ok:
-		l.Why = "not a label meshc explains"
 	case src.Rule == plan.LabelForNetwork:
 		l.Why = fmt.Sprintf("the network of cluster %s, on its system namespaces", pc.Name)
 		l.Sources = x.refs(model.Path{"clusters", pc.Name, "network"})
 	case src.Rule == plan.LabelForRevision:
 		pl, tn := ns.Placement, x.topo.Tenants[src.Tenant]
 		cp, r := pl.ControlPlane, x.ref(pl.RevisionDefined.Path)
+		l.Why = fmt.Sprintf("the revision of control plane %s (mesh %s), which serves tenant %s in %s; the tenant names no revision",
+			cp.Name, cp.Mesh, tn.Name, pc.Name)
+		l.Sources = []Ref{r}
 		if tn.Revision != "" {
 			l.Why = fmt.Sprintf("tenant %s asks for revision %s: %s of control plane %s (mesh %s), which serves the tenant in %s",
 				tn.Name, v, pl.RevisionIs, cp.Name, cp.Mesh, pc.Name)
 			l.Sources = []Ref{x.ref(model.Path{"tenants", tn.Name, "revision"}), r}
-		} else {
-			l.Why = fmt.Sprintf("the revision of control plane %s (mesh %s), which serves tenant %s in %s; the tenant names no revision",
-				cp.Name, cp.Mesh, tn.Name, pc.Name)
-			if r.Default {
-				l.Why += " (the revision defaults to the control plane's name)"
-			}
-			l.Sources = []Ref{r}
+		} else if r.Default {
+			l.Why += " (the revision defaults to the control plane's name)"
 		}
 		l.Sources = append(l.Sources, x.ref(pl.Origins[len(pl.Origins)-1].Path)) // the line that makes it serve the cluster
 	case src.Rule == plan.LabelForDiscovery:
 		m := src.Mesh
-		r := x.ref(model.Path{"meshes", m, "discoveryLabel", k})
 		l.Why = fmt.Sprintf("discovery label of mesh %s: its control planes' discovery selectors pick the namespaces carrying it", m)
+		l.Sources = x.refs(model.Path{"meshes", m, "discoveryLabel", k})
 		if dr := x.ref(model.Path{"meshes", m, "discoveryLabel"}); dr.Default {
 			l.Why += fmt.Sprintf(" (the mesh sets no discoveryLabel: it defaults to %s: %s)", model.DefaultDiscoveryKey, m)
-			r = dr
+			l.Sources = []Ref{dr}
 		}
 		if tn := x.topo.Tenants[src.Tenant]; tn != nil && tn.Labels[k] != "" && tn.Labels[k] != v {
 			l.Why += fmt.Sprintf("; it wins over tenant %s's label %s=%s", tn.Name, k, tn.Labels[k])
 		}
-		l.Sources = []Ref{r}
 	case src.Rule == plan.LabelForTenant:
-		l.Why = fmt.Sprintf("an extra label of tenant %s", src.Tenant)
-		l.Sources = x.refs(model.Path{"tenants", src.Tenant, "labels", k})
+		l.Why, l.Sources = "an extra label of tenant "+src.Tenant, x.refs(model.Path{"tenants", src.Tenant, "labels", k})
 	case src.Rule == plan.LabelForDataPlane:
 		dp := x.facts.TenantDataPlane(x.topo.Tenants[src.Tenant])
 		l.Why = fmt.Sprintf("tenant %s's data plane is ambient: ztunnel, not an injected sidecar, carries its pods' traffic (so the namespace carries no istio.io/rev)", src.Tenant)
@@ -256,71 +223,59 @@ func (x *explainer) namespaceLabel(pc *plan.Cluster, ns *plan.Namespace, k, v st
 
 // namespaceAnnotation says why a namespace carries annotation k=v.
 func (x *explainer) namespaceAnnotation(pc *plan.Cluster, ns *plan.Namespace, k, v string) Label {
-	l := Label{Key: k, Value: v}
+	l := Label{Key: k, Value: v, Why: "not an annotation meshc explains"}
 	switch k {
 	case plan.AnnotationSource:
-		l.Why = "the topology path that put the namespace here"
-		l.Sources = x.refs(ns.Source)
+		l.Why, l.Sources = "the topology path that put the namespace here", x.refs(ns.Source)
 	case emit.AnnotationSyncWave:
 		l.Why = "Argo CD sync wave of the namespaces layer: namespaces and their prerequisites are applied first"
 	case plan.AnnotationControlPlaneClusters:
 		for _, cp := range pc.ControlPlanes {
-			if !cp.Remote || cp.Namespace != ns.Name {
-				continue
+			if cp.Remote && cp.Namespace == ns.Name {
+				leader, field := "the cluster "+v+" it runs in", "cluster"
+				if cp.External {
+					leader, field = "the external control plane's config cluster "+v, "configCluster"
+				}
+				l.Why = fmt.Sprintf("remote install of control plane %s (mesh %s): names the cluster ID of the istiod leading this remote, %s", cp.Name, cp.Mesh, leader)
+				l.Sources = x.refs(cp.Path().Child(field), cp.InstallOrigin.Path)
+				break
 			}
-			if cp.External {
-				l.Why = fmt.Sprintf("remote install of control plane %s (mesh %s): names the cluster ID of the istiod leading this remote, the external control plane's config cluster %s", cp.Name, cp.Mesh, v)
-				l.Sources = x.refs(cp.Path().Child("configCluster"), cp.Path().Child("remotes", slices.Index(cp.Remotes, pc.Name)))
-			} else {
-				l.Why = fmt.Sprintf("remote install of control plane %s (mesh %s): names the cluster ID of the istiod leading this remote, the cluster %s it runs in", cp.Name, cp.Mesh, v)
-				l.Sources = x.refs(cp.Path().Child("cluster"), cp.Path().Child("remotes", slices.Index(cp.Remotes, pc.Name)))
-			}
-			break
 		}
-	}
-	if l.Why == "" {
-		l.Why = "not an annotation meshc explains"
 	}
 	return l
 }
 
 // policiesInEffect lists the PeerAuthentications that apply to a tenant's
-// namespace from elsewhere: its mesh's mesh-wide policy in the root
-// namespace, and its own override when istiod reads policy in another
-// cluster.
+// namespace from where istiod reads policy for it: its mesh's mesh-wide
+// policy in the root namespace, and its own override when istiod reads
+// policy in another cluster (each known by the topology path it comes
+// from).
 func (x *explainer) policiesInEffect(pc *plan.Cluster, ns *plan.Namespace) []Fact {
-	tn := x.topo.Tenants[x.tenantOf(ns)]
-	if ns.Role != plan.RoleTenant || tn == nil || ns.Placement == nil || ns.Placement.ControlPlane == nil {
+	if ns.Role != plan.RoleTenant || ns.Placement == nil || ns.Placement.ControlPlane == nil {
 		return nil
 	}
-	cp := ns.Placement.ControlPlane
-	home := x.plans[cp.ClusterID()]
-	mesh := x.topo.Meshes[tn.Mesh]
-	var out []Fact
+	tn, cp := x.topo.Tenants[tenantOf(ns)], ns.Placement.ControlPlane
+	home, mesh := x.plans[cp.ClusterID()], x.topo.Meshes[tn.Mesh]
 	if home == nil {
 		return nil
 	}
+	var out []Fact
 	for _, pa := range home.PeerAuths {
-		switch {
-		case pa.Namespace == cp.Namespace && pa.Name == mesh.Name+"-peerauth" && len(pa.Source) > 0 && pa.Source[0] == "meshes":
-			f := Fact{
-				Subject: fmt.Sprintf("PeerAuthentication %s/%s in cluster %s (%s)", pa.Namespace, pa.Name, home.Name, pa.Mode),
-				Why: fmt.Sprintf("applies here: mesh %s's mesh-wide mTLS, in the root namespace of control plane %s, which serves this namespace and reads policy in %s",
-					mesh.Name, cp.Name, home.Name),
-				Sources: x.refs(pa.Source),
-			}
+		f := Fact{Subject: fmt.Sprintf("PeerAuthentication %s/%s in cluster %s (%s)", pa.Namespace, pa.Name, home.Name, pa.Mode), Sources: x.refs(pa.Source)}
+		switch owner := pa.Source[1]; {
+		case pa.Source[0] == "meshes" && owner == mesh.Name && pa.Namespace == cp.Namespace:
+			f.Why = fmt.Sprintf("applies here: mesh %s's mesh-wide mTLS, in the root namespace of control plane %s, which serves this namespace and reads policy in %s",
+				mesh.Name, cp.Name, home.Name)
 			if tn.MTLS != "" {
 				f.Why += fmt.Sprintf("; tenant %s's own PeerAuthentication overrides it", tn.Name)
 			}
-			out = append(out, f)
-		case home != pc && pa.Namespace == ns.Name && pa.Name == tn.Name+"-peerauth":
-			out = append(out, Fact{
-				Subject: fmt.Sprintf("PeerAuthentication %s/%s in cluster %s (%s)", pa.Namespace, pa.Name, home.Name, pa.Mode),
-				Why: fmt.Sprintf("applies here: tenant %s's override of its mesh's mTLS, placed in the same-named namespace of cluster %s, where istiod of control plane %s reads policy",
-					tn.Name, home.Name, cp.Name),
-				Sources: x.refs(pa.Source),
-			})
+		case pa.Source[0] == "tenants" && owner == tn.Name && pa.Namespace == ns.Name && home != pc:
+			f.Why = fmt.Sprintf("applies here: tenant %s's override of its mesh's mTLS, placed in the same-named namespace of cluster %s, where istiod of control plane %s reads policy",
+				tn.Name, home.Name, cp.Name)
+		default:
+			continue
 		}
+		out = append(out, f)
 	}
 	if mesh.MTLS == model.MTLSNone {
 		out = append(out, Fact{Subject: "no mesh-wide PeerAuthentication", Why: fmt.Sprintf("mesh %s sets mtls: NONE", mesh.Name),

@@ -45,186 +45,104 @@ type FileAnswer struct {
 	About   []Fact `json:"about,omitempty"`
 }
 
-// Why meshc emits objects like one: a sentence per kind of what the object
-// realises in the plan (emit.Resource.For), and per kind of object where
-// one plan element brings several.
-const (
-	ruleNamespace       = "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it."
-	ruleIstio           = "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision."
-	ruleTag             = "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at."
-	ruleCNI             = "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent."
-	ruleIstioctl        = "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle."
-	ruleMeshMTLS        = "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy."
-	ruleTenantMTLS      = "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy."
-	ruleCertificate     = "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts."
-	ruleCAFromStore     = "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts."
-	ruleConfigSecret    = "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster."
-	ruleRemoteSecret    = "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster."
-	ruleReader          = "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install."
-	ruleToken           = "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git."
-	rulePushSecret      = "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it."
-	ruleCrossNetwork    = "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end."
-	ruleEastWest        = "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017)."
-	ruleIngress         = "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service."
-	ruleIstiodGW        = "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI."
-	ruleIstiodVS        = "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway."
-	ruleIstiodLB        = "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes."
-	ruleExternalGW      = "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address."
-	ruleExternalVS      = "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port)."
-	ruleExternalDR      = "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname."
-	ruleInstall         = "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle."
-	fallbackRule        = "Emitted for the topology path in its meshc.dev/source annotation."
-	ruleAmbientEastWest = "An ambient mesh spanning networks gets, in each of its clusters, a Gateway of class istio-east-west (HBONE on 15008, TLS terminated for double HBONE), labelled with the cluster's network, which istiod deploys; the other networks' ztunnels and waypoints reach this network's workloads through it."
-	ruleZtunnel         = "A cluster running an ambient mesh runs ztunnel once (named default, as Sail requires), connected to the mesh's istiod there, with the cluster name and network istiod's values carry."
-	ruleWaypoint        = "An ambient tenant with waypoint: namespace gets a Gateway of class istio-waypoint named waypoint in each of its namespaces, which istiod deploys; the namespace's istio.io/use-waypoint label points its services at it."
-)
+// rules say why meshc emits objects like one, by what the object realises
+// in the plan (ruleFor's key: the type of emit.Resource.For), and by its
+// kind (key/Kind) where one plan element brings several objects.
+var rules = map[string]string{
+	"*plan.Namespace":                                    "meshc creates and labels every namespace a control plane, a tenant or the Istio CNI agent needs, so that it exists with its discovery, revision and network labels before anything is installed in it.",
+	"*plan.ControlPlane/Istio":                           "A Sail operator Istio CR installs one control plane in each cluster it serves — istiod where it runs, the remote profile in its remotes — named after the control plane's revision.",
+	"emit.RevisionTag":                                   "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at.",
+	"*plan.CNI":                                          "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent.",
+	"*plan.ControlPlane/IstioOperator":                   "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle.",
+	"*plan.PeerAuth meshes":                              "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy.",
+	"*plan.PeerAuth tenants":                             "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy.",
+	"*plan.CACert/Certificate":                           "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts.",
+	"*plan.CACert":                                       "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts.",
+	"*plan.RemoteSecret config":                          "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster.",
+	"*plan.RemoteSecret":                                 "istiod discovers another cluster of its mesh through a remote secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and the reader token pushed from that cluster.",
+	"*plan.ReaderToken/ServiceAccount":                   "Control planes in other clusters watch this one as istio-reader-service-account; where no Istio install creates it (Sail installs Istio's base chart only for the revision named default; the helm and rendered targets once per cluster), meshc does, in the trust layer before its token, so that it has one owner. Its ClusterRole and ClusterRoleBinding come with every istiod install.",
+	"*plan.ReaderToken":                                  "A control plane in another cluster watches this one with the token of a ServiceAccount the Istio install (or meshc) creates here; Kubernetes fills this token Secret, and its ca.crt, so no token passes through Git.",
+	"*plan.ReaderToken/PushSecret":                       "With remoteSecrets mode externalSecrets, the token Secret Kubernetes fills here is pushed to the mesh's secret store, where the discovering cluster's ExternalSecret reads it.",
+	"*plan.EastWestGateway/Gateway":                      "When a mesh spans networks, its east-west gateway passes service traffic from other networks through on port 15443 (AUTO_PASSTHROUGH for *.local), keeping mTLS end to end.",
+	"*plan.EastWestGateway":                              "An east-west gateway joins a mesh's clusters across networks, or exposes istiod to remotes: an injected Deployment, its ServiceAccount, a Role and RoleBinding for its certificates, and a LoadBalancer Service labelled with the cluster's network (15021, 15443, 15012, 15017).",
+	"*plan.IngressGateway":                               "The hosting cluster of an external control plane runs an ingress gateway injected by its own control plane, exposing the external istiod on 15021, 15012 and 15017: an injected Deployment, its ServiceAccount, a Role and RoleBinding, and a LoadBalancer Service.",
+	"*plan.IstiodExposure eastWestGateway/Gateway":       "A control plane whose remotes reach it via eastWestGateway is exposed through the east-west gateway on 15012 (xDS, CA) and 15017 (webhooks), TLS passed through and routed by SNI.",
+	"*plan.IstiodExposure eastWestGateway":               "Routes the SNI name of a revision's istiod from istiod-gateway to istiod (15012, and 15017 to the webhook port), so that remotes reach it through the east-west gateway.",
+	"*plan.IstiodExposure loadBalancer":                  "A control plane exposed via loadBalancer gets a LoadBalancer Service of its own on 15012 and 15017 for its remotes.",
+	"*plan.IstiodExposure ingressGateway/Gateway":        "An external control plane exposed via ingressGateway is reached through the hosting cluster's ingress gateway on 15012 and 15017, TLS terminated for its hostname or passed through for an IP address.",
+	"*plan.IstiodExposure ingressGateway/VirtualService": "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port).",
+	"*plan.IstiodExposure ingressGateway":                "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname.",
+	"*plan.EastWestGateway ambient":                      "An ambient mesh spanning networks gets, in each of its clusters, a Gateway of class istio-east-west (HBONE on 15008, TLS terminated for double HBONE), labelled with the cluster's network, which istiod deploys; the other networks' ztunnels and waypoints reach this network's workloads through it.",
+	"*plan.Ztunnel":                                      "A cluster running an ambient mesh runs ztunnel once (named default, as Sail requires), connected to the mesh's istiod there, with the cluster name and network istiod's values carry.",
+	"*plan.Waypoint":                                     "An ambient tenant with waypoint: namespace gets a Gateway of class istio-waypoint named waypoint in each of its namespaces, which istiod deploys; the namespace's istio.io/use-waypoint label points its services at it.",
+	"*plan.ControlPlane":                                 "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle.",
+}
 
-// ruleFor says why meshc emits objects like o: by what it realises.
-func (x *explainer) ruleFor(o *objRec, src model.Path) string {
+// ruleFor says why meshc emits objects like o: by what it realises (its
+// Go type, and what tells its kinds apart).
+func ruleFor(o *objRec) string {
+	key := fmt.Sprintf("%T", o.For)
 	switch f := o.For.(type) {
-	case *plan.Namespace:
-		return ruleNamespace
-	case *plan.ControlPlane:
-		return ruleIstio
-	case emit.RevisionTag:
-		return ruleTag
-	case *plan.CNI:
-		return ruleCNI
-	case *plan.Ztunnel:
-		return ruleZtunnel
-	case *plan.Waypoint:
-		return ruleWaypoint
 	case *plan.PeerAuth:
-		if f.Source[0] == "tenants" {
-			return ruleTenantMTLS
-		}
-		return ruleMeshMTLS
-	case *plan.CACert:
-		if o.Kind == "Certificate" {
-			return ruleCertificate
-		}
-		return ruleCAFromStore
+		key += fmt.Sprint(" ", f.Source[0]) // meshes or tenants
 	case *plan.RemoteSecret:
-		if f.Config {
-			return ruleConfigSecret
-		}
-		return ruleRemoteSecret
-	case *plan.ReaderToken:
-		switch o.Kind {
-		case "ServiceAccount":
-			return ruleReader
-		case "PushSecret":
-			return rulePushSecret
-		}
-		return ruleToken
-	case *plan.EastWestGateway:
-		switch {
-		case f.Ambient:
-			return ruleAmbientEastWest
-		case o.Kind == "Gateway":
-			return ruleCrossNetwork
-		}
-		return ruleEastWest
-	case *plan.IngressGateway:
-		return ruleIngress
+		key += map[bool]string{true: " config"}[f.Config]
 	case *plan.IstiodExposure:
-		switch {
-		case f.Via == model.ExposeLoadBalancer:
-			return ruleIstiodLB
-		case f.Via == model.ExposeEastWest && o.Kind == "Gateway":
-			return ruleIstiodGW
-		case f.Via == model.ExposeEastWest:
-			return ruleIstiodVS
-		case o.Kind == "Gateway":
-			return ruleExternalGW
-		case o.Kind == "VirtualService":
-			return ruleExternalVS
-		}
-		return ruleExternalDR
+		key += " " + f.Via
+	case *plan.EastWestGateway:
+		key += map[bool]string{true: " ambient"}[f.Ambient]
 	}
-	switch {
-	case o.ControlPl != nil:
-		return ruleIstioctl
-	case len(src) == 4 && x.controlPlaneAt(src) != nil:
-		return ruleInstall
+	if r, ok := rules[key+"/"+o.Kind]; ok {
+		return r
 	}
-	return fallbackRule
+	if r, ok := rules[key]; ok {
+		return r
+	}
+	return "Emitted for the topology path in its meshc.dev/source annotation."
 }
 
 func (x *explainer) object(a *Answer, parts []string) (*Answer, error) {
-	cluster := parts[0]
-	ids := x.objectIDs()
-	if x.plans[cluster] == nil {
-		return nil, &NotFoundError{What: a.What,
-			Reason:      fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, cluster),
-			Suggestions: x.suggest(a.What, ids)}
+	cluster, asked := parts[0], parts[len(parts)-1]
+	if len(parts) == 4 {
+		asked = parts[2] + "/" + parts[3]
 	}
-	var ofKind []*objRec
+	var ofKind, found []*objRec
+	var kinds, same []string
 	for _, o := range x.objects[cluster] {
+		kinds = append(kinds, o.Kind)
 		if strings.EqualFold(o.Kind, parts[1]) {
-			ofKind = append(ofKind, o)
+			ofKind, same = append(ofKind, o), append(same, o.id())
+			if o.Namespace+"/"+o.Name == asked || len(parts) == 3 && o.Name == asked {
+				found = append(found, o)
+			}
 		}
 	}
-	if len(ofKind) == 0 {
-		var kinds []string
-		for _, o := range x.objects[cluster] {
-			kinds = append(kinds, o.Kind)
+	_, _, ids := x.names()
+	slices.Sort(kinds)
+	switch {
+	case x.plans[cluster] == nil:
+		return nil, x.notFound(a.What, fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, cluster), a.What, ids)
+	case len(ofKind) == 0:
+		return nil, x.notFound(a.What, fmt.Sprintf("cluster %s has no object of kind %s (it has %s)", cluster, parts[1], strings.Join(slices.Compact(kinds), ", ")), a.What, ids)
+	case len(found) == 0:
+		return nil, x.notFound(a.What, fmt.Sprintf("cluster %s has no %s %s", cluster, ofKind[0].Kind, asked), strings.ToLower(a.What), same)
+	case len(found) > 1:
+		var cands []string
+		for _, o := range found {
+			cands = append(cands, o.id())
 		}
-		slices.Sort(kinds)
-		return nil, &NotFoundError{What: a.What,
-			Reason:      fmt.Sprintf("cluster %s has no object of kind %s (it has %s)", cluster, parts[1], strings.Join(slices.Compact(kinds), ", ")),
-			Suggestions: x.suggest(a.What, ids)}
+		return nil, &NotFoundError{What: a.What, Suggestions: cands,
+			Reason: fmt.Sprintf("cluster %s has %d objects %s %s: name the namespace too", cluster, len(found), found[0].Kind, parts[2])}
 	}
-	var found []*objRec
-	for _, o := range ofKind {
-		if len(parts) == 4 && o.Namespace == parts[2] && o.Name == parts[3] || len(parts) == 3 && o.Name == parts[2] {
-			found = append(found, o)
-		}
-	}
-	switch len(found) {
-	case 1:
-		return x.objectAnswer(a, found[0]), nil
-	case 0:
-		name := parts[len(parts)-1]
-		if len(parts) == 4 {
-			name = parts[2] + "/" + parts[3]
-		}
-		var same []string
-		for _, o := range ofKind {
-			same = append(same, o.id())
-		}
-		return nil, &NotFoundError{What: a.What,
-			Reason:      fmt.Sprintf("cluster %s has no %s %s", cluster, ofKind[0].Kind, name),
-			Suggestions: x.suggest(strings.ToLower(a.What), same)}
-	}
-	var cands []string
-	for _, o := range found {
-		cands = append(cands, o.id())
-	}
-	return nil, &NotFoundError{What: a.What,
-		Reason:      fmt.Sprintf("cluster %s has %d objects %s %s: name the namespace too", cluster, len(found), found[0].Kind, parts[2]),
-		Suggestions: cands}
-}
-
-// objectIDs lists every object's WHAT, and the short form of cluster-scoped
-// ones.
-func (x *explainer) objectIDs() []string {
-	var out []string
-	for _, c := range model.SortedKeys(x.objects) {
-		for _, o := range x.objects[c] {
-			out = append(out, o.id())
-		}
-	}
-	return out
+	return x.objectAnswer(a, found[0]), nil
 }
 
 func (x *explainer) objectAnswer(a *Answer, o *objRec) *Answer {
-	ans := &ObjectAnswer{
-		Cluster: o.Cluster, APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
-		File: o.File, InBundle: o.Layer != nil,
-	}
+	ans := &ObjectAnswer{Cluster: o.Cluster, APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, File: o.File, InBundle: o.Layer != nil}
 	var src model.Path
-	if o.Layer != nil {
+	if cp, ok := o.For.(*plan.ControlPlane); ok && o.Layer == nil {
+		src = cp.Path()
+	} else if o.Layer != nil {
 		ans.Layer = o.Layer.Dir
 		md, _ := o.Object["metadata"].(map[string]any)
 		annotations, _ := md["annotations"].(map[string]any)
@@ -232,25 +150,16 @@ func (x *explainer) objectAnswer(a *Answer, o *objRec) *Answer {
 			ans.Wave = &w
 		}
 		if s, ok := annotations[plan.AnnotationSource].(string); ok {
-			if p, err := ParsePath(s); err == nil {
-				src = p
-			}
+			src, _ = model.ParsePath(s)
 		}
-	} else if o.ControlPl != nil {
-		src = o.ControlPl.Path()
 	}
 	if src != nil {
 		r := x.ref(src)
 		ans.Source = &r
 	}
-	ans.Rule = x.ruleFor(o, src)
-	ans.About = x.objectAbout(o, src)
+	ans.Rule, ans.About = ruleFor(o), x.objectAbout(o, src)
 	a.Kind, a.Object = KindObject, ans
 	return a
-}
-
-func (c ControlPlane) fact() Fact {
-	return Fact{Subject: "control plane " + c.Name + " (" + c.Install + ")", Why: c.Why, Sources: c.Sources}
 }
 
 // objectAbout says what in the plan an object realises (emit says which).
@@ -263,7 +172,11 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 	case *plan.ControlPlane:
 		out = append(out, x.controlPlane(o.Cluster, f).fact())
 	case emit.RevisionTag:
-		out = append(out, x.tagFact(f.ControlPlane, f.Index), x.controlPlane(o.Cluster, f.ControlPlane).fact())
+		cp, tag := f.ControlPlane, f.ControlPlane.Tags[f.Index]
+		out = append(out, Fact{Subject: "tag " + tag,
+			Why: fmt.Sprintf("revision tag %s of control plane %s (mesh %s) points at revision %s; namespaces labelled istio.io/rev=%s join it",
+				tag, cp.Name, cp.Mesh, cp.Revision, tag),
+			Sources: x.refs(cp.Path().Child("tags", f.Index))}, x.controlPlane(o.Cluster, cp).fact())
 	case *plan.CNI:
 		out = append(out, x.cniFact(pc))
 	case *plan.Ztunnel:
@@ -282,7 +195,7 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 		// The control planes elsewhere that read this token.
 		for _, d := range x.discoveredBy(o.Cluster) {
 			if d.secret.ReaderNamespace == f.Namespace && d.secret.ServiceAccount == f.ServiceAccount {
-				out = append(out, x.discoveredByFact(o.Cluster, d))
+				out = append(out, x.discoveredByFact(d))
 			}
 		}
 	case *plan.EastWestGateway:
@@ -290,27 +203,11 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 	case *plan.IngressGateway:
 		out = append(out, x.ingressFact(pc, f))
 	case *plan.IstiodExposure:
-		if o.Kind != "Gateway" || f.Via != model.ExposeEastWest {
-			out = append(out, x.exposureFact(f))
-			break
-		}
 		// istiod-gateway serves every control plane of its namespace
 		// exposed through the east-west gateway.
 		for _, e := range pc.IstiodExposures {
-			if e.Via == model.ExposeEastWest && e.ControlPlane.Namespace == f.ControlPlane.Namespace {
+			if e == f || o.Kind == "Gateway" && f.Via == model.ExposeEastWest && e.Via == f.Via && e.ControlPlane.Namespace == f.ControlPlane.Namespace {
 				out = append(out, x.exposureFact(e))
-			}
-		}
-	case nil:
-		if o.ControlPl != nil {
-			out = append(out, x.controlPlane(o.Cluster, o.ControlPl).fact())
-		} else if cp := x.controlPlaneAt(src); len(src) == 4 && cp != nil {
-			// Rendered from a chart for a control plane (the helm and
-			// rendered targets): its install here.
-			for _, pcp := range pc.ControlPlanes {
-				if pcp.ControlPlane == cp {
-					out = append(out, x.controlPlane(o.Cluster, pcp).fact())
-				}
 			}
 		}
 	}
@@ -318,6 +215,15 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 		out = append(out, Fact{Subject: src.String(), Why: "the topology path the object comes from", Sources: x.refs(src)})
 	}
 	return out
+}
+
+// fileRules say why meshc writes a file that is not an object, by its
+// path in the cluster's folder.
+var fileRules = map[string]string{
+	"kustomization.yaml":                     "The cluster's bundle: a kustomization listing its layers in apply order (namespaces, trust, control-plane, reader-tokens, remote-secrets, external-control-plane, gateways, remote-gateways, mesh-config: each after what it needs), each a kustomization of its own; point one Argo CD Application, or one Flux Kustomization per layer, at it.",
+	path.Join(emit.IstioctlDir, "README.md"): "With the istioctl target, the order in which to apply the bundle's layers and the IstioOperator files, each install in its place (an external istiod after its istio-kubeconfig).",
+	emit.PrerequisitesFile:                   "What must be in place before the cluster's bundle is applied: the operator or tools of its target, the controllers, issuers and stores its objects name, DNS records and credentials its exposure assumes; and its layers' apply order.",
+	emit.ManualStepsFile:                     "The secrets this cluster needs that the topology leaves to a person (mode manual): meshc never writes a token or a key.",
 }
 
 // file explains a rendered file: an object's, or a kustomization or
@@ -331,38 +237,27 @@ func (x *explainer) file(a *Answer, file string) (*Answer, error) {
 		}
 	}
 	if _, ok := x.in.Tree[file]; !ok {
-		return nil, &NotFoundError{What: a.What,
-			Reason:      fmt.Sprintf("no file %s in the bundles of topology %s (target %s)", file, x.topo.Metadata.Name, x.in.Output.Target),
-			Suggestions: x.suggest(file, x.in.Tree.Paths())}
+		return nil, x.notFound(a.What, fmt.Sprintf("no file %s in the bundles of topology %s (target %s)", file, x.topo.Metadata.Name, x.in.Output.Target), file, x.in.Tree.Paths())
 	}
 	parts := strings.Split(file, "/")
 	if len(parts) < 3 || parts[0] != "clusters" {
 		a.Kind, a.File = KindFile, &FileAnswer{File: file, Rule: "A file meshc writes outside the clusters' bundles."}
 		return a, nil
 	}
-	cluster := parts[1]
-	f := &FileAnswer{Cluster: cluster, File: file}
-	rel := strings.Join(parts[2:], "/")
+	cluster, rel := parts[1], strings.Join(parts[2:], "/")
 	pc := x.plans[cluster]
-	switch {
-	case rel == "kustomization.yaml":
-		f.Rule = "The cluster's bundle: a kustomization listing its layers in apply order (namespaces, trust, control-plane, reader-tokens, remote-secrets, external-control-plane, gateways, remote-gateways, mesh-config: each after what it needs), each a kustomization of its own; point one Argo CD Application, or one Flux Kustomization per layer, at it."
-	case len(parts) == 4 && parts[3] == "kustomization.yaml":
-		for _, l := range emit.Layers {
-			if l.Dir == parts[2] {
-				f.Rule = fmt.Sprintf("The %s layer (sync wave %d): a kustomization listing the layer's files explicitly, sorted, so that Flux can chain one Kustomization per layer with dependsOn.", l.Dir, l.Wave)
-			}
+	f := &FileAnswer{Cluster: cluster, File: file, Rule: fileRules[rel]}
+	for _, l := range emit.Layers {
+		if len(parts) == 4 && parts[3] == "kustomization.yaml" && l.Dir == parts[2] {
+			f.Rule = fmt.Sprintf("The %s layer (sync wave %d): a kustomization listing the layer's files explicitly, sorted, so that Flux can chain one Kustomization per layer with dependsOn.", l.Dir, l.Wave)
 		}
-	case rel == path.Join(emit.IstioctlDir, "README.md"):
-		f.Rule = "With the istioctl target, the order in which to apply the bundle's layers and the IstioOperator files, each install in its place (an external istiod after its istio-kubeconfig)."
+	}
+	switch rel {
+	case path.Join(emit.IstioctlDir, "README.md"):
 		for _, cp := range pc.ControlPlanes {
-			out := x.controlPlane(cluster, cp).fact()
-			f.About = append(f.About, out)
+			f.About = append(f.About, x.controlPlane(cluster, cp).fact())
 		}
-	case rel == emit.PrerequisitesFile:
-		f.Rule = "What must be in place before the cluster's bundle is applied: the operator or tools of its target, the controllers, issuers and stores its objects name, DNS records and credentials its exposure assumes; and its layers' apply order."
-	case rel == emit.ManualStepsFile:
-		f.Rule = "The secrets this cluster needs that the topology leaves to a person (mode manual): meshc never writes a token or a key."
+	case emit.ManualStepsFile:
 		for _, r := range pc.RemoteSecrets {
 			if r.Mode == model.SecretsManual {
 				f.About = append(f.About, x.discoversFact(pc, r))

@@ -4,9 +4,9 @@
 // paths remotes take to reach istiod, and the tenants each control plane
 // serves. Build turns a topology and its plan into a neutral Graph; Mermaid
 // and DOT write that graph as text. Everything is read from the plan where
-// the plan decides it (which installs run where, which gateways exist, the
-// istio.io/rev label a namespace carries), so the drawing shows what the
-// bundles do.
+// the plan decides it (which installs run where, which gateways exist, who
+// discovers whom, the istio.io/rev label a namespace carries), so the
+// drawing shows what the bundles do.
 //
 // Output is deterministic: nodes, edges and groups are sorted, and IDs are
 // derived from names only.
@@ -249,7 +249,7 @@ func (b *builder) groups() {
 			cg := b.ids.id("cg", c.Name)
 			b.clusterGroup[c.Name] = cg
 			b.g.Groups = append(b.g.Groups, &Group{ID: cg, Label: "cluster " + c.Name, Kind: GroupCluster, Parent: gid, Name: c.Name})
-			details := c.Platform
+			details := string(c.Platform)
 			if c.CNI != nil {
 				details += ", Istio CNI"
 			}
@@ -399,27 +399,32 @@ func (b *builder) exposures() {
 	}
 }
 
-// multiPrimary joins control planes of one mesh running in different
-// clusters: each discovers the other's clusters.
+// multiPrimary joins control planes of one mesh that discover each
+// other's clusters, as resolve found (the plan's remote secrets carry its
+// discoveries): each istiod in a cluster's system namespace and each
+// istiod of the mesh running in a cluster it discovers.
 func (b *builder) multiPrimary() {
-	for _, mname := range b.g.Meshes {
-		mesh := b.t.Meshes[mname]
-		names := model.SortedKeys(mesh.ControlPlanes)
-		for i, a := range names {
-			for _, o := range names[i+1:] {
-				ca, co := mesh.ControlPlanes[a], mesh.ControlPlanes[o]
-				if ca.Cluster == co.Cluster {
-					continue
+	istiods := map[[2]string][]*plan.ControlPlane{} // by cluster and mesh
+	for _, c := range b.p.Clusters {
+		for _, cp := range c.ControlPlanes {
+			if !cp.Remote {
+				istiods[[2]string{c.Name, cp.Mesh}] = append(istiods[[2]string{c.Name, cp.Mesh}], cp)
+			}
+		}
+	}
+	for _, c := range b.p.Clusters {
+		for _, r := range c.RemoteSecrets {
+			for _, a := range istiods[[2]string{c.Name, r.Mesh}] {
+				for _, o := range istiods[[2]string{r.Discovered.Name, r.Mesh}] {
+					from, to := b.cpNode[[2]string{r.Mesh, a.Name}], b.cpNode[[2]string{r.Mesh, o.Name}]
+					if a.Namespace != r.Namespace || from == "" || to == "" {
+						continue
+					}
+					if to < from {
+						from, to = to, from
+					}
+					b.edge(&Edge{From: from, To: to, Label: "discovers", Kind: EdgeDiscovers, Style: StyleDashed, Mesh: r.Mesh, Both: true})
 				}
-				from, okA := b.cpNode[[2]string{mname, a}]
-				to, okO := b.cpNode[[2]string{mname, o}]
-				if !okA || !okO {
-					continue
-				}
-				if to < from {
-					from, to = to, from
-				}
-				b.edge(&Edge{From: from, To: to, Label: "discovers", Kind: EdgeDiscovers, Style: StyleDashed, Mesh: mname, Both: true})
 			}
 		}
 	}

@@ -275,7 +275,27 @@ func checkStructure(t *testing.T, ex example) {
 	}
 
 	// Multi-primary: control planes of a mesh in different clusters
-	// discover each other.
+	// discover each other, and each discovers edge is one of resolve's
+	// discoveries: an istiod in the discovering namespace and one running
+	// in the discovered cluster.
+	discovered := map[[2]string]bool{}
+	for _, c := range ex.p.Clusters {
+		for _, d := range ex.p.Facts.Discoveries(c.Name) {
+			for _, a := range ex.t.ControlPlanesOfCluster(c.Name) {
+				for _, o := range ex.t.ControlPlanesOfCluster(d.Discovered) {
+					if a.Cluster == c.Name && a.Namespace == d.Namespace && a.Mesh == d.Mesh && o.Cluster == d.Discovered && o.Mesh == d.Mesh {
+						na, no := cpNode[[2]string{a.Mesh, a.Name}].ID, cpNode[[2]string{o.Mesh, o.Name}].ID
+						discovered[[2]string{min(na, no), max(na, no)}] = true
+					}
+				}
+			}
+		}
+	}
+	for _, e := range g.Edges {
+		if e.Kind == graph.EdgeDiscovers && !discovered[[2]string{min(e.From, e.To), max(e.From, e.To)}] {
+			t.Errorf("discovers edge %s -> %s is no discovery of resolve's", e.From, e.To)
+		}
+	}
 	for _, mname := range model.SortedKeys(ex.t.Meshes) {
 		m := ex.t.Meshes[mname]
 		for _, a := range m.ControlPlanes {
@@ -347,8 +367,9 @@ func checkStructure(t *testing.T, ex example) {
 	// them labelled with their revision.
 	for _, name := range model.SortedKeys(ex.t.Tenants) {
 		tn := ex.t.Tenants[name]
-		for _, cl := range resolve.Resolve(ex.t).TenantClusters(tn) {
-			placement, _ := ex.t.PlaceTenant(tn, cl)
+		facts := resolve.Resolve(ex.t)
+		for _, cl := range facts.TenantClusters(tn) {
+			placement := facts.Placement(tn, cl)
 			var node *graph.Node
 			for _, n := range g.Nodes {
 				if n.Kind == graph.KindTenant && slices.Contains(n.Members, name) && n.Cluster == cl {

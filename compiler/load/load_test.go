@@ -263,8 +263,8 @@ delivery:
 	if !errors.As(err, &list) || len(list) != 1 {
 		t.Fatalf("want one diagnostic, got %v", err)
 	}
-	for _, installer := range []string{model.InstallerSail, model.InstallerIstioctl, model.InstallerHelm, model.InstallerRendered} {
-		if !strings.Contains(list[0].Hint, `"`+installer+`"`) {
+	for _, installer := range []model.Installer{model.InstallerSail, model.InstallerIstioctl, model.InstallerHelm, model.InstallerRendered} {
+		if !strings.Contains(list[0].Hint, `"`+string(installer)+`"`) {
 			t.Errorf("hint %q does not name installer %s", list[0].Hint, installer)
 		}
 	}

@@ -38,7 +38,10 @@ func (t *Topology) ResolveDefaults() {
 	}
 	for name, c := range t.Clusters {
 		c.Name = name
-		fill(&c.Platform, PlatformKubernetes, "clusters", name, "platform")
+		if c.Platform == "" {
+			c.Platform = PlatformKubernetes
+			t.defaulted[Path{"clusters", name, "platform"}.String()] = true
+		}
 	}
 	for name, m := range t.Meshes {
 		m.Name = name

@@ -22,18 +22,24 @@ const (
 	Kind       = "Topology"
 )
 
+// Installer is an installer target: what installs the control planes.
+type Installer string
+
 // Installer targets.
 const (
-	InstallerSail     = "sail"
-	InstallerIstioctl = "istioctl"
-	InstallerRendered = "rendered"
-	InstallerHelm     = "helm"
+	InstallerSail     Installer = "sail"
+	InstallerIstioctl Installer = "istioctl"
+	InstallerRendered Installer = "rendered"
+	InstallerHelm     Installer = "helm"
 )
+
+// Platform is the Kubernetes distribution a cluster runs.
+type Platform string
 
 // Platforms.
 const (
-	PlatformKubernetes = "kubernetes"
-	PlatformOpenShift  = "openshift"
+	PlatformKubernetes Platform = "kubernetes"
+	PlatformOpenShift  Platform = "openshift"
 )
 
 // DefaultRevision is the revision name of Istio's unnamed default revision.
@@ -102,7 +108,7 @@ type Metadata struct {
 // Defaults apply where a mesh or control plane says nothing.
 type Defaults struct {
 	Istio     IstioDefaults `json:"istio"`
-	Installer string        `json:"installer"`
+	Installer Installer     `json:"installer"`
 	Helm      HelmDefaults  `json:"helm"`
 	Sail      SailDefaults  `json:"sail"`
 }
@@ -140,7 +146,7 @@ type Network struct{}
 type Cluster struct {
 	Name          string   `json:"-"`
 	Network       string   `json:"network"`
-	Platform      string   `json:"platform"`
+	Platform      Platform `json:"platform"`
 	CNI           bool     `json:"cni"`
 	APIServer     string   `json:"apiServer"`
 	CABundle      string   `json:"caBundle"`
@@ -178,18 +184,26 @@ const (
 	WaypointServiceAccount = "serviceAccount"
 )
 
-// Trust modes and remote-secret modes.
+// TrustMode is how a mesh's clusters get their intermediate CAs under one
+// root of trust.
+type TrustMode string
+
+// Trust modes.
 const (
-	TrustCertManager      = "certManager"
-	TrustExternalSecrets  = "externalSecrets"
-	TrustManual           = "manual"
+	TrustCertManager     TrustMode = "certManager"
+	TrustExternalSecrets TrustMode = "externalSecrets"
+	TrustManual          TrustMode = "manual"
+)
+
+// Remote-secret modes.
+const (
 	SecretsExternalSecret = "externalSecrets"
 	SecretsManual         = "manual"
 )
 
 // Trust is how a mesh's clusters share one root of trust.
 type Trust struct {
-	Mode        string       `json:"mode"`
+	Mode        TrustMode    `json:"mode"`
 	Issuer      *Issuer      `json:"issuer"`
 	SecretStore *SecretStore `json:"secretStore"`
 }

@@ -240,62 +240,6 @@ func TestControlPlaneHelpers(t *testing.T) {
 	}
 }
 
-func TestPlaceTenant(t *testing.T) {
-	topo := topology()
-	topo.ResolveDefaults()
-	tests := []struct {
-		name       string
-		tenant     Tenant
-		cluster    string
-		cp         string // "" when not placed
-		revision   string
-		candidates []string
-	}{
-		{"one control plane", Tenant{Mesh: "alpha"}, "west", "alpha/west", "west", []string{"alpha/west"}},
-		{"one control plane, its revision named", Tenant{Mesh: "beta", Revision: "main"}, "west", "beta/main", "main", []string{"beta/main"}},
-		// With a single candidate the revision is not used to choose: the
-		// placement carries it and the checks report that it is not served.
-		{"one control plane, revision it does not serve", Tenant{Mesh: "beta", Revision: "other"}, "west", "beta/main", "other", []string{"beta/main"}},
-		{"two control planes: ambiguous", Tenant{Mesh: "alpha"}, "east", "", "", []string{"alpha/canary", "alpha/stable"}},
-		{"two control planes: controlPlane chooses", Tenant{Mesh: "alpha", ControlPlane: "stable"}, "east", "alpha/stable", "stable", []string{"alpha/stable"}},
-		{"two control planes: revision chooses", Tenant{Mesh: "alpha", Revision: "next"}, "east", "alpha/canary", "next", []string{"alpha/canary"}},
-		{"two control planes: tag chooses", Tenant{Mesh: "alpha", Revision: "beta"}, "east", "alpha/canary", "beta", []string{"alpha/canary"}},
-		{"two control planes: revision nobody serves", Tenant{Mesh: "alpha", Revision: "gone"}, "east", "", "", nil},
-		{"controlPlane and tag", Tenant{Mesh: "alpha", ControlPlane: "canary", Revision: "beta"}, "east", "alpha/canary", "beta", []string{"alpha/canary"}},
-		{"controlPlane elsewhere", Tenant{Mesh: "alpha", ControlPlane: "west"}, "east", "", "", nil},
-		{"mesh not in cluster", Tenant{Mesh: "beta"}, "east", "", "", nil},
-		{"undefined cluster", Tenant{Mesh: "alpha"}, "nowhere", "", "", nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tn := tc.tenant
-			p, cands := topo.PlaceTenant(&tn, tc.cluster)
-			if p.Cluster != tc.cluster {
-				t.Errorf("placement cluster = %q, want %q", p.Cluster, tc.cluster)
-			}
-			if got := names(cands); !slices.Equal(got, tc.candidates) {
-				t.Errorf("candidates = %v, want %v", got, tc.candidates)
-			}
-			if tc.cp == "" {
-				if p.ControlPlane != nil || p.Revision != "" {
-					t.Errorf("placed on %v revision %q, want no placement", names([]*ControlPlane{p.ControlPlane}), p.Revision)
-				}
-				return
-			}
-			if p.ControlPlane == nil {
-				t.Fatalf("not placed, want %s", tc.cp)
-			}
-			if got := p.ControlPlane.Mesh + "/" + p.ControlPlane.Name; got != tc.cp || p.Revision != tc.revision {
-				t.Errorf("placed on %s revision %q, want %s revision %q", got, p.Revision, tc.cp, tc.revision)
-			}
-		})
-	}
-	// Placing must not disturb the shared index.
-	if got := names(topo.ControlPlanesOfCluster("east")); !slices.Equal(got, []string{"alpha/canary", "alpha/stable"}) {
-		t.Errorf("index changed by PlaceTenant: %v", got)
-	}
-}
-
 func names(cps []*ControlPlane) []string {
 	var out []string
 	for _, cp := range cps {

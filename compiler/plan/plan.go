@@ -8,7 +8,7 @@
 // discoveries, placements, which meshes span clusters or networks) and
 // carries their reasons into what it plans, for explain and graph to print.
 //
-// Import direction: plan imports resolve, model and istio; never CUE, never
+// Import direction: plan imports resolve, model and release; never CUE, never
 // emitters.
 package plan
 
@@ -58,7 +58,7 @@ type Plan struct {
 // Cluster is the desired state of one cluster.
 type Cluster struct {
 	Name     string
-	Platform string
+	Platform model.Platform
 	Network  string
 	// CNI is set when the cluster runs the Istio CNI node agent: exactly
 	// one per cluster, shared by all its control planes.

@@ -192,9 +192,15 @@ func Resolve(s string) (Resolved, error) {
 	if err != nil {
 		return Resolved{}, err
 	}
+	return v.InTable(s)
+}
+
+// InTable finds v's line in the table; written is v as the user wrote it,
+// for the error when meshc does not know the line.
+func (v Version) InTable(written string) (Resolved, error) {
 	r, ok := Lookup(v)
 	if !ok {
-		return Resolved{Version: v}, fmt.Errorf("Istio %s is not a release meshc knows: it knows %s", s, Range())
+		return Resolved{Version: v}, fmt.Errorf("Istio %s is not a release meshc knows: it knows %s", written, Range())
 	}
 	return Resolved{Version: v, Istio: r, NewerPatch: v.Patch > r.Latest}, nil
 }

@@ -22,7 +22,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler/emit"
 )
@@ -154,15 +153,15 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster, fields *sharedFi
 	return nil
 }
 
-// fileData is the content of a file beside the bundle. An object there
-// is an IstioOperator, which istioctl reads and people edit: it keeps
-// go-yaml's style (sigs.k8s.io/yaml, which quotes less than MarshalYAML),
-// the bytes meshc has always written for it.
+// fileData is the content of a file beside the bundle: its bytes, or its
+// object (an IstioOperator) after its comment, written by the same YAML
+// writer as every object, which istioctl (sigs.k8s.io/yaml) reads back to
+// the same values.
 func fileData(f emit.File) ([]byte, error) {
 	if f.Object == nil {
 		return f.Data, nil
 	}
-	body, err := yaml.Marshal(f.Object)
+	body, err := MarshalYAML(f.Object)
 	if err != nil {
 		return nil, err
 	}

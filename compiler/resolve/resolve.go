@@ -17,10 +17,11 @@
 // Every index is built in one pass over the fleet: resolving is linear in
 // the number of clusters, control planes and tenants.
 //
-// Import direction: resolve imports model and istio only.
+// Import direction: resolve imports model and release only.
 package resolve
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -84,13 +85,20 @@ type Profile struct {
 }
 
 // Version is a control plane's Istio release: as written (after
-// defaulting), parsed once, and where it was written.
+// defaulting), parsed once, looked up in release's table once, and where
+// it was written.
 type Version struct {
 	Text string
 	// Parsed is the release; valid only when Err is nil.
 	Parsed release.Version
 	Err    error
-	Origin Origin
+	// Release is Parsed's line in the table (its newest patch, end of
+	// life) and whether Parsed is a newer patch than meshc knows; valid
+	// only when Err and Unknown are nil. Unknown says that meshc does not
+	// know the line.
+	Release release.Resolved
+	Unknown error
+	Origin  Origin
 }
 
 // SailOperator is a Sail operator release, as written and looked up once.
@@ -174,9 +182,12 @@ type Discovery struct {
 	Origin Origin
 }
 
-// Placement is where a tenant's namespaces land in one cluster.
+// Placement is where a tenant's namespaces land in one cluster: the
+// control plane that serves them and the istio.io/rev value they carry.
 type Placement struct {
-	model.Placement
+	Cluster      string
+	ControlPlane *model.ControlPlane
+	Revision     string
 	// Candidates are the control planes that could serve the tenant;
 	// exactly one when ControlPlane is set.
 	Candidates []*model.ControlPlane
@@ -365,6 +376,9 @@ func (r *Topology) version(cp *model.ControlPlane) Version {
 		v.Origin = Origin{Path: model.Path{"meshes", cp.Mesh}, Defaulted: true}
 	}
 	v.Parsed, v.Err = release.Parse(cp.Version)
+	if v.Err == nil {
+		v.Release, v.Unknown = v.Parsed.InTable(cp.Version)
+	}
 	return v
 }
 
@@ -483,12 +497,11 @@ func (r *Topology) tenantClusters(tn *model.Tenant) []string {
 	return slices.Compact(slices.Sorted(slices.Values(cp.DataPlaneClusters())))
 }
 
-// place picks the control plane serving tn in cluster (model.PlaceTenant's
-// rule) and says why that one.
+// place picks the control plane serving tn in cluster and says why that
+// one.
 func (r *Topology) place(tn *model.Tenant, cluster string) *Placement {
-	pl, candidates := r.Model.PlaceTenant(tn, cluster)
-	p := &Placement{Placement: pl, Candidates: candidates}
-	cp := pl.ControlPlane
+	p := r.placeTenant(tn, cluster)
+	cp := p.ControlPlane
 	if cp == nil {
 		p.Why = fmt.Sprintf("no single control plane of mesh %s serves cluster %s", tn.Mesh, cluster)
 		return p
@@ -512,10 +525,29 @@ func (r *Topology) place(tn *model.Tenant, cluster string) *Placement {
 	}
 	p.Origins = append(p.Origins, ServesOrigin(cp, cluster))
 	var tag bool
-	p.RevisionDefined, tag = revisionOrigin(cp, pl.Revision)
+	p.RevisionDefined, tag = revisionOrigin(cp, p.Revision)
 	p.RevisionIs = "the revision"
 	if tag {
 		p.RevisionIs = "a revision tag"
+	}
+	return p
+}
+
+// placeTenant picks the control plane serving tenant tn in cluster, with
+// the candidates when the choice is not unique (none, or several), for the
+// checks to report.
+func (r *Topology) placeTenant(tn *model.Tenant, cluster string) *Placement {
+	candidates := r.Model.ControlPlanesIn(tn.Mesh, cluster)
+	if tn.ControlPlane != "" {
+		candidates = slices.DeleteFunc(candidates, func(cp *model.ControlPlane) bool { return cp.Name != tn.ControlPlane })
+	} else if tn.Revision != "" && len(candidates) > 1 {
+		// A revision or tag names the control plane when the mesh runs
+		// several in the cluster (stable and canary).
+		candidates = slices.DeleteFunc(candidates, func(cp *model.ControlPlane) bool { return !cp.Serves(tn.Revision) })
+	}
+	p := &Placement{Cluster: cluster, Candidates: candidates}
+	if len(candidates) == 1 {
+		p.ControlPlane, p.Revision = candidates[0], cmp.Or(tn.Revision, candidates[0].Revision)
 	}
 	return p
 }

@@ -84,6 +84,31 @@ func TestVersionsParsedOnceWithWhereWritten(t *testing.T) {
 	}
 }
 
+// TestVersionsLookedUpOnce: each version carries its line's facts from
+// release's table beside the parsed version, so that check reads them
+// instead of parsing and looking up again.
+func TestVersionsLookedUpOnce(t *testing.T) {
+	for _, tc := range []struct {
+		written           string
+		newerPatch, known bool
+	}{
+		{"1.28.2", false, true},
+		{"v1.28.99", true, true},
+		{"1.99.0", false, false},
+	} {
+		topo := fleet()
+		topo.Meshes["solo"].ControlPlanes["canary"].Version = tc.written
+		v := resolve.Resolve(topo).Version(topo.Meshes["solo"].ControlPlanes["canary"])
+		if v.Err != nil || (v.Unknown == nil) != tc.known {
+			t.Errorf("%s: %+v, want it parsed, known %v", tc.written, v, tc.known)
+			continue
+		}
+		if tc.known && (v.Release.Version != v.Parsed || v.Release.Line != v.Parsed.Line() || v.Release.NewerPatch != tc.newerPatch) {
+			t.Errorf("%s: release %+v, want line %s, newer patch %v", tc.written, v.Release, v.Parsed.Line(), tc.newerPatch)
+		}
+	}
+}
+
 func TestMeshFacts(t *testing.T) {
 	r := resolve.Resolve(fleet())
 	shop, ext, solo := r.Mesh("shop"), r.Mesh("ext"), r.Mesh("solo")
@@ -319,5 +344,84 @@ func TestAmbientFacts(t *testing.T) {
 	}
 	if got := r.AmbientMeshesIn("east"); len(got) != 0 {
 		t.Errorf("ambient meshes in cluster east: %v", got)
+	}
+}
+
+// TestPlaceTenant pins the rule that picks the control plane serving a
+// tenant in a cluster, and the candidates check reports when it is not
+// unique (moved here with the rule, from model).
+func TestPlaceTenant(t *testing.T) {
+	tests := []struct {
+		name       string
+		tenant     model.Tenant
+		cluster    string
+		cp         string // "" when not placed
+		revision   string
+		candidates []string
+	}{
+		{"one control plane", model.Tenant{Mesh: "alpha"}, "west", "alpha/west", "west", []string{"alpha/west"}},
+		{"one control plane, its revision named", model.Tenant{Mesh: "beta", Revision: "main"}, "west", "beta/main", "main", []string{"beta/main"}},
+		// With a single candidate the revision is not used to choose: the
+		// placement carries it and the checks report that it is not served.
+		{"one control plane, revision it does not serve", model.Tenant{Mesh: "beta", Revision: "other"}, "west", "beta/main", "other", []string{"beta/main"}},
+		{"two control planes: ambiguous", model.Tenant{Mesh: "alpha"}, "east", "", "", []string{"alpha/canary", "alpha/stable"}},
+		{"two control planes: controlPlane chooses", model.Tenant{Mesh: "alpha", ControlPlane: "stable"}, "east", "alpha/stable", "stable", []string{"alpha/stable"}},
+		{"two control planes: revision chooses", model.Tenant{Mesh: "alpha", Revision: "next"}, "east", "alpha/canary", "next", []string{"alpha/canary"}},
+		{"two control planes: tag chooses", model.Tenant{Mesh: "alpha", Revision: "beta"}, "east", "alpha/canary", "beta", []string{"alpha/canary"}},
+		{"two control planes: revision nobody serves", model.Tenant{Mesh: "alpha", Revision: "gone"}, "east", "", "", nil},
+		{"controlPlane and tag", model.Tenant{Mesh: "alpha", ControlPlane: "canary", Revision: "beta"}, "east", "alpha/canary", "beta", []string{"alpha/canary"}},
+		{"controlPlane elsewhere", model.Tenant{Mesh: "alpha", ControlPlane: "west"}, "east", "", "", nil},
+		{"mesh not in cluster", model.Tenant{Mesh: "beta"}, "east", "", "", nil},
+		{"undefined cluster", model.Tenant{Mesh: "alpha"}, "nowhere", "", "", nil},
+	}
+	names := func(cps []*model.ControlPlane) []string {
+		var out []string
+		for _, cp := range cps {
+			out = append(out, cp.Mesh+"/"+cp.Name)
+		}
+		return out
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			topo := &model.Topology{
+				Defaults: model.Defaults{Istio: model.IstioDefaults{Version: "1.28.2"}},
+				Clusters: map[string]*model.Cluster{"east": {}, "west": {}},
+				Meshes: map[string]*model.Mesh{
+					"alpha": {ControlPlanes: map[string]*model.ControlPlane{
+						"stable": {Cluster: "east"},
+						"canary": {Cluster: "east", Revision: "next", Tags: []string{"beta"}},
+						"west":   {Cluster: "west", Namespace: "istio-alpha"},
+					}},
+					"beta": {ControlPlanes: map[string]*model.ControlPlane{"main": {Cluster: "west"}}},
+				},
+			}
+			tn := tc.tenant
+			tn.Namespaces, tn.Clusters = []string{"app"}, []string{tc.cluster}
+			topo.Tenants = map[string]*model.Tenant{"app": &tn}
+			topo.ResolveDefaults()
+			p := resolve.Resolve(topo).Placement(topo.Tenants["app"], tc.cluster)
+			if p.Cluster != tc.cluster {
+				t.Errorf("placement cluster = %q, want %q", p.Cluster, tc.cluster)
+			}
+			if got := names(p.Candidates); !slices.Equal(got, tc.candidates) {
+				t.Errorf("candidates = %v, want %v", got, tc.candidates)
+			}
+			if tc.cp == "" {
+				if p.ControlPlane != nil || p.Revision != "" {
+					t.Errorf("placed on %v revision %q, want no placement", names([]*model.ControlPlane{p.ControlPlane}), p.Revision)
+				}
+				return
+			}
+			if p.ControlPlane == nil {
+				t.Fatalf("not placed, want %s", tc.cp)
+			}
+			if got := p.ControlPlane.Mesh + "/" + p.ControlPlane.Name; got != tc.cp || p.Revision != tc.revision {
+				t.Errorf("placed on %s revision %q, want %s revision %q", got, p.Revision, tc.cp, tc.revision)
+			}
+			// Placing must not disturb the shared index.
+			if got := names(topo.ControlPlanesOfCluster("east")); !slices.Equal(got, []string{"alpha/canary", "alpha/stable"}) {
+				t.Errorf("index changed by placing: %v", got)
+			}
+		})
 	}
 }
