@@ -65,7 +65,13 @@ func renderedControlPlanes(c *plan.Cluster, lib *charts.Library) ([]Resource, er
 				md["annotations"] = ann
 			}
 			ann[AnnotationSyncWave] = fmt.Sprint(role.Layer().Wave)
-			ann[plan.AnnotationSource] = source.String()
+			// A CRD serves every control plane of its cluster, not the one
+			// that happens to be first: it names none, and so is the same
+			// file in every cluster of its release (one set of bytes for a
+			// fleet, not a megabyte per cluster).
+			if o["kind"] != "CustomResourceDefinition" {
+				ann[plan.AnnotationSource] = source.String()
+			}
 			r := at(role, o)
 			if ns, _ := md["namespace"].(string); o["kind"] == "ServiceAccount" && md["name"] == plan.ReaderServiceAccount && readers[ns] != nil {
 				r.For = readers[ns]

@@ -73,6 +73,7 @@ const (
 	ruleExternalVS   = "Routes the hosting cluster's ingress gateway to the external istiod (15012, and 15017 to its webhook port)."
 	ruleExternalDR   = "Re-encrypts traffic from the ingress gateway to the external istiod after TLS is terminated for its hostname."
 	ruleInstall      = "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle."
+	ruleCRD          = "Istio's CustomResourceDefinitions come with the rendered target's base chart, at the newest Istio release among the cluster's control planes; they serve every control plane of the cluster, so they name none as their source."
 	fallbackRule     = "Emitted for the topology path in its meshc.dev/source annotation."
 )
 
@@ -137,6 +138,8 @@ func (x *explainer) ruleFor(o *objRec, src model.Path) string {
 		return ruleIstioctl
 	case len(src) == 4 && x.controlPlaneAt(src) != nil:
 		return ruleInstall
+	case o.Kind == "CustomResourceDefinition":
+		return ruleCRD
 	}
 	return fallbackRule
 }
