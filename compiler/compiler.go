@@ -20,6 +20,9 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
 
 	"meshc.dev/meshc/compiler/charts"
 	"meshc.dev/meshc/compiler/check"
@@ -220,11 +223,47 @@ func compile(resolved *resolve.Topology, opts Options) (*Result, error) {
 // the checks, which refuse keys in what the user wrote. A key can still be
 // computed (a CUE expression joining strings), or come from meshc itself.
 // The position is where in the output the key would have landed.
+//
+// Files are scanned several at a time, and bytes that several files share
+// (render gives a fleet's alike CRDs one copy) once.
 func noSecrets(tree render.Tree) diag.List {
-	var out diag.List
-	for _, p := range tree.Paths() {
+	paths := tree.Paths()
+	type bytesID struct {
+		first *byte
+		n     int
+	}
+	found := make([]*secret.Finding, len(paths)) // each scan writes its own
+	scanned := map[bytesID]int{}                 // → the index of the path scanned
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	var again []int // paths whose bytes another path scans
+	for i, p := range paths {
 		data := tree[p]
-		if f, ok := secret.Find(data); ok {
+		if len(data) == 0 {
+			continue
+		}
+		id := bytesID{&data[0], len(data)}
+		if _, seen := scanned[id]; seen {
+			again = append(again, i)
+			continue
+		}
+		scanned[id] = i
+		g.Go(func() error {
+			if f, ok := secret.Find(data); ok {
+				found[i] = &f
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for _, i := range again {
+		data := tree[paths[i]]
+		found[i] = found[scanned[bytesID{&data[0], len(data)}]]
+	}
+	var out diag.List
+	for i, p := range paths {
+		data := tree[p]
+		if f := found[i]; f != nil {
 			line := 1 + bytes.Count(data[:f.Offset], []byte("\n"))
 			col := f.Offset - bytes.LastIndexByte(data[:f.Offset], '\n')
 			out = append(out, diag.Diagnostic{

@@ -65,8 +65,17 @@ func renderedControlPlanes(c *plan.Cluster, lib *charts.Library) ([]Resource, er
 				md["annotations"] = ann
 			}
 			ann[AnnotationSyncWave] = fmt.Sprint(rel.role.Layer().Wave)
-			ann[plan.AnnotationSource] = rel.source.String()
+			// A CRD serves every control plane of its cluster, not the one
+			// whose release happens to bring it: it names none and realises
+			// the cluster's Istio API, and so is the same file in every
+			// cluster of its release (one set of bytes for a fleet, not a
+			// megabyte per cluster).
 			r := at(rel.role, o).realising(rel.realises)
+			if o["kind"] == "CustomResourceDefinition" {
+				r.For = c
+			} else {
+				ann[plan.AnnotationSource] = rel.source.String()
+			}
 			if ns, _ := md["namespace"].(string); o["kind"] == "ServiceAccount" && md["name"] == plan.ReaderServiceAccount && readers[ns] != nil {
 				r.For = readers[ns]
 			}

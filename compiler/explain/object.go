@@ -75,6 +75,7 @@ var rules = map[string]string{
 	"*plan.EastWestGateway ambient":                      "An ambient mesh spanning networks gets, in each of its clusters, a Gateway of class istio-east-west (HBONE on 15008, TLS terminated for double HBONE), labelled with the cluster's network, which istiod deploys; the other networks' ztunnels and waypoints reach this network's workloads through it.",
 	"*plan.Ztunnel":                                      "A cluster running an ambient mesh runs ztunnel once (named default, as Sail requires), connected to the mesh's istiod there, with the cluster name and network istiod's values carry.",
 	"*plan.Waypoint":                                     "An ambient tenant with waypoint: namespace gets a Gateway of class istio-waypoint named waypoint in each of its namespaces, which istiod deploys; the namespace's istio.io/use-waypoint label points its services at it.",
+	"*plan.Cluster/CustomResourceDefinition":             "Istio's CustomResourceDefinitions come with the rendered target's base chart, at the newest Istio release among the cluster's control planes; they serve every control plane of the cluster, so they name none as their source.",
 	"*plan.ControlPlane":                                 "Part of a control plane's install, for the control plane its source names: Istio's own manifests for it, written into the bundle.",
 }
 
@@ -169,6 +170,10 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 	switch f := o.For.(type) {
 	case *plan.Namespace:
 		out = x.namespaceWhy(pc, f)
+	case *plan.Cluster: // Istio's CRDs, which serve every control plane there
+		for _, cp := range f.ControlPlanes {
+			out = append(out, x.controlPlane(o.Cluster, cp).fact())
+		}
 	case *plan.ControlPlane:
 		out = append(out, x.controlPlane(o.Cluster, f).fact())
 	case emit.RevisionTag:

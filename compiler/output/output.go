@@ -378,13 +378,14 @@ func writeSwapped(dir, parent string, tree render.Tree, owned []string, same map
 	// The new tree on failure, the old one on success.
 	defer removeTree(staging)
 
-	if err := writeTree(staging, tree, dir, same); err != nil {
+	staged, err := writeTree(staging, tree, dir, same)
+	if err != nil {
 		return err
 	}
 	if err := writeManifest(staging, tree); err != nil {
 		return err
 	}
-	if err := keepForeign(dir, staging, owned); err != nil {
+	if err := keepForeign(dir, staging, owned, staged); err != nil {
 		return err
 	}
 	// MkdirTemp makes the folder 0700: give it the output folder's mode.
@@ -438,18 +439,24 @@ func permitted(shown, dir string, s Summary) error {
 // writeTree writes tree below root. A path in same is hard-linked from the
 // same path below from instead, where the file is already byte for byte
 // (written afresh if linking fails: another filesystem, too many links).
-func writeTree(root string, tree render.Tree, from string, same map[string]bool) error {
+// It returns the folders it made, by slash path relative to root.
+func writeTree(root string, tree render.Tree, from string, same map[string]bool) (map[string]bool, error) {
 	paths := tree.Paths()
-	// Folders first, each once; then the files, several at a time: a
-	// fleet's tree has tens of thousands of small files.
+	// Folders first, each with one mkdir, parents before children (a
+	// parent's path sorts before its children's); then the files, several
+	// at a time: a fleet's tree has tens of thousands of small files.
 	made := map[string]bool{}
+	var folders []string
 	for _, p := range paths {
-		dir := filepath.Dir(filepath.Join(root, filepath.FromSlash(p)))
-		if !made[dir] {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-			made[dir] = true
+		for d := path.Dir(p); d != "." && !made[d]; d = path.Dir(d) {
+			made[d] = true
+			folders = append(folders, d)
+		}
+	}
+	slices.Sort(folders)
+	for _, d := range folders {
+		if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil {
+			return nil, err
 		}
 	}
 	var g errgroup.Group
@@ -464,9 +471,9 @@ func writeTree(root string, tree render.Tree, from string, same map[string]bool)
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return nil, err
 	}
-	return syncDir(root)
+	return made, syncDir(root)
 }
 
 func writeManifest(root string, tree render.Tree) error {
@@ -486,8 +493,13 @@ func dirMode(dir string) fs.FileMode {
 // keepForeign carries every file of dir that meshc did not write into the
 // staged tree: hard links, so their content, mode and identity are kept.
 // Folders keep their mode; those that held only files meshc no longer
-// generates are dropped with them.
-func keepForeign(dir, staging string, owned []string) error {
+// generates are dropped with them. staged lists the folders writeTree made
+// below staging (slash paths).
+//
+// It reads dir in one walk, with one lstat per folder for its mode: a
+// fleet's tree has thousands of folders, and a rebuild that changes a file
+// or two is mostly this walk and the removal of the old tree.
+func keepForeign(dir, staging string, owned []string, staged map[string]bool) error {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -495,8 +507,13 @@ func keepForeign(dir, staging string, owned []string) error {
 	for _, p := range owned {
 		ownedSet[p] = true
 	}
-	var nonEmpty []string // staged folders that were not empty in dir, parents first
-	modes := map[string]fs.FileMode{}
+	type folder struct {
+		rel  string // slash path below dir
+		mode fs.FileMode
+	}
+	var folders []folder            // every folder of dir, parents first
+	hasEntries := map[string]bool{} // folders of dir that hold anything
+	foreign := map[string]bool{}    // folders holding, at any depth, a file of the user's
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -506,23 +523,28 @@ func keepForeign(dir, staging string, owned []string) error {
 			return err
 		}
 		slash := filepath.ToSlash(rel)
+		hasEntries[path.Dir(slash)] = true
 		target := filepath.Join(staging, rel)
 		switch {
 		case d.IsDir() && isStaging(rel):
 			return filepath.SkipDir
 		case d.IsDir():
-			if err := os.MkdirAll(target, 0o755); err != nil {
+			info, err := d.Info()
+			if err != nil {
 				return err
 			}
-			modes[target] = dirMode(p) // once filled: the mode may forbid writing
-			if entries, err := os.ReadDir(p); err != nil || len(entries) > 0 {
-				nonEmpty = append(nonEmpty, target)
-				return err
-			}
+			folders = append(folders, folder{slash, info.Mode() & (fs.ModePerm | fs.ModeSetgid | fs.ModeSticky)})
 			return nil
 		case slash == ManifestName || ownedSet[slash]:
 			return nil
-		case d.Type()&fs.ModeSymlink != 0:
+		}
+		for up := path.Dir(slash); up != "." && !foreign[up]; up = path.Dir(up) {
+			foreign[up] = true
+		}
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
 			if linkSymlink(p, target) == nil {
 				return nil
 			}
@@ -537,21 +559,45 @@ func keepForeign(dir, staging string, owned []string) error {
 	if err != nil {
 		return err
 	}
-	// Children before parents, so a folder emptied of meshc's files and
-	// folders goes too. A folder that was empty already is the user's.
-	for i := len(nonEmpty) - 1; i >= 0; i-- {
-		if entries, err := os.ReadDir(nonEmpty[i]); err != nil {
-			return err
-		} else if len(entries) == 0 {
-			if err := os.Remove(nonEmpty[i]); err != nil {
-				return err
+	// A folder stays when the new tree has it, when it holds a file of the
+	// user's, or when it was empty (then it is the user's), and so do the
+	// folders above those; the others held only files meshc no longer
+	// generates, and go with them.
+	for _, f := range folders {
+		if !hasEntries[f.rel] {
+			for up := path.Dir(f.rel); up != "." && !foreign[up]; up = path.Dir(up) {
+				foreign[up] = true
 			}
-			delete(modes, nonEmpty[i])
 		}
 	}
-	for target, mode := range modes {
-		if err := os.Chmod(target, mode); err != nil {
-			return err
+	var kept []folder
+	for _, f := range folders { // parents first: each one's parent is there
+		if !staged[f.rel] && !foreign[f.rel] && hasEntries[f.rel] {
+			continue
+		}
+		if !staged[f.rel] {
+			if err := os.Mkdir(filepath.Join(staging, filepath.FromSlash(f.rel)), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return err
+			}
+		}
+		kept = append(kept, f)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	// Each folder made here has the same mode (0755 under the umask):
+	// change only those whose old folder had another, once filled, as the
+	// mode may forbid writing.
+	fi, err := os.Lstat(filepath.Join(staging, filepath.FromSlash(kept[0].rel)))
+	if err != nil {
+		return err
+	}
+	fresh := fi.Mode() & (fs.ModePerm | fs.ModeSetgid | fs.ModeSticky)
+	for _, f := range kept {
+		if f.mode != fresh {
+			if err := os.Chmod(filepath.Join(staging, filepath.FromSlash(f.rel)), f.mode); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -388,6 +388,36 @@ func TestRemovedKeepsFoldersWithForeignFiles(t *testing.T) {
 	noStaging(t, parent)
 }
 
+// A folder that held only files meshc no longer generates and an empty
+// folder of the user's keeps the user's folder, and so stays too.
+func TestRemovedKeepsFoldersAboveEmptyFolders(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	tree := sampleTree()
+	tree["extra/deep/x.yaml"] = []byte("x\n")
+	mustWrite(t, dir, tree)
+	if err := os.Mkdir(filepath.Join(dir, "extra/deep/kept"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "extra"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	next := cloneTree(tree)
+	delete(next, "extra/deep/x.yaml")
+	mustWrite(t, dir, next)
+	wantFiles(t, dir, next, nil)
+	want := []string{"clusters", "clusters/c1", "clusters/c2", "clusters/c2/namespaces", "extra", "extra/deep", "extra/deep/kept"}
+	if got := dirs(t, dir); !slices.Equal(got, want) {
+		t.Errorf("folders: %v, want %v", got, want)
+	}
+	for p, m := range map[string]fs.FileMode{"extra": 0o750, "extra/deep/kept": 0o700} {
+		if fi, err := os.Stat(filepath.Join(dir, p)); err != nil || fi.Mode().Perm() != m {
+			t.Errorf("%s: %v, %v; want mode %v", p, fi, err, m)
+		}
+	}
+	noStaging(t, parent)
+}
+
 type foreign struct {
 	path    string
 	content string

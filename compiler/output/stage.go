@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
@@ -77,12 +78,13 @@ func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]
 		if err := os.Mkdir(target, 0o755); err != nil {
 			return err
 		}
-		if err := writeTree(target, sub, filepath.Join(dir, top), subSame); err != nil {
+		subStaged, err := writeTree(target, sub, filepath.Join(dir, top), subSame)
+		if err != nil {
 			return err
 		}
 		old := filepath.Join(dir, top)
 		if fi, err := os.Lstat(old); err == nil && fi.IsDir() {
-			if err := keepForeign(old, target, subOwned); err != nil {
+			if err := keepForeign(old, target, subOwned, subStaged); err != nil {
 				return err
 			}
 			if err := os.Chmod(target, dirMode(old)); err != nil {
@@ -181,9 +183,9 @@ func removeStale(parent, dir string) error {
 // included: those carry the modes of the user's folders, and RemoveAll
 // cannot empty a folder it may not write.
 func removeTree(root string) error {
-	err := removeFiles(root)
+	folders, err := removeFiles(root)
 	if err == nil {
-		err = os.RemoveAll(root)
+		err = removeFolders(folders)
 	}
 	if err == nil {
 		return nil
@@ -198,18 +200,21 @@ func removeTree(root string) error {
 }
 
 // removeFiles removes the files below root, the folders' files several
-// folders at a time, leaving the empty folders: a fleet's old tree has
-// tens of thousands of files, and unlinking them one after the other is
-// most of what a small edit costs.
-func removeFiles(root string) error {
+// folders at a time, leaving the empty folders, which it returns (root
+// first, every parent before its children): a fleet's old tree has tens of
+// thousands of files, and unlinking them one after the other is most of
+// what a small edit costs.
+func removeFiles(root string) ([]string, error) {
 	var g errgroup.Group
 	g.SetLimit(8)
+	var folders []string
 	var walk func(dir string) error
 	walk = func(dir string) error {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return err
 		}
+		folders = append(folders, dir)
 		g.Go(func() error {
 			for _, e := range entries {
 				if e.IsDir() {
@@ -237,7 +242,22 @@ func removeFiles(root string) error {
 	if werr := g.Wait(); err == nil {
 		err = werr
 	}
-	return err
+	return folders, err
+}
+
+// removeFolders removes folders emptied by removeFiles, each with one
+// rmdir, children before parents: it fails on a folder that is not empty
+// (something appeared in it), for removeTree to remove the rest its slower
+// way.
+func removeFolders(folders []string) error {
+	for i := len(folders) - 1; i >= 0; i-- {
+		// syscall.Rmdir, not os.Remove: that tries unlink first, a
+		// wasted system call per folder.
+		if err := syscall.Rmdir(folders[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return &fs.PathError{Op: "rmdir", Path: folders[i], Err: err}
+		}
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {

@@ -33,7 +33,9 @@ const (
 )
 
 // Tree is a set of files by slash-separated path relative to the output
-// folder. Paths() gives them in a stable order.
+// folder. Paths() gives them in a stable order. Several paths may hold the
+// same byte slice (a fleet's alike CRDs): a file's bytes are never changed
+// in place.
 type Tree map[string][]byte
 
 // Paths returns the tree's paths, sorted.

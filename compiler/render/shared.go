@@ -1,8 +1,12 @@
 package render
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 	"unsafe"
 
@@ -19,6 +23,7 @@ import (
 type sharedFields struct {
 	shared map[fieldKey]bool
 	texts  sync.Map // fieldKey → []byte
+	files  sync.Map // fileKey's key → the file's bytes
 }
 
 // fieldKey identifies a map or list value and the indent it is written at.
@@ -69,6 +74,12 @@ func findShared(out *emit.Output) *sharedFields {
 	return f
 }
 
+// isShared tells whether several objects hold the value v.
+func (f *sharedFields) isShared(v any) bool {
+	p, n, ok := identity(v)
+	return ok && f.shared[fieldKey{ptr: p, len: n}]
+}
+
 func (f *sharedFields) key(v any, indent int) (fieldKey, bool) {
 	if f == nil || len(f.shared) == 0 {
 		return fieldKey{}, false
@@ -116,4 +127,53 @@ func (f *sharedFields) size(v any) int {
 		}
 	}
 	return n
+}
+
+// fileKey identifies the file an object with a shared field renders to:
+// the text of each of its other fields, and the identity of each shared
+// one (which the shared fields' rule keeps unchanged while a tree
+// renders), hashed: the other fields' text is written twice for the first
+// object of a key only, and kept by no one. Two objects with the same key
+// render to the same bytes. ok is false for an object without a shared
+// field.
+func (f *sharedFields) fileKey(v any) (key [sha256.Size]byte, ok bool, err error) {
+	obj, isMap := v.(map[string]any)
+	if f == nil || len(f.shared) == 0 || !isMap {
+		return key, false, nil
+	}
+	for k, child := range obj {
+		if k != "metadata" && f.isShared(child) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return key, false, nil // most objects: the text is not written twice
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b, text bytes.Buffer
+	for _, k := range keys {
+		child := obj[k]
+		// Every part is length-prefixed: no two keys read alike.
+		b.WriteString(strconv.Itoa(len(k)))
+		b.WriteByte(':')
+		b.WriteString(k)
+		if k != "metadata" && f.isShared(child) {
+			p, n, _ := identity(child)
+			fmt.Fprintf(&b, "=%x,%d;", uintptr(p), n)
+			continue
+		}
+		text.Reset()
+		if err := writeValue(&text, child, 2, true, nil); err != nil {
+			return key, false, fmt.Errorf("%s.%w", k, err)
+		}
+		b.WriteString(strconv.Itoa(text.Len()))
+		b.WriteByte(':')
+		b.Write(text.Bytes())
+	}
+	return sha256.Sum256(b.Bytes()), ok, nil
 }

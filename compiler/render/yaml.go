@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // MarshalYAML writes a JSON-shaped value (map[string]any, []any, string,
@@ -24,16 +25,53 @@ func MarshalYAML(v any) ([]byte, error) {
 
 // marshalYAML is MarshalYAML, taking the text of the top-level fields
 // known to fields from it, and putting it there.
+//
+// An object whose every field but the shared ones writes the same text as
+// an earlier object's, and whose shared fields are the same values, is
+// that object's file again: it gets the same bytes, not a copy (a CRD is a
+// megabyte, the same in every cluster of a fleet).
 func marshalYAML(v any, fields *sharedFields) ([]byte, error) {
-	var b bytes.Buffer
+	key, ok, err := fields.fileKey(v)
+	if err != nil || !ok {
+		return marshalFresh(v, fields)
+	}
+	if data, ok := fields.files.Load(key); ok {
+		return data.([]byte), nil
+	}
+	data, err := marshalFresh(v, fields)
+	if err != nil {
+		return nil, err
+	}
+	kept, _ := fields.files.LoadOrStore(key, data)
+	return kept.([]byte), nil
+}
+
+// marshalFresh is marshalYAML without looking for an earlier object's file.
+func marshalFresh(v any, fields *sharedFields) ([]byte, error) {
+	// Written into a buffer used again and again, then copied out at its
+	// size: a file grown in a buffer of its own leaves the garbage of each
+	// doubling behind, and keeps up to twice its size in the tree.
+	b := buffers.Get().(*bytes.Buffer)
+	defer func() {
+		if b.Cap() <= maxPooled {
+			b.Reset()
+			buffers.Put(b)
+		}
+	}()
 	if n := fields.size(v); n > 0 {
 		b.Grow(n + 4096) // a shared CRD schema is copied once, not grown into
 	}
-	if err := writeValue(&b, v, 0, false, fields); err != nil {
+	if err := writeValue(b, v, 0, false, fields); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return bytes.Clone(b.Bytes()), nil
 }
+
+// buffers are marshalFresh's buffers; one grown past maxPooled (a CRD) is
+// left to the garbage collector rather than kept.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooled = 1 << 20
 
 // writeValue writes v at the given indent. inline is true when v follows a
 // "key:" or "- " on the same line.
