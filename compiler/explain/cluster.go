@@ -48,9 +48,9 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		return nil, x.notFound(a.What, fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, name), a.What, clusters)
 	}
 	c := &ClusterAnswer{Name: name, Bundle: x.bundle(name), CNI: x.cniFact(pc),
-		Namespaces:   factsOf(pc.Namespaces, func(ns *plan.Namespace) Fact { return x.namespaceSummary(pc, ns) }),
+		Namespaces:   factsOf(pc.Namespaces, x.namespaceSummary),
 		Discovers:    factsOf(pc.RemoteSecrets, func(r *plan.RemoteSecret) Fact { return x.discoversFact(pc, r) }),
-		DiscoveredBy: factsOf(x.discoveredBy(name), x.discoveredByFact),
+		DiscoveredBy: factsOf(pc.DiscoveredBy, x.discoveredByFact),
 		Trust:        factsOf(pc.CACerts, x.trustFact),
 		Gateways: slices.Concat(factsOf(pc.EastWestGateways, x.eastWestFact),
 			factsOf(pc.IngressGateways, func(gw *plan.IngressGateway) Fact { return x.ingressFact(pc, gw) }),
@@ -68,11 +68,7 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 	for _, cp := range pc.ControlPlanes {
 		c.ControlPlanes = append(c.ControlPlanes, x.controlPlane(name, cp))
 	}
-	for _, m := range model.SortedKeys(x.topo.Meshes) {
-		if mesh := x.facts.Mesh(m); slices.Contains(mesh.Clusters, name) || slices.Contains(mesh.Primaries, name) {
-			c.Meshes = append(c.Meshes, x.meshFact(name, mesh))
-		}
-	}
+	c.Meshes = factsOf(pc.Meshes, x.meshFact)
 	for _, ec := range x.in.Output.Clusters {
 		for _, f := range ec.Files {
 			if ec.Name == name {

@@ -47,7 +47,10 @@ func (a *Answer) WriteText(w io.Writer) error {
 		p.line(0, "role: %s%s", n.Role, prefixed(", mesh ", n.Mesh))
 		if n.Tenant != "" {
 			served := ""
-			if n.ControlPlane != "" {
+			switch {
+			case n.DataPlaneMode != "":
+				served = fmt.Sprintf(", served by control plane %s through ztunnel (istio.io/dataplane-mode=%s)", n.ControlPlane, n.DataPlaneMode)
+			case n.ControlPlane != "":
 				served = fmt.Sprintf(", served by control plane %s at istio.io/rev=%s", n.ControlPlane, n.Revision)
 			}
 			p.line(0, "tenant: %s%s", n.Tenant, served)
