@@ -96,7 +96,6 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 		}
 		return Fact{Subject: "none", Why: why, Sources: x.refs(model.Path{"clusters", pc.Name})}
 	}
-	sources := []model.Path{cni.Source}
 	var why string
 	switch cni.Why {
 	case plan.CNIForPlatform:
@@ -108,13 +107,6 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 	case plan.CNIForControlPlane:
 		why = fmt.Sprintf("control plane %s serves this cluster and injects sidecars for the CNI agent, because cluster(s) %s of its data plane need it",
 			cni.For.Name, joinNames(cni.NeededBy))
-		for _, c := range cni.NeededBy {
-			field := "platform"
-			if x.topo.Clusters[c].CNI {
-				field = "cni"
-			}
-			sources = append(sources, model.Path{"clusters", c, field})
-		}
 	}
 	if cni.Ambient && cni.Why != plan.CNIForAmbient {
 		why += ", in ambient mode for the cluster's ambient mesh"
@@ -123,7 +115,7 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 	if x.in.Output.Target == model.InstallerIstioctl {
 		why += fmt.Sprintf(", installed with control plane %s's IstioOperator", cni.Owner.Name)
 	}
-	return Fact{Subject: "IstioCNI in " + cni.Namespace, Why: why, Sources: x.refs(sources...)}
+	return Fact{Subject: "IstioCNI in " + cni.Namespace, Why: why, Sources: x.refs(append([]model.Path{cni.Source}, cni.NeededByOrigins...)...)}
 }
 
 // meshFact says how the cluster belongs to a mesh.

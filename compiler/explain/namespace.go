@@ -232,8 +232,8 @@ func (x *explainer) namespaceAnnotation(pc *plan.Cluster, ns *plan.Namespace, k,
 	case emit.AnnotationSyncWave:
 		l.Why = "Argo CD sync wave of the namespaces layer: namespaces and their prerequisites are applied first"
 	case plan.AnnotationControlPlaneClusters:
-		for _, cp := range pc.ControlPlanes {
-			if cp.Remote && cp.Namespace == ns.Name {
+		for _, cp := range ns.ControlPlanes {
+			if cp.Remote {
 				leader, field := "the cluster "+v+" it runs in", "cluster"
 				if cp.External {
 					leader, field = "the external control plane's config cluster "+v, "configCluster"

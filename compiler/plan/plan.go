@@ -103,6 +103,9 @@ type CNI struct {
 	// plane serving it injects for the agent (Source is that control
 	// plane), the clusters of its data plane that need the agent.
 	NeededBy []string
+	// NeededByOrigins are the lines that make each of NeededBy need the
+	// agent (its cni: true, or its platform).
+	NeededByOrigins []model.Path
 	// Ambient is set when the agent also runs in ambient mode (the ambient
 	// profile): it redirects ambient pods' traffic to ztunnel.
 	Ambient bool
@@ -480,18 +483,21 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		ambient = r.Mesh(meshes[0]) // check refuses a second one
 	}
 	if (cl.NeedsCNI() || cniFor != nil || ambient != nil) && len(c.ControlPlanes) > 0 {
-		source, why := model.Path{"clusters", cl.Name, "platform"}, CNIForPlatform
+		source, why := cniAsked(cl)
 		switch {
-		case cl.CNI:
-			source, why = model.Path{"clusters", cl.Name, "cni"}, CNIForFlag
-		case ambient != nil && !cl.NeedsCNI():
+		case cl.NeedsCNI():
+		case ambient != nil:
 			source, why = ambient.DataPlaneOrigin.Path, CNIForAmbient
-		case !cl.NeedsCNI():
+		default:
 			source, why = cniFor.Path(), CNIForControlPlane
 		}
 		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source, Ambient: ambient != nil, Why: why}
 		if why == CNIForControlPlane {
 			cni.NeededBy, cni.For = r.CNINeededBy(cniFor), cniFor
+			for _, name := range cni.NeededBy {
+				origin, _ := cniAsked(t.Clusters[name])
+				cni.NeededByOrigins = append(cni.NeededByOrigins, origin)
+			}
 		}
 		for _, cp := range c.ControlPlanes {
 			if cp.Version.Compare(cni.Version) > 0 {
@@ -599,6 +605,15 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		c.PeerAuths = append(c.PeerAuths, peerAuths[k])
 	}
 	return c
+}
+
+// cniAsked is the line that makes cl need the CNI agent, and why: cni:
+// true, else its platform (OpenShift). Only meaningful when cl.NeedsCNI().
+func cniAsked(cl *model.Cluster) (model.Path, CNIReason) {
+	if cl.CNI {
+		return model.Path{"clusters", cl.Name, "cni"}, CNIForFlag
+	}
+	return model.Path{"clusters", cl.Name, "platform"}, CNIForPlatform
 }
 
 // planZtunnel plans the cluster's ztunnel for ambient mesh m: connected to
