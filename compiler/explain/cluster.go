@@ -53,7 +53,7 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		DiscoveredBy: factsOf(pc.DiscoveredBy, x.discoveredByFact),
 		Trust:        factsOf(pc.CACerts, x.trustFact),
 		Gateways: slices.Concat(factsOf(pc.EastWestGateways, x.eastWestFact),
-			factsOf(pc.IngressGateways, func(gw *plan.IngressGateway) Fact { return x.ingressFact(pc, gw) }),
+			factsOf(pc.IngressGateways, x.ingressFact),
 			factsOf(pc.IstiodExposures, x.exposureFact)),
 		Network:  Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})},
 		Platform: Fact{Subject: string(cl.Platform), Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})},

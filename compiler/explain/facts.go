@@ -227,13 +227,11 @@ func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
 }
 
 // ingressFact explains the hosting cluster's ingress gateway, by the
-// exposures the plan routes through it.
-func (x *explainer) ingressFact(pc *plan.Cluster, gw *plan.IngressGateway) Fact {
+// control planes the plan exposes through it.
+func (x *explainer) ingressFact(gw *plan.IngressGateway) Fact {
 	var exposed []string
-	for _, e := range pc.IstiodExposures {
-		if e.Ingress == gw {
-			exposed = append(exposed, e.ControlPlane.Name)
-		}
+	for _, cp := range gw.Exposes {
+		exposed = append(exposed, cp.Name)
 	}
 	return Fact{
 		Subject: "ingress gateway istio-ingressgateway in " + gw.Namespace,

@@ -201,7 +201,7 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 	case *plan.EastWestGateway:
 		out = append(out, x.eastWestFact(f))
 	case *plan.IngressGateway:
-		out = append(out, x.ingressFact(pc, f))
+		out = append(out, x.ingressFact(f))
 	case *plan.IstiodExposure:
 		// istiod-gateway serves every control plane of its namespace
 		// exposed through the east-west gateway.

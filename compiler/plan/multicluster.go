@@ -88,6 +88,8 @@ type IngressGateway struct {
 	// Service shapes the gateway's Service, which carries istiod's address.
 	Service *model.ExposeService
 	Source  model.Path
+	// Exposes are the external control planes it exposes, in plan order.
+	Exposes []*model.ControlPlane
 }
 
 // RemoteSecret gives the control planes in Namespace the credentials of
@@ -231,6 +233,7 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 						}
 						g.WebhookOn443 = g.WebhookOn443 || on443
 						g.Service = cmp.Or(g.Service, cp.Expose.Service)
+						g.Exposes = append(g.Exposes, cp)
 						ingress = g
 					}
 				}
