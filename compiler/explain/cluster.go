@@ -48,13 +48,13 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		return nil, x.notFound(a.What, fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, name), a.What, clusters)
 	}
 	c := &ClusterAnswer{Name: name, Bundle: x.bundle(name), CNI: x.cniFact(pc),
-		Namespaces:   factsOf(pc.Namespaces, x.namespaceSummary),
-		Discovers:    factsOf(pc.RemoteSecrets, func(r *plan.RemoteSecret) Fact { return x.discoversFact(pc, r) }),
-		DiscoveredBy: factsOf(pc.DiscoveredBy, x.discoveredByFact),
-		Trust:        factsOf(pc.CACerts, x.trustFact),
-		Gateways: slices.Concat(factsOf(pc.EastWestGateways, x.eastWestFact),
-			factsOf(pc.IngressGateways, x.ingressFact),
-			factsOf(pc.IstiodExposures, x.exposureFact)),
+		Namespaces:   mapped(pc.Namespaces, x.namespaceSummary),
+		Discovers:    mapped(pc.RemoteSecrets, func(r *plan.RemoteSecret) Fact { return x.discoversFact(pc, r) }),
+		DiscoveredBy: mapped(pc.DiscoveredBy, x.discoveredByFact),
+		Trust:        mapped(pc.CACerts, x.trustFact),
+		Gateways: slices.Concat(mapped(pc.EastWestGateways, x.eastWestFact),
+			mapped(pc.IngressGateways, x.ingressFact),
+			mapped(pc.IstiodExposures, x.exposureFact)),
 		Network:  Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})},
 		Platform: Fact{Subject: string(cl.Platform), Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})},
 	}
@@ -68,7 +68,7 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 	for _, cp := range pc.ControlPlanes {
 		c.ControlPlanes = append(c.ControlPlanes, x.controlPlane(name, cp))
 	}
-	c.Meshes = factsOf(pc.Meshes, x.meshFact)
+	c.Meshes = mapped(pc.Meshes, x.meshFact)
 	for _, ec := range x.in.Output.Clusters {
 		for _, f := range ec.Files {
 			if ec.Name == name {
@@ -111,11 +111,10 @@ func (lc LayerCount) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// factsOf is the fact on each of xs.
-func factsOf[T any](xs []T, fact func(T) Fact) []Fact {
-	var out []Fact
+// mapped is f of each of xs, or nil when xs is empty.
+func mapped[T, U any](xs []T, f func(T) U) (out []U) {
 	for _, x := range xs {
-		out = append(out, fact(x))
+		out = append(out, f(x))
 	}
 	return out
 }

@@ -138,10 +138,7 @@ func (x *explainer) namespaceSummary(ns *plan.Namespace) Fact {
 	f := Fact{Subject: ns.Name, Sources: x.refs(ns.Source)}
 	switch ns.Role {
 	case plan.RoleSystem:
-		var cps []string
-		for _, cp := range ns.ControlPlanes {
-			cps = append(cps, cp.Name)
-		}
+		cps := mapped(ns.ControlPlanes, func(cp *plan.ControlPlane) string { return cp.Name })
 		f.Why = fmt.Sprintf("system namespace of control plane %s (mesh %s)", joinNames(cps), ns.Mesh)
 	case plan.RoleCNI:
 		f.Why = "namespace of the Istio CNI agent"
@@ -229,14 +226,10 @@ func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
 // ingressFact explains the hosting cluster's ingress gateway, by the
 // control planes the plan exposes through it.
 func (x *explainer) ingressFact(gw *plan.IngressGateway) Fact {
-	var exposed []string
-	for _, cp := range gw.Exposes {
-		exposed = append(exposed, cp.Name)
-	}
 	return Fact{
 		Subject: "ingress gateway istio-ingressgateway in " + gw.Namespace,
 		Why: fmt.Sprintf("it exposes external control plane %s to its remotes (expose.via ingressGateway), injected by this cluster's own revision %s",
-			joinNames(exposed), gw.Revision),
+			joinNames(mapped(gw.Exposes, func(cp *model.ControlPlane) string { return cp.Name })), gw.Revision),
 		Sources: x.refs(gw.Source),
 	}
 }

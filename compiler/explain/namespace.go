@@ -129,12 +129,11 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 		}
 	case plan.RoleCNI:
 		f := x.cniFact(pc)
-		f.Subject, f.Why = "Istio CNI agent", "namespace of the Istio CNI node agent: "+f.Why
-		out = append(out, f)
+		return []Fact{{Subject: "Istio CNI agent", Why: "namespace of the Istio CNI node agent: " + f.Why, Sources: f.Sources}}
 	case plan.RoleZtunnel:
 		f := x.ztunnelFact(pc)
 		f.Why = "namespace of ztunnel, which istiod trusts to ask for its workloads' certificates (trustedZtunnelNamespace): " + f.Why
-		out = append(out, f)
+		return []Fact{f}
 	case plan.RoleTenant:
 		tn := x.topo.Tenants[ns.Tenant]
 		f := Fact{Subject: "tenant " + tn.Name, Sources: x.refs(ns.Source),

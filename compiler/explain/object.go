@@ -127,11 +127,7 @@ func (x *explainer) object(a *Answer, parts []string) (*Answer, error) {
 	case len(found) == 0:
 		return nil, x.notFound(a.What, fmt.Sprintf("cluster %s has no %s %s", cluster, ofKind[0].Kind, asked), strings.ToLower(a.What), same)
 	case len(found) > 1:
-		var cands []string
-		for _, o := range found {
-			cands = append(cands, o.id())
-		}
-		return nil, &NotFoundError{What: a.What, Suggestions: cands,
+		return nil, &NotFoundError{What: a.What, Suggestions: mapped(found, (*objRec).id),
 			Reason: fmt.Sprintf("cluster %s has %d objects %s %s: name the namespace too", cluster, len(found), found[0].Kind, parts[2])}
 	}
 	return x.objectAnswer(a, found[0]), nil

@@ -23,11 +23,7 @@ func (a *Answer) WriteText(w io.Writer) error {
 		header("cluster %s", c.Name)
 		p.titled("network "+c.Network.Subject, c.Network)
 		p.titled("platform "+c.Platform.Subject, c.Platform)
-		cps := make([]Fact, len(c.ControlPlanes))
-		for i, cp := range c.ControlPlanes {
-			cps[i] = cp.fact()
-		}
-		p.facts("control planes", cps, "none: no control plane runs here or manages this cluster")
+		p.facts("control planes", mapped(c.ControlPlanes, ControlPlane.fact), "none: no control plane runs here or manages this cluster")
 		p.facts("meshes", c.Meshes, "none")
 		p.facts("namespaces", c.Namespaces, "none")
 		p.section("bundle", len(c.Bundle), "no objects")
