@@ -48,13 +48,13 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 		return nil, x.notFound(a.What, fmt.Sprintf("topology %s has no cluster %q", x.topo.Metadata.Name, name), a.What, clusters)
 	}
 	c := &ClusterAnswer{Name: name, Bundle: x.bundle(name), CNI: x.cniFact(pc),
-		Namespaces:   factsOf(pc.Namespaces, func(ns *plan.Namespace) Fact { return x.namespaceSummary(pc, ns) }),
-		Discovers:    factsOf(pc.RemoteSecrets, func(r *plan.RemoteSecret) Fact { return x.discoversFact(pc, r) }),
-		DiscoveredBy: factsOf(x.discoveredBy(name), x.discoveredByFact),
-		Trust:        factsOf(pc.CACerts, x.trustFact),
-		Gateways: slices.Concat(factsOf(pc.EastWestGateways, x.eastWestFact),
-			factsOf(pc.IngressGateways, func(gw *plan.IngressGateway) Fact { return x.ingressFact(pc, gw) }),
-			factsOf(pc.IstiodExposures, x.exposureFact)),
+		Namespaces:   mapped(pc.Namespaces, x.namespaceSummary),
+		Discovers:    mapped(pc.RemoteSecrets, func(r *plan.RemoteSecret) Fact { return x.discoversFact(pc, r) }),
+		DiscoveredBy: mapped(pc.DiscoveredBy, x.discoveredByFact),
+		Trust:        mapped(pc.CACerts, x.trustFact),
+		Gateways: slices.Concat(mapped(pc.EastWestGateways, x.eastWestFact),
+			mapped(pc.IngressGateways, x.ingressFact),
+			mapped(pc.IstiodExposures, x.exposureFact)),
 		Network:  Fact{Subject: "none", Why: "the cluster names no network", Sources: x.refs(model.Path{"clusters", name})},
 		Platform: Fact{Subject: string(cl.Platform), Why: "the cluster's platform", Sources: x.refs(model.Path{"clusters", name, "platform"})},
 	}
@@ -68,11 +68,7 @@ func (x *explainer) cluster(a *Answer, name string) (*Answer, error) {
 	for _, cp := range pc.ControlPlanes {
 		c.ControlPlanes = append(c.ControlPlanes, x.controlPlane(name, cp))
 	}
-	for _, m := range model.SortedKeys(x.topo.Meshes) {
-		if mesh := x.facts.Mesh(m); slices.Contains(mesh.Clusters, name) || slices.Contains(mesh.Primaries, name) {
-			c.Meshes = append(c.Meshes, x.meshFact(name, mesh))
-		}
-	}
+	c.Meshes = mapped(pc.Meshes, x.meshFact)
 	for _, ec := range x.in.Output.Clusters {
 		for _, f := range ec.Files {
 			if ec.Name == name {
@@ -115,11 +111,10 @@ func (lc LayerCount) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// factsOf is the fact on each of xs.
-func factsOf[T any](xs []T, fact func(T) Fact) []Fact {
-	var out []Fact
+// mapped is f of each of xs, or nil when xs is empty.
+func mapped[T, U any](xs []T, f func(T) U) (out []U) {
 	for _, x := range xs {
-		out = append(out, fact(x))
+		out = append(out, f(x))
 	}
 	return out
 }

@@ -216,8 +216,7 @@ func (x *explainer) ref(p model.Path) Ref {
 	return r
 }
 
-func (x *explainer) refs(ps ...model.Path) []Ref {
-	out := make([]Ref, 0, len(ps))
+func (x *explainer) refs(ps ...model.Path) (out []Ref) {
 	for _, p := range ps {
 		out = append(out, x.ref(p))
 	}

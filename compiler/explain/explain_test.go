@@ -104,6 +104,22 @@ func TestExplain(t *testing.T) {
 				t.Errorf("usergroup label: %+v", disc)
 			}
 		}},
+		// An ambient tenant's namespace carries no istio.io/rev: it is
+		// enrolled by istio.io/dataplane-mode and served through ztunnel.
+		{"ambient.yaml", "", "namespace/cluster1/shop", func(t *testing.T, a *explain.Answer) {
+			n := a.Namespace
+			if n.Tenant != "shop" || n.ControlPlane != "main" || n.Revision != "" || n.DataPlaneMode != "ambient" {
+				t.Fatalf("got %+v", n)
+			}
+			var text strings.Builder
+			if err := a.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(text.String(), "tenant: shop, served by control plane main through ztunnel (istio.io/dataplane-mode=ambient)") ||
+				strings.Contains(text.String(), "istio.io/rev=") {
+				t.Errorf("text:\n%s", text.String())
+			}
+		}},
 		{"multiple-control-planes.yaml", "", "namespace/cluster1/usergroup-2", func(t *testing.T, a *explain.Answer) {
 			n := a.Namespace
 			if n.Role != "system" || !strings.Contains(n.Why[0].Why, "system namespace of control plane usergroup-2 of mesh usergroup-2") {

@@ -85,8 +85,8 @@ func (x *explainer) ztunnelFact(pc *plan.Cluster) Fact {
 	}
 }
 
-// cniFact explains the cluster's CNI agent, or its absence, from what the
-// plan says asks for it (CNI.Source).
+// cniFact explains the cluster's CNI agent, or its absence, by the plan's
+// reason for it (CNI.Why).
 func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 	cni := pc.CNI
 	if cni == nil {
@@ -96,47 +96,33 @@ func (x *explainer) cniFact(pc *plan.Cluster) Fact {
 		}
 		return Fact{Subject: "none", Why: why, Sources: x.refs(model.Path{"clusters", pc.Name})}
 	}
-	sources := []model.Path{cni.Source}
 	var why string
-	switch cni.Source[len(cni.Source)-1] {
-	case "platform":
+	switch cni.Why {
+	case plan.CNIForPlatform:
 		why = "the cluster is OpenShift, which always runs the Istio CNI agent (pods may not have NET_ADMIN)"
-	case "cni":
+	case plan.CNIForFlag:
 		why = "the cluster sets cni: true"
-	case "dataplane": // an ambient mesh's
+	case plan.CNIForAmbient:
 		why = "the cluster runs an ambient mesh: the agent redirects its pods' traffic to ztunnel"
-	default: // a control plane's path
+	case plan.CNIForControlPlane:
 		why = fmt.Sprintf("control plane %s serves this cluster and injects sidecars for the CNI agent, because cluster(s) %s of its data plane need it",
-			cni.Source[3], joinNames(cni.NeededBy))
-		for _, c := range cni.NeededBy {
-			field := "platform"
-			if x.topo.Clusters[c].CNI {
-				field = "cni"
-			}
-			sources = append(sources, model.Path{"clusters", c, field})
-		}
+			cni.For.Name, joinNames(cni.NeededBy))
 	}
-	if cni.Ambient && cni.Source[len(cni.Source)-1] != "dataplane" {
+	if cni.Ambient && cni.Why != plan.CNIForAmbient {
 		why += ", in ambient mode for the cluster's ambient mesh"
 	}
 	why += fmt.Sprintf("; one agent in namespace %s, Istio %s (the newest of the cluster's control planes)", cni.Namespace, cni.Version)
 	if x.in.Output.Target == model.InstallerIstioctl {
 		why += fmt.Sprintf(", installed with control plane %s's IstioOperator", cni.Owner.Name)
 	}
-	return Fact{Subject: "IstioCNI in " + cni.Namespace, Why: why, Sources: x.refs(sources...)}
+	return Fact{Subject: "IstioCNI in " + cni.Namespace, Why: why, Sources: x.refs(append([]model.Path{cni.Source}, cni.NeededByOrigins...)...)}
 }
 
 // meshFact says how the cluster belongs to a mesh.
-func (x *explainer) meshFact(cluster string, m *resolve.Mesh) Fact {
+func (x *explainer) meshFact(m plan.ClusterMesh) Fact {
 	why := fmt.Sprintf("a data-plane cluster of mesh %s (mesh ID %s, trust domain %s)", m.Name, m.MeshID, m.TrustDomain)
-	if !slices.Contains(m.Clusters, cluster) {
-		var hosted []string
-		for _, name := range model.SortedKeys(m.ControlPlanes) {
-			if m.ControlPlanes[name].Cluster == cluster {
-				hosted = append(hosted, name)
-			}
-		}
-		why = fmt.Sprintf("hosts control plane %s of mesh %s, outside its data plane (mesh ID %s)", joinNames(hosted), m.Name, m.MeshID)
+	if !m.DataPlane {
+		why = fmt.Sprintf("hosts control plane %s of mesh %s, outside its data plane (mesh ID %s)", joinNames(m.Hosts), m.Name, m.MeshID)
 	}
 	switch {
 	case len(m.Networks) > 1:
@@ -148,38 +134,23 @@ func (x *explainer) meshFact(cluster string, m *resolve.Mesh) Fact {
 }
 
 // namespaceSummary is one line on a namespace, for a cluster's list.
-func (x *explainer) namespaceSummary(pc *plan.Cluster, ns *plan.Namespace) Fact {
+func (x *explainer) namespaceSummary(ns *plan.Namespace) Fact {
 	f := Fact{Subject: ns.Name, Sources: x.refs(ns.Source)}
 	switch ns.Role {
 	case plan.RoleSystem:
-		var cps []string
-		for _, cp := range pc.ControlPlanes {
-			if cp.Namespace == ns.Name {
-				cps = append(cps, cp.Name)
-			}
-		}
+		cps := mapped(ns.ControlPlanes, func(cp *plan.ControlPlane) string { return cp.Name })
 		f.Why = fmt.Sprintf("system namespace of control plane %s (mesh %s)", joinNames(cps), ns.Mesh)
 	case plan.RoleCNI:
 		f.Why = "namespace of the Istio CNI agent"
 	case plan.RoleZtunnel:
 		f.Why = fmt.Sprintf("namespace of ztunnel (ambient mesh %s)", ns.Mesh)
 	default:
-		f.Why = fmt.Sprintf("namespace of tenant %s (mesh %s)", tenantOf(ns), ns.Mesh)
+		f.Why = fmt.Sprintf("namespace of tenant %s (mesh %s)", ns.Tenant, ns.Mesh)
 		if ns.OverrideFor != nil {
 			f.Why += ", holding its mTLS override for istiod here"
 		}
 	}
 	return f
-}
-
-// tenantOf is the tenant whose namespaces list ns (ns.Source is
-// tenants.<t>.namespaces[i]).
-func tenantOf(ns *plan.Namespace) string {
-	if len(ns.Source) >= 2 && ns.Source[0] == "tenants" {
-		s, _ := ns.Source[1].(string)
-		return s
-	}
-	return ""
 }
 
 // discoversFact explains one remote secret of cluster pc.
@@ -200,37 +171,17 @@ func (x *explainer) discoversFact(pc *plan.Cluster, r *plan.RemoteSecret) Fact {
 	}
 }
 
-// discovery is a remote secret in cluster by, and the facts on it.
-type discovery struct {
-	by     *plan.Cluster
-	secret *plan.RemoteSecret
-}
-
-// discoveredBy lists the remote secrets elsewhere that read cluster's
-// credentials.
-func (x *explainer) discoveredBy(cluster string) []discovery {
-	var out []discovery
-	for _, pc := range x.in.Plan.Clusters {
-		for _, r := range pc.RemoteSecrets {
-			if r.Discovered.Name == cluster {
-				out = append(out, discovery{by: pc, secret: r})
-			}
-		}
-	}
-	return out
-}
-
-func (x *explainer) discoveredByFact(d discovery) Fact {
-	r := d.secret
+func (x *explainer) discoveredByFact(d plan.Discovery) Fact {
+	r := d.Secret
 	format := "istiod in %s/%s watches this cluster through its Secret %s, with the token of %s here (Secret %s in %s); %s"
 	if r.Config {
 		format = "the external istiod in %s/%s reads the mesh's configuration from this cluster through its Secret %s, with istiod's own token %s here (Secret %s in %s); %s"
 	}
-	why := fmt.Sprintf(format, d.by.Name, r.Namespace, r.SecretName(), r.ServiceAccount, plan.TokenSecretName(r.ServiceAccount), r.ReaderNamespace, r.Why)
+	why := fmt.Sprintf(format, d.By, r.Namespace, r.SecretName(), r.ServiceAccount, plan.TokenSecretName(r.ServiceAccount), r.ReaderNamespace, r.Why)
 	if r.Mode == model.SecretsExternalSecret {
 		why += "; a PushSecret carries the token to the store"
 	}
-	return Fact{Subject: fmt.Sprintf("token for cluster %s (mesh %s)", d.by.Name, r.Mesh), Why: why, Sources: x.refs(r.Origin.Path, r.Source)}
+	return Fact{Subject: fmt.Sprintf("token for cluster %s (mesh %s)", d.By, r.Mesh), Why: why, Sources: x.refs(r.Origin.Path, r.Source)}
 }
 
 // trustFact explains a cluster's intermediate CA.
@@ -250,18 +201,15 @@ func (x *explainer) trustFact(c *plan.CACert) Fact {
 	}
 }
 
-// eastWestFact explains an east-west gateway: planned for a control
-// plane's exposure (its Source is under the control plane), or for its
-// mesh, as the user says or because the mesh spans networks (resolve's
-// EastWestOrigin).
+// eastWestFact explains an east-west gateway by the plan's reason for it.
 func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
 	m := x.facts.Mesh(gw.Mesh)
 	src := x.refs(gw.Source)
 	why := fmt.Sprintf("mesh %s spans networks %s", gw.Mesh, joinNames(m.Networks))
-	switch {
-	case len(gw.Source) > 2:
-		why = fmt.Sprintf("it exposes istiod to the remotes of control plane %s (expose.via eastWestGateway)", gw.Source[3])
-	case m.EastWestOrigin.Rule == "": // eastWestGateways written
+	switch gw.Why {
+	case plan.EastWestForExposure:
+		why = fmt.Sprintf("it exposes istiod to the remotes of control plane %s (expose.via eastWestGateway)", gw.Exposes.Name)
+	case plan.EastWestWritten:
 		why = fmt.Sprintf("mesh %s sets eastWestGateways: true", gw.Mesh)
 		src = x.refs(m.EastWestOrigin.Path)
 	}
@@ -276,18 +224,12 @@ func (x *explainer) eastWestFact(gw *plan.EastWestGateway) Fact {
 }
 
 // ingressFact explains the hosting cluster's ingress gateway, by the
-// exposures the plan routes through it.
-func (x *explainer) ingressFact(pc *plan.Cluster, gw *plan.IngressGateway) Fact {
-	var exposed []string
-	for _, e := range pc.IstiodExposures {
-		if e.Ingress == gw {
-			exposed = append(exposed, e.ControlPlane.Name)
-		}
-	}
+// control planes the plan exposes through it.
+func (x *explainer) ingressFact(gw *plan.IngressGateway) Fact {
 	return Fact{
 		Subject: "ingress gateway istio-ingressgateway in " + gw.Namespace,
 		Why: fmt.Sprintf("it exposes external control plane %s to its remotes (expose.via ingressGateway), injected by this cluster's own revision %s",
-			joinNames(exposed), gw.Revision),
+			joinNames(mapped(gw.Exposes, func(cp *model.ControlPlane) string { return cp.Name })), gw.Revision),
 		Sources: x.refs(gw.Source),
 	}
 }
@@ -309,17 +251,15 @@ func (x *explainer) exposureFact(e *plan.IstiodExposure) Fact {
 	return Fact{Subject: "istiod of control plane " + cp.Name, Why: fmt.Sprintf("its remotes %s reach it %s", joinNames(cp.Remotes), how), Sources: x.refs(e.Source)}
 }
 
-// policyFact explains a PeerAuthentication of cluster pc, by the topology
-// path it comes from: a mesh's mtls or a tenant's.
+// policyFact explains a PeerAuthentication of cluster pc: a mesh's
+// mesh-wide mTLS or a tenant's override of it.
 func (x *explainer) policyFact(pc *plan.Cluster, pa *plan.PeerAuth) Fact {
 	f := Fact{Subject: fmt.Sprintf("PeerAuthentication %s/%s (%s)", pa.Namespace, pa.Name, pa.Mode), Sources: x.refs(pa.Source)}
-	owner, _ := pa.Source[1].(string)
-	if pa.Source[0] == "meshes" {
-		f.Why = fmt.Sprintf("mesh-wide mTLS of mesh %s: %s is the root namespace of its control plane here, and istiod reads policy in this cluster", owner, pa.Namespace)
+	if pa.Tenant == "" {
+		f.Why = fmt.Sprintf("mesh-wide mTLS of mesh %s: %s is the root namespace of its control plane here, and istiod reads policy in this cluster", pa.Mesh, pa.Namespace)
 		return f
 	}
-	tn := x.topo.Tenants[owner]
-	f.Why = fmt.Sprintf("tenant %s overrides mesh %s's mTLS mode (%s) in its namespaces", owner, tn.Mesh, x.topo.Meshes[tn.Mesh].MTLS)
+	f.Why = fmt.Sprintf("tenant %s overrides mesh %s's mTLS mode (%s) in its namespaces", pa.Tenant, pa.Mesh, x.topo.Meshes[pa.Mesh].MTLS)
 	if ns := namespaceIn(pc, pa.Namespace); ns != nil && ns.OverrideFor != nil {
 		f.Why += "; it lives here because istiod here reads policy for the tenant's namespaces in its remote clusters"
 	}

@@ -20,15 +20,17 @@ type NamespaceAnswer struct {
 	// Role is system, tenant or cni.
 	Role string `json:"role"`
 	Mesh string `json:"mesh,omitempty"`
-	// Tenant, ControlPlane and Revision are set for a tenant's namespace
-	// placed in this cluster: the control plane serving it and its
-	// istio.io/rev.
-	Tenant       string `json:"tenant,omitempty"`
-	ControlPlane string `json:"controlPlane,omitempty"`
-	Revision     string `json:"revision,omitempty"`
-	File         string `json:"file"`
-	Layer        string `json:"layer"`
-	Wave         int    `json:"wave"`
+	// Tenant and ControlPlane are set for a tenant's namespace placed in
+	// this cluster: the control plane serving it. Revision is the
+	// istio.io/rev that enrols it in a sidecar data plane; DataPlaneMode
+	// is set instead (ambient) when istio.io/dataplane-mode enrols it.
+	Tenant        string `json:"tenant,omitempty"`
+	ControlPlane  string `json:"controlPlane,omitempty"`
+	Revision      string `json:"revision,omitempty"`
+	DataPlaneMode string `json:"dataPlaneMode,omitempty"`
+	File          string `json:"file"`
+	Layer         string `json:"layer"`
+	Wave          int    `json:"wave"`
 	// Why it exists: the control planes, tenant or CNI agent behind it.
 	Why         []Fact       `json:"why"`
 	Labels      []Label      `json:"labels"`
@@ -63,10 +65,13 @@ func (x *explainer) namespace(a *Answer, cluster, name string) (*Answer, error) 
 		return nil, x.notFound(a.What, reason, a.What, namespaces)
 	}
 	ns := namespaceIn(pc, name)
-	n := &NamespaceAnswer{Cluster: cluster, Name: name, Role: string(ns.Role), Mesh: ns.Mesh, Tenant: tenantOf(ns),
+	n := &NamespaceAnswer{Cluster: cluster, Name: name, Role: string(ns.Role), Mesh: ns.Mesh, Tenant: ns.Tenant,
 		Layer: emit.LayerNamespaces.Dir, Wave: emit.LayerNamespaces.Wave, Why: x.namespaceWhy(pc, ns)}
 	if pl := ns.Placement; pl != nil && pl.ControlPlane != nil {
 		n.ControlPlane, n.Revision = pl.ControlPlane.Name, pl.Revision
+		if ns.Ambient {
+			n.Revision, n.DataPlaneMode = "", ns.Labels[plan.LabelDataPlaneMode]
+		}
 	}
 	var md map[string]any
 	for _, o := range x.objects[cluster] {
@@ -92,7 +97,7 @@ func (x *explainer) namespace(a *Answer, cluster, name string) (*Answer, error) 
 			n.Policies = append(n.Policies, x.policyFact(pc, pa))
 		}
 	}
-	n.Policies = append(n.Policies, x.policiesInEffect(pc, ns)...)
+	n.Policies = append(n.Policies, x.policiesInEffect(ns)...)
 	a.Kind, a.Namespace = KindNamespace, n
 	return a, nil
 }
@@ -111,10 +116,7 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 	var out []Fact
 	switch ns.Role {
 	case plan.RoleSystem:
-		for _, cp := range pc.ControlPlanes {
-			if cp.Namespace != ns.Name {
-				continue
-			}
+		for _, cp := range ns.ControlPlanes {
 			f := Fact{Subject: "control plane " + cp.Name, Sources: x.refs(cp.Path().Child("namespace")),
 				Why: fmt.Sprintf(systemNamespaceWhy[cp.Install], cp.Name, cp.Mesh, cp.Cluster)}
 			if cp.Install == resolve.InstallRemote {
@@ -127,25 +129,24 @@ func (x *explainer) namespaceWhy(pc *plan.Cluster, ns *plan.Namespace) []Fact {
 		}
 	case plan.RoleCNI:
 		f := x.cniFact(pc)
-		f.Subject, f.Why = "Istio CNI agent", "namespace of the Istio CNI node agent: "+f.Why
-		out = append(out, f)
+		return []Fact{{Subject: "Istio CNI agent", Why: "namespace of the Istio CNI node agent: " + f.Why, Sources: f.Sources}}
 	case plan.RoleZtunnel:
 		f := x.ztunnelFact(pc)
 		f.Why = "namespace of ztunnel, which istiod trusts to ask for its workloads' certificates (trustedZtunnelNamespace): " + f.Why
-		out = append(out, f)
+		return []Fact{f}
 	case plan.RoleTenant:
-		tn := x.topo.Tenants[tenantOf(ns)]
+		tn := x.topo.Tenants[ns.Tenant]
 		f := Fact{Subject: "tenant " + tn.Name, Sources: x.refs(ns.Source),
-			Why: fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in every cluster its control plane serves", tn.Name, ns.Source[3], tn.Mesh)}
+			Why: fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in every cluster its control plane serves", tn.Name, ns.Index, tn.Mesh)}
 		switch j := slices.Index(tn.Clusters, pc.Name); {
 		case ns.Placement == nil:
 			// Created only to hold the tenant's mTLS override, read by
 			// istiod here for the tenant's namespaces in its remotes.
 			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) in cluster(s) %s, whose istiod reads policy in %s: meshc creates the same-named namespace here to hold the tenant's mTLS override",
-				tn.Name, ns.Source[3], joinNames(ns.OverrideFor), pc.Name)
+				tn.Name, ns.Index, joinNames(ns.OverrideFor), pc.Name)
 			return []Fact{{Subject: f.Subject, Why: f.Why, Sources: x.refs(ns.Source, model.Path{"tenants", tn.Name, "mtls"})}}
 		case j >= 0:
-			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in the clusters it lists", tn.Name, ns.Source[3], tn.Mesh)
+			f.Why = fmt.Sprintf("tenant %s lists it (namespaces[%d]) to join mesh %s, in the clusters it lists", tn.Name, ns.Index, tn.Mesh)
 			f.Sources = x.refs(ns.Source, model.Path{"tenants", tn.Name, "clusters", j})
 		}
 		out = append(out, f, x.placementFact(ns.Placement))
@@ -230,8 +231,8 @@ func (x *explainer) namespaceAnnotation(pc *plan.Cluster, ns *plan.Namespace, k,
 	case emit.AnnotationSyncWave:
 		l.Why = "Argo CD sync wave of the namespaces layer: namespaces and their prerequisites are applied first"
 	case plan.AnnotationControlPlaneClusters:
-		for _, cp := range pc.ControlPlanes {
-			if cp.Remote && cp.Namespace == ns.Name {
+		for _, cp := range ns.ControlPlanes {
+			if cp.Remote {
 				leader, field := "the cluster "+v+" it runs in", "cluster"
 				if cp.External {
 					leader, field = "the external control plane's config cluster "+v, "configCluster"
@@ -245,35 +246,24 @@ func (x *explainer) namespaceAnnotation(pc *plan.Cluster, ns *plan.Namespace, k,
 	return l
 }
 
-// policiesInEffect lists the PeerAuthentications that apply to a tenant's
-// namespace from where istiod reads policy for it: its mesh's mesh-wide
-// policy in the root namespace, and its own override when istiod reads
-// policy in another cluster (each known by the topology path it comes
-// from).
-func (x *explainer) policiesInEffect(pc *plan.Cluster, ns *plan.Namespace) []Fact {
+// policiesInEffect explains the PeerAuthentications the plan says apply
+// to a tenant's namespace from where istiod reads policy for it.
+func (x *explainer) policiesInEffect(ns *plan.Namespace) []Fact {
 	if ns.Role != plan.RoleTenant || ns.Placement == nil || ns.Placement.ControlPlane == nil {
 		return nil
 	}
-	tn, cp := x.topo.Tenants[tenantOf(ns)], ns.Placement.ControlPlane
-	home, mesh := x.plans[cp.ClusterID()], x.topo.Meshes[tn.Mesh]
-	if home == nil {
-		return nil
-	}
+	tn, cp, mesh := x.topo.Tenants[ns.Tenant], ns.Placement.ControlPlane, x.topo.Meshes[ns.Mesh]
 	var out []Fact
-	for _, pa := range home.PeerAuths {
-		f := Fact{Subject: fmt.Sprintf("PeerAuthentication %s/%s in cluster %s (%s)", pa.Namespace, pa.Name, home.Name, pa.Mode), Sources: x.refs(pa.Source)}
-		switch owner := pa.Source[1]; {
-		case pa.Source[0] == "meshes" && owner == mesh.Name && pa.Namespace == cp.Namespace:
+	for _, pa := range ns.Policies {
+		f := Fact{Subject: fmt.Sprintf("PeerAuthentication %s/%s in cluster %s (%s)", pa.Namespace, pa.Name, pa.Cluster, pa.Mode), Sources: x.refs(pa.Source),
+			Why: fmt.Sprintf("applies here: tenant %s's override of its mesh's mTLS, placed in the same-named namespace of cluster %s, where istiod of control plane %s reads policy",
+				tn.Name, pa.Cluster, cp.Name)}
+		if pa.Tenant == "" {
 			f.Why = fmt.Sprintf("applies here: mesh %s's mesh-wide mTLS, in the root namespace of control plane %s, which serves this namespace and reads policy in %s",
-				mesh.Name, cp.Name, home.Name)
+				mesh.Name, cp.Name, pa.Cluster)
 			if tn.MTLS != "" {
 				f.Why += fmt.Sprintf("; tenant %s's own PeerAuthentication overrides it", tn.Name)
 			}
-		case pa.Source[0] == "tenants" && owner == tn.Name && pa.Namespace == ns.Name && home != pc:
-			f.Why = fmt.Sprintf("applies here: tenant %s's override of its mesh's mTLS, placed in the same-named namespace of cluster %s, where istiod of control plane %s reads policy",
-				tn.Name, home.Name, cp.Name)
-		default:
-			continue
 		}
 		out = append(out, f)
 	}

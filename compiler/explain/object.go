@@ -54,8 +54,8 @@ var rules = map[string]string{
 	"emit.RevisionTag":                                   "A revision tag gives a control plane's revision a stable name (istio.io/rev=<tag>), so namespaces move between revisions when the tag moves; it is applied in the gateways layer, after every control plane it may point at.",
 	"*plan.CNI":                                          "The Istio CNI node agent runs once per cluster (named default, as Sail requires) when the cluster is OpenShift, sets cni: true, or is served by a control plane that injects for the CNI agent.",
 	"*plan.ControlPlane/IstioOperator":                   "With the istioctl target, each control plane install in a cluster is an IstioOperator file beside the bundle, applied by istioctl install in the order istioctl/README.md gives, not by the bundle.",
-	"*plan.PeerAuth meshes":                              "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy.",
-	"*plan.PeerAuth tenants":                             "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy.",
+	"*plan.PeerAuth":                                     "A mesh's mTLS mode becomes a selector-less PeerAuthentication in its control plane's root namespace, in the cluster where istiod reads policy.",
+	"*plan.PeerAuth tenant":                              "A tenant's mtls overrides its mesh's mode with a namespace-wide PeerAuthentication in each of its namespaces, in the cluster where istiod reads policy.",
 	"*plan.CACert/Certificate":                           "With trust mode certManager, every cluster running a control plane of a mesh spanning clusters gets its intermediate CA (the cacerts Secret istiod reads) from the mesh's root issuer, before istiod starts.",
 	"*plan.CACert":                                       "With trust mode externalSecrets, every cluster running a control plane of a mesh spanning clusters pulls its intermediate CA files (the cacerts Secret istiod reads) from the mesh's secret store, before istiod starts.",
 	"*plan.RemoteSecret config":                          "An external istiod reads its mesh's configuration from its config cluster through the istio-kubeconfig Secret; with remoteSecrets mode externalSecrets this builds it from the topology (server, CA) and istiod's token pushed from that cluster.",
@@ -85,7 +85,7 @@ func ruleFor(o *objRec) string {
 	key := fmt.Sprintf("%T", o.For)
 	switch f := o.For.(type) {
 	case *plan.PeerAuth:
-		key += fmt.Sprint(" ", f.Source[0]) // meshes or tenants
+		key += map[bool]string{true: " tenant"}[f.Tenant != ""]
 	case *plan.RemoteSecret:
 		key += map[bool]string{true: " config"}[f.Config]
 	case *plan.IstiodExposure:
@@ -128,11 +128,7 @@ func (x *explainer) object(a *Answer, parts []string) (*Answer, error) {
 	case len(found) == 0:
 		return nil, x.notFound(a.What, fmt.Sprintf("cluster %s has no %s %s", cluster, ofKind[0].Kind, asked), strings.ToLower(a.What), same)
 	case len(found) > 1:
-		var cands []string
-		for _, o := range found {
-			cands = append(cands, o.id())
-		}
-		return nil, &NotFoundError{What: a.What, Suggestions: cands,
+		return nil, &NotFoundError{What: a.What, Suggestions: mapped(found, (*objRec).id),
 			Reason: fmt.Sprintf("cluster %s has %d objects %s %s: name the namespace too", cluster, len(found), found[0].Kind, parts[2])}
 	}
 	return x.objectAnswer(a, found[0]), nil
@@ -198,15 +194,15 @@ func (x *explainer) objectAbout(o *objRec, src model.Path) []Fact {
 		out = append(out, x.discoversFact(pc, f))
 	case *plan.ReaderToken:
 		// The control planes elsewhere that read this token.
-		for _, d := range x.discoveredBy(o.Cluster) {
-			if d.secret.ReaderNamespace == f.Namespace && d.secret.ServiceAccount == f.ServiceAccount {
+		for _, d := range pc.DiscoveredBy {
+			if d.Secret.ReaderNamespace == f.Namespace && d.Secret.ServiceAccount == f.ServiceAccount {
 				out = append(out, x.discoveredByFact(d))
 			}
 		}
 	case *plan.EastWestGateway:
 		out = append(out, x.eastWestFact(f))
 	case *plan.IngressGateway:
-		out = append(out, x.ingressFact(pc, f))
+		out = append(out, x.ingressFact(f))
 	case *plan.IstiodExposure:
 		// istiod-gateway serves every control plane of its namespace
 		// exposed through the east-west gateway.

@@ -23,11 +23,7 @@ func (a *Answer) WriteText(w io.Writer) error {
 		header("cluster %s", c.Name)
 		p.titled("network "+c.Network.Subject, c.Network)
 		p.titled("platform "+c.Platform.Subject, c.Platform)
-		cps := make([]Fact, len(c.ControlPlanes))
-		for i, cp := range c.ControlPlanes {
-			cps[i] = cp.fact()
-		}
-		p.facts("control planes", cps, "none: no control plane runs here or manages this cluster")
+		p.facts("control planes", mapped(c.ControlPlanes, ControlPlane.fact), "none: no control plane runs here or manages this cluster")
 		p.facts("meshes", c.Meshes, "none")
 		p.facts("namespaces", c.Namespaces, "none")
 		p.section("bundle", len(c.Bundle), "no objects")
@@ -47,7 +43,10 @@ func (a *Answer) WriteText(w io.Writer) error {
 		p.line(0, "role: %s%s", n.Role, prefixed(", mesh ", n.Mesh))
 		if n.Tenant != "" {
 			served := ""
-			if n.ControlPlane != "" {
+			switch {
+			case n.DataPlaneMode != "":
+				served = fmt.Sprintf(", served by control plane %s through ztunnel (istio.io/dataplane-mode=%s)", n.ControlPlane, n.DataPlaneMode)
+			case n.ControlPlane != "":
 				served = fmt.Sprintf(", served by control plane %s at istio.io/rev=%s", n.ControlPlane, n.Revision)
 			}
 			p.line(0, "tenant: %s%s", n.Tenant, served)

@@ -32,7 +32,21 @@ type EastWestGateway struct {
 	// API Gateway of class istio-east-west, which istiod deploys, passing
 	// double-HBONE on 15008 (it cannot expose istiod).
 	Ambient bool
+	// Why says why the gateway exists, and Exposes is, for
+	// EastWestForExposure, the control plane whose exposure it is for.
+	Why     EastWestReason
+	Exposes *model.ControlPlane
 }
+
+// EastWestReason says why a cluster runs a mesh's east-west gateway.
+type EastWestReason string
+
+// East-west gateway reasons.
+const (
+	EastWestForNetworks EastWestReason = "networks" // the mesh spans networks
+	EastWestWritten     EastWestReason = "written"  // the mesh sets eastWestGateways: true
+	EastWestForExposure EastWestReason = "exposure" // it exposes istiod to remotes
+)
 
 // IstiodExposure makes a control plane reachable from its remotes.
 type IstiodExposure struct {
@@ -74,6 +88,8 @@ type IngressGateway struct {
 	// Service shapes the gateway's Service, which carries istiod's address.
 	Service *model.ExposeService
 	Source  model.Path
+	// Exposes are the external control planes it exposes, in plan order.
+	Exposes []*model.ControlPlane
 }
 
 // RemoteSecret gives the control planes in Namespace the credentials of
@@ -217,6 +233,7 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 						}
 						g.WebhookOn443 = g.WebhookOn443 || on443
 						g.Service = cmp.Or(g.Service, cp.Expose.Service)
+						g.Exposes = append(g.Exposes, cp)
 						ingress = g
 					}
 				}
@@ -232,14 +249,18 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 			}
 		}
 		if inDataPlane && facts.EastWest || exposesHere {
-			source := model.Path{"meshes", mname}
-			if exposesHere && !facts.EastWest {
-				source = first.Path().Child("expose")
+			source, why, exposes := model.Path{"meshes", mname}, EastWestForNetworks, (*model.ControlPlane)(nil)
+			switch {
+			case exposesHere && !facts.EastWest:
+				source, why, exposes = first.Path().Child("expose"), EastWestForExposure, first
+			case facts.EastWestOrigin.Rule == "":
+				why = EastWestWritten
 			}
 			c.EastWestGateways = append(c.EastWestGateways, &EastWestGateway{
 				Namespace: gatewayCP.Namespace, Mesh: mname, Network: cl.Network, Revision: gatewayCP.Revision,
 				CrossNetwork: facts.MultiNetwork && facts.EastWest, Remote: gatewayCP.Cluster != cl.Name,
 				WebhookOn443: webhookOn443, Service: ewService, Source: source, Ambient: facts.Ambient,
+				Why: why, Exposes: exposes,
 			})
 		}
 

@@ -80,6 +80,12 @@ type Cluster struct {
 	RemoteSecrets    []*RemoteSecret // secrets for the clusters this one's control planes discover
 	ReaderTokens     []*ReaderToken  // reader credentials for control planes elsewhere
 	CACerts          []*CACert       // intermediates under the mesh's shared root
+
+	// Meshes are the meshes the cluster belongs to, by name.
+	Meshes []ClusterMesh
+	// DiscoveredBy are the remote secrets elsewhere that read this
+	// cluster's credentials, in cluster order.
+	DiscoveredBy []Discovery
 }
 
 // CNI is the cluster's Istio CNI node agent.
@@ -97,10 +103,28 @@ type CNI struct {
 	// plane serving it injects for the agent (Source is that control
 	// plane), the clusters of its data plane that need the agent.
 	NeededBy []string
+	// NeededByOrigins are the lines that make each of NeededBy need the
+	// agent (its cni: true, or its platform).
+	NeededByOrigins []model.Path
 	// Ambient is set when the agent also runs in ambient mode (the ambient
 	// profile): it redirects ambient pods' traffic to ztunnel.
 	Ambient bool
+	// Why says what asks for the agent, and For is the control plane
+	// that injects for it (CNIForControlPlane).
+	Why CNIReason
+	For *model.ControlPlane
 }
+
+// CNIReason says why a cluster runs the Istio CNI agent.
+type CNIReason string
+
+// CNI reasons, in the order plan weighs them.
+const (
+	CNIForPlatform     CNIReason = "platform"     // OpenShift always runs it
+	CNIForFlag         CNIReason = "cni"          // the cluster sets cni: true
+	CNIForAmbient      CNIReason = "ambient"      // an ambient mesh runs here
+	CNIForControlPlane CNIReason = "controlPlane" // a control plane serving it injects for it
+)
 
 // Ztunnel is the cluster's ztunnel node proxy, for its ambient mesh.
 type Ztunnel struct {
@@ -163,6 +187,42 @@ type Namespace struct {
 	// OverrideFor is, for a namespace that only holds a tenant's mTLS
 	// override, the tenant's clusters whose istiod reads policy here.
 	OverrideFor []string
+	// Tenant is the tenant whose namespace it is, Index its place in the
+	// tenant's namespaces, and Ambient is set when the tenant's data plane
+	// is ambient (enrolled by istio.io/dataplane-mode, not istio.io/rev).
+	Tenant  string
+	Index   int
+	Ambient bool
+	// ControlPlanes are, for a system namespace, the cluster's installs
+	// in it.
+	ControlPlanes []*ControlPlane
+	// Policies are, for a tenant's namespace served here, the
+	// PeerAuthentications that apply to it where istiod reads its policy
+	// (the serving control plane's cluster ID): its mesh's mesh-wide one,
+	// and its own override when that lives in another cluster.
+	Policies []AppliedPolicy
+}
+
+// AppliedPolicy is a PeerAuthentication in cluster Cluster that applies to
+// a namespace.
+type AppliedPolicy struct {
+	Cluster string
+	*PeerAuth
+}
+
+// ClusterMesh is a mesh a cluster belongs to: as part of its data plane,
+// or as the host of control planes outside it (Hosts).
+type ClusterMesh struct {
+	*resolve.Mesh
+	DataPlane bool
+	Hosts     []string
+}
+
+// Discovery is a remote secret in cluster By that reads another cluster's
+// credentials.
+type Discovery struct {
+	By     string
+	Secret *RemoteSecret
 }
 
 // ControlPlane is one install of a control plane in a cluster: istiod
@@ -200,6 +260,10 @@ type PeerAuth struct {
 	Namespace string
 	Mode      string
 	Source    model.Path
+	// Mesh is whose policy it is; Tenant is set for a tenant's override of
+	// its mesh's mode.
+	Mesh   string
+	Tenant string
 }
 
 // LabelRule is the rule that puts a label on a namespace.
@@ -280,10 +344,43 @@ func Resolved(r *resolve.Topology) *Plan {
 			own[home].clusters = append(own[home].clusters, cl)
 		}
 	}
+	byName := map[string]*Cluster{}
 	for _, name := range model.SortedKeys(t.Clusters) {
-		p.Clusters = append(p.Clusters, buildCluster(r, t.Clusters[name], tenantsByCluster[name], remoteOverrides))
+		c := buildCluster(r, t.Clusters[name], tenantsByCluster[name], remoteOverrides)
+		p.Clusters, byName[name] = append(p.Clusters, c), c
+	}
+	for _, c := range p.Clusters {
+		for _, rs := range c.RemoteSecrets {
+			d := byName[rs.Discovered.Name]
+			d.DiscoveredBy = append(d.DiscoveredBy, Discovery{By: c.Name, Secret: rs})
+		}
+		for _, ns := range c.Namespaces {
+			ns.Policies = appliedPolicies(byName, c, ns)
+		}
 	}
 	return p
+}
+
+// appliedPolicies are the PeerAuthentications that apply to tenant
+// namespace ns of cluster c from where istiod reads policy for it.
+func appliedPolicies(byName map[string]*Cluster, c *Cluster, ns *Namespace) []AppliedPolicy {
+	if ns.Role != RoleTenant || ns.Placement == nil || ns.Placement.ControlPlane == nil {
+		return nil
+	}
+	cp := ns.Placement.ControlPlane
+	home := byName[cp.ClusterID()]
+	if home == nil {
+		return nil
+	}
+	var out []AppliedPolicy
+	for _, pa := range home.PeerAuths {
+		mine := pa.Tenant == "" && pa.Mesh == ns.Mesh && pa.Namespace == cp.Namespace ||
+			pa.Tenant == ns.Tenant && pa.Namespace == ns.Name && home != c
+		if mine {
+			out = append(out, AppliedPolicy{Cluster: home.Name, PeerAuth: pa})
+		}
+	}
+	return out
 }
 
 // override is a tenant's mTLS override kept where istiod reads policy for
@@ -296,7 +393,7 @@ type override struct {
 func tenantPeerAuth(tn *model.Tenant, ns string) *PeerAuth {
 	return &PeerAuth{
 		Name: tn.Name + "-peerauth", Namespace: ns, Mode: tn.MTLS,
-		Source: model.Path{"tenants", tn.Name, "mtls"},
+		Source: model.Path{"tenants", tn.Name, "mtls"}, Mesh: tn.Mesh, Tenant: tn.Name,
 	}
 }
 
@@ -357,6 +454,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 			}
 			namespaces[mcp.Namespace] = ns
 		}
+		namespaces[mcp.Namespace].ControlPlanes = append(namespaces[mcp.Namespace].ControlPlanes, cp)
 		// istiod reads mesh configuration from one cluster: its own, or an
 		// external control plane's config cluster.
 		if mesh.MTLS != model.MTLSNone && mcp.ClusterID() == cl.Name {
@@ -364,7 +462,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 			if _, ok := peerAuths[key]; !ok {
 				peerAuths[key] = &PeerAuth{
 					Name: mesh.Name + "-peerauth", Namespace: mcp.Namespace, Mode: mesh.MTLS,
-					Source: model.Path{"meshes", mesh.Name, "mtls"},
+					Source: model.Path{"meshes", mesh.Name, "mtls"}, Mesh: mesh.Name,
 				}
 			}
 		}
@@ -385,18 +483,21 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		ambient = r.Mesh(meshes[0]) // check refuses a second one
 	}
 	if (cl.NeedsCNI() || cniFor != nil || ambient != nil) && len(c.ControlPlanes) > 0 {
-		source := model.Path{"clusters", cl.Name, "platform"}
+		source, why := cniAsked(cl)
 		switch {
-		case cl.CNI:
-			source = model.Path{"clusters", cl.Name, "cni"}
-		case ambient != nil && !cl.NeedsCNI():
-			source = ambient.DataPlaneOrigin.Path
-		case !cl.NeedsCNI():
-			source = cniFor.Path()
+		case cl.NeedsCNI():
+		case ambient != nil:
+			source, why = ambient.DataPlaneOrigin.Path, CNIForAmbient
+		default:
+			source, why = cniFor.Path(), CNIForControlPlane
 		}
-		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source, Ambient: ambient != nil}
-		if !cl.NeedsCNI() && ambient == nil {
-			cni.NeededBy = r.CNINeededBy(cniFor)
+		cni := &CNI{Namespace: CNINamespace, Owner: c.ControlPlanes[0], Source: source, Ambient: ambient != nil, Why: why}
+		if why == CNIForControlPlane {
+			cni.NeededBy, cni.For = r.CNINeededBy(cniFor), cniFor
+			for _, name := range cni.NeededBy {
+				origin, _ := cniAsked(t.Clusters[name])
+				cni.NeededByOrigins = append(cni.NeededByOrigins, origin)
+			}
 		}
 		for _, cp := range c.ControlPlanes {
 			if cp.Version.Compare(cni.Version) > 0 {
@@ -428,7 +529,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		mesh := t.Meshes[tn.Mesh]
 		for i, ns := range tn.Namespaces {
 			n := newNamespace(ns, RoleTenant, mesh.Name, model.Path{"tenants", tname, "namespaces", i})
-			n.Placement = placement
+			n.Placement, n.Tenant, n.Index = placement, tname, i
 			for k, v := range tn.Labels {
 				n.label(k, v, LabelSource{Rule: LabelForTenant, Tenant: tname})
 			}
@@ -440,6 +541,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 				// istio.io/rev would have the revision's injector add
 				// sidecars.
 				n.label(LabelDataPlaneMode, model.DataPlaneAmbient, LabelSource{Rule: LabelForDataPlane, Tenant: tname})
+				n.Ambient = true
 				if tn.Waypoint == model.WaypointNamespace {
 					n.label(LabelUseWaypoint, WaypointName, LabelSource{Rule: LabelForWaypoint, Tenant: tname})
 					wp := &Waypoint{Name: WaypointName, Namespace: ns, Tenant: tname, Source: model.Path{"tenants", tname, "waypoint"}}
@@ -468,6 +570,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		for i, ns := range tn.Namespaces {
 			if _, ok := namespaces[ns]; !ok {
 				n := newNamespace(ns, RoleTenant, mesh.Name, model.Path{"tenants", tn.Name, "namespaces", i})
+				n.Tenant, n.Index = tn.Name, i
 				n.discoveryLabel(mesh, tn.Name)
 				n.OverrideFor = o.clusters
 				namespaces[ns] = n
@@ -477,6 +580,19 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 	}
 
 	multicluster(r, cl, c)
+	for _, m := range model.SortedKeys(t.Meshes) {
+		mesh := r.Mesh(m)
+		cm := ClusterMesh{Mesh: mesh, DataPlane: slices.Contains(mesh.Clusters, cl.Name)}
+		if !cm.DataPlane && !slices.Contains(mesh.Primaries, cl.Name) {
+			continue
+		}
+		for _, name := range model.SortedKeys(mesh.ControlPlanes) {
+			if !cm.DataPlane && mesh.ControlPlanes[name].Cluster == cl.Name {
+				cm.Hosts = append(cm.Hosts, name)
+			}
+		}
+		c.Meshes = append(c.Meshes, cm)
+	}
 	slices.SortFunc(c.Waypoints, func(a, b *Waypoint) int { return cmp.Compare(a.Namespace, b.Namespace) })
 
 	for _, name := range model.SortedKeys(namespaces) {
@@ -489,6 +605,15 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 		c.PeerAuths = append(c.PeerAuths, peerAuths[k])
 	}
 	return c
+}
+
+// cniAsked is the line that makes cl need the CNI agent, and why: cni:
+// true, else its platform (OpenShift). Only meaningful when cl.NeedsCNI().
+func cniAsked(cl *model.Cluster) (model.Path, CNIReason) {
+	if cl.CNI {
+		return model.Path{"clusters", cl.Name, "cni"}, CNIForFlag
+	}
+	return model.Path{"clusters", cl.Name, "platform"}, CNIForPlatform
 }
 
 // planZtunnel plans the cluster's ztunnel for ambient mesh m: connected to

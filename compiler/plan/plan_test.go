@@ -332,7 +332,8 @@ func TestEastWestGatewaysOneNetwork(t *testing.T) {
 			t.Fatalf("main0 gateways: %+v", main0.EastWestGateways)
 		}
 		g := main0.EastWestGateways[0]
-		if g.CrossNetwork || g.Network != "network1" || g.Source.String() != "meshes.mesh1.controlPlanes.primary.expose" {
+		if g.CrossNetwork || g.Network != "network1" || g.Source.String() != "meshes.mesh1.controlPlanes.primary.expose" ||
+			g.Why != plan.EastWestForExposure || g.Exposes == nil || g.Exposes.Name != "primary" {
 			t.Errorf("main0 gateway %+v (source %s)", g, g.Source)
 		}
 		if len(remote0.EastWestGateways) != 0 {
@@ -361,7 +362,7 @@ func TestEastWestGatewaysOneNetwork(t *testing.T) {
 		topo.Meshes["mesh1"].EastWestGateways = &on
 		p := build(t, topo)
 		for _, c := range p.Clusters {
-			if len(c.EastWestGateways) != 1 || c.EastWestGateways[0].CrossNetwork {
+			if len(c.EastWestGateways) != 1 || c.EastWestGateways[0].CrossNetwork || c.EastWestGateways[0].Why != plan.EastWestWritten {
 				t.Errorf("%s gateways: %+v", c.Name, c.EastWestGateways)
 			}
 		}
@@ -482,6 +483,21 @@ func TestTenantOverrideInRemote(t *testing.T) {
 	if len(remote0.PeerAuths) != 0 {
 		t.Errorf("remote0 peer auths: %+v", remote0.PeerAuths)
 	}
+	// The plan says which policies apply to the tenant's namespaces in
+	// remote0: those where istiod reads policy for them, in main0.
+	got = nil
+	for _, pa := range namespace(remote0, "edge").Policies {
+		got = append(got, pa.Cluster+":"+pa.Namespace+"/"+pa.Name+" tenant="+pa.Tenant)
+	}
+	if want := []string{"main0:edge/edge-peerauth tenant=edge", "main0:istio-system/mesh1-peerauth tenant="}; !slices.Equal(got, want) {
+		t.Errorf("remote0 edge policies %v, want %v", got, want)
+	}
+	if ns := namespace(main0, "edge"); ns.Tenant != "edge" || ns.Index != 0 || ns.Policies != nil {
+		t.Errorf("main0 edge (override only): %+v", ns)
+	}
+	if len(remote0.DiscoveredBy) == 0 || remote0.DiscoveredBy[0].By != "main0" {
+		t.Errorf("remote0 discovered by %+v, want main0", remote0.DiscoveredBy)
+	}
 }
 
 // A tenant in both clusters with an override gets one PeerAuthentication
@@ -559,7 +575,7 @@ func TestCNI(t *testing.T) {
 	if c1.CNI == nil {
 		t.Fatal("c1 has cni: true but no CNI")
 	}
-	if c1.CNI.Version != v("1.29.6") || c1.CNI.Namespace != plan.CNINamespace || c1.CNI.Source.String() != "clusters.c1.cni" {
+	if c1.CNI.Version != v("1.29.6") || c1.CNI.Namespace != plan.CNINamespace || c1.CNI.Source.String() != "clusters.c1.cni" || c1.CNI.Why != plan.CNIForFlag {
 		t.Errorf("c1 CNI %+v (version %s, source %s)", c1.CNI, c1.CNI.Version, c1.CNI.Source)
 	}
 	if c1.CNI.Owner == nil || c1.CNI.Owner != c1.ControlPlanes[0] {
@@ -592,7 +608,7 @@ func TestCNI(t *testing.T) {
 	// OpenShift implies CNI, in a remote as well: its version is the
 	// remote install's.
 	ocp := clusterOf(t, p, "ocp")
-	if ocp.CNI == nil || ocp.CNI.Version != v("1.27.3") || ocp.CNI.Source.String() != "clusters.ocp.platform" {
+	if ocp.CNI == nil || ocp.CNI.Version != v("1.27.3") || ocp.CNI.Source.String() != "clusters.ocp.platform" || ocp.CNI.Why != plan.CNIForPlatform {
 		t.Errorf("ocp CNI %+v", ocp.CNI)
 	}
 }
@@ -654,7 +670,7 @@ func TestAmbient(t *testing.T) {
 	if !reflect.DeepEqual(z.Values, want) {
 		t.Errorf("ztunnel values %v, want %v", z.Values, want)
 	}
-	if c.CNI == nil || !c.CNI.Ambient || c.CNI.Owner != z.ControlPlane {
+	if c.CNI == nil || !c.CNI.Ambient || c.CNI.Owner != z.ControlPlane || c.CNI.Why != plan.CNIForAmbient {
 		t.Errorf("CNI %+v: want the agent in ambient mode, installed with ztunnel's control plane", c.CNI)
 	}
 	for _, cp := range c.ControlPlanes {
