@@ -216,10 +216,11 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 			}
 		}
 		inDataPlane := slices.Contains(facts.Clusters, cl.Name)
-		exposesHere, webhookOn443 := false, false
+		webhookOn443 := false
 		// The first control plane (by name) exposed through the east-west
 		// gateway that shapes its Service wins.
 		var ewService *model.ExposeService
+		var exposed *model.ControlPlane // the first exposed through the east-west gateway
 		for _, cp := range mine {
 			if cp.Cluster == cl.Name && len(cp.Remotes) > 0 && cp.Expose != nil {
 				on443 := ExternalNameWebhook(cp)
@@ -241,18 +242,19 @@ func multicluster(r *resolve.Topology, cl *model.Cluster, c *Cluster) {
 					ControlPlane: cp, Via: cp.Expose.Via, Address: cp.Expose.Address, WebhookOn443: on443, Ingress: ingress,
 					Source: cp.Path().Child("expose"),
 				})
-				exposesHere = exposesHere || cp.Expose.Via == model.ExposeEastWest
 				if cp.Expose.Via == model.ExposeEastWest {
+					exposed = cmp.Or(exposed, cp)
 					webhookOn443 = webhookOn443 || on443
 					ewService = cmp.Or(ewService, cp.Expose.Service)
 				}
 			}
 		}
+		exposesHere := exposed != nil
 		if inDataPlane && facts.EastWest || exposesHere {
 			source, why, exposes := model.Path{"meshes", mname}, EastWestForNetworks, (*model.ControlPlane)(nil)
 			switch {
 			case exposesHere && !facts.EastWest:
-				source, why, exposes = first.Path().Child("expose"), EastWestForExposure, first
+				source, why, exposes = exposed.Path().Child("expose"), EastWestForExposure, exposed
 			case facts.EastWestOrigin.Rule == "":
 				why = EastWestWritten
 			}

@@ -343,6 +343,17 @@ func TestEastWestGatewaysOneNetwork(t *testing.T) {
 			t.Errorf("exposures: %+v", main0.IstiodExposures)
 		}
 	})
+	t.Run("the gateway names the control plane it exposes, not the first by name", func(t *testing.T) {
+		topo := primaryRemote("", model.ExposeEastWest)
+		// A canary that sorts first and has no remotes: not exposed.
+		topo.Meshes["mesh1"].ControlPlanes["a-canary"] = &model.ControlPlane{Cluster: "main0", Namespace: "istio-system", Revision: "canary"}
+		topo.Tenants["sample"].ControlPlane = "primary"
+		g := clusterOf(t, build(t, topo), "main0").EastWestGateways
+		if len(g) != 1 || g[0].Why != plan.EastWestForExposure || g[0].Exposes == nil || g[0].Exposes.Name != "primary" ||
+			g[0].Source.String() != "meshes.mesh1.controlPlanes.primary.expose" {
+			t.Errorf("main0 gateways: %+v", g)
+		}
+	})
 	t.Run("istiod behind a load balancer: no gateway", func(t *testing.T) {
 		p := build(t, primaryRemote("", model.ExposeLoadBalancer))
 		for _, c := range p.Clusters {
