@@ -89,6 +89,12 @@ func Load(fsys fs.FS, source string) (*Set, error) {
 	return s, nil
 }
 
+// missing says that the set lacks a chart, and how to get it: only the
+// ztunnel chart may be absent (charts fetched before meshc rendered it).
+func (s *Set) missing(name string) error {
+	return fmt.Errorf("%s has no chart %s: fetch the release's charts again (meshc charts pull VERSION), or add the chart's folder from the release's manifests/charts", s.Source, name)
+}
+
 func newSet(source string) *Set {
 	return &Set{
 		Source: source, charts: map[string]*chart.Chart{},
@@ -132,7 +138,7 @@ func (s *Set) Render(name, release, namespace string, values map[string]any) ([]
 func (s *Set) render(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
 	c := s.charts[name]
 	if c == nil {
-		return nil, fmt.Errorf("no chart %s", name)
+		return nil, s.missing(name)
 	}
 	vals, err := chartutil.ToRenderValues(c, values, chartutil.ReleaseOptions{
 		Name: release, Namespace: namespace, IsInstall: true,

@@ -166,3 +166,12 @@ func TestLoadFromFolder(t *testing.T) {
 		t.Error("a folder without charts loaded")
 	}
 }
+
+// TestMissingChartSaysHow: a set without the ztunnel chart (fetched before
+// meshc rendered it) names itself, the chart and how to get it.
+func TestMissingChartSaysHow(t *testing.T) {
+	_, err := newSet("/charts/1.30.3").Render(Ztunnel, "ztunnel", "ztunnel", nil)
+	if err == nil || !strings.Contains(err.Error(), "/charts/1.30.3 has no chart ztunnel") || !strings.Contains(err.Error(), "meshc charts pull") {
+		t.Errorf("err = %v", err)
+	}
+}

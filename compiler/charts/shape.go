@@ -98,7 +98,7 @@ const placeholderMark = "zmeshcatom"
 func (s *Set) renderShaped(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
 	c := s.charts[name]
 	if c == nil {
-		return nil, fmt.Errorf("no chart %s", name)
+		return nil, s.missing(name)
 	}
 	atoms := s.atoms(c, release, namespace, values)
 	if mentions(values, placeholderMark) {
