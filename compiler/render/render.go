@@ -181,11 +181,11 @@ func Labelled(obj emit.Object, topology string) emit.Object {
 		return obj
 	}
 	labels, _ := md["labels"].(map[string]any)
-	labels = maps.Clone(labels)
-	if labels == nil {
-		labels = map[string]any{}
-	}
-	maps.Copy(labels, Labels(topology))
+	// Labels(topology)'s two, set without building its map per object.
+	own := make(map[string]any, len(labels)+2)
+	maps.Copy(own, labels)
+	own[LabelManagedBy], own[LabelTopology] = "meshc", topology
+	labels = own
 	md = maps.Clone(md)
 	md["labels"] = labels
 	out := maps.Clone(obj)
