@@ -87,7 +87,11 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool, fields *sharedF
 		if inline {
 			b.WriteByte('\n')
 		}
-		keys := make([]string, 0, len(v))
+		var small [16]string // most objects' maps: sorted without a slice of their own
+		keys := small[:0]
+		if len(v) > len(small) {
+			keys = make([]string, 0, len(v))
+		}
 		for k := range v {
 			keys = append(keys, k)
 		}
