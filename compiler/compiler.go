@@ -233,10 +233,9 @@ func noSecrets(tree render.Tree) diag.List {
 		n     int
 	}
 	found := make([]*secret.Finding, len(paths)) // each scan writes its own
-	scanned := map[bytesID]int{}                 // → the index of the path scanned
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	var again []int // paths whose bytes another path scans
+	scanned := make(map[bytesID]int, len(paths)) // → the index of the path scanned
+	var again []int                              // paths whose bytes another path scans
+	var scan []int                               // paths scanned, each for its bytes
 	for i, p := range paths {
 		data := tree[p]
 		if len(data) == 0 {
@@ -248,9 +247,18 @@ func noSecrets(tree render.Tree) diag.List {
 			continue
 		}
 		scanned[id] = i
+		scan = append(scan, i)
+	}
+	// One goroutine per share of the files, not per file: a fleet has
+	// tens of thousands, most of them small.
+	var g errgroup.Group
+	shares := runtime.GOMAXPROCS(0)
+	for w := range shares {
 		g.Go(func() error {
-			if f, ok := secret.Find(data); ok {
-				found[i] = &f
+			for _, i := range scan[w*len(scan)/shares : (w+1)*len(scan)/shares] {
+				if f, ok := secret.Find(tree[paths[i]]); ok {
+					found[i] = &f
+				}
 			}
 			return nil
 		})

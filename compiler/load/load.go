@@ -425,7 +425,7 @@ func (s *source) buildIndex() {
 		indexPositions(model.Path{}, s.input, s.index)
 		for _, sh := range s.shards {
 			if sh.fast {
-				indexSyntax(slices.Clone(sh.path), sh.syntax, s.index)
+				indexSyntax(len(sh.path), sh.path.String(), sh.syntax, s.index)
 			} else {
 				indexPositions(sh.path, sh.value, s.index)
 			}
@@ -497,9 +497,9 @@ func lastKey(p model.Path) string {
 
 // indexSyntax is indexPositions for an entity that has only its syntax
 // (fast.go): the position CUE gives a field's value is its label's, a list
-// element's its own. Children extend path in place (only their keys are
-// kept), which saves an allocation per value of a large fleet.
-func indexSyntax(path model.Path, x ast.Expr, index map[string]diag.Pos) {
+// element's its own. path is the entity's key, of n segments; each child's
+// key extends it, so a large fleet's paths are not written again per value.
+func indexSyntax(n int, path string, x ast.Expr, index map[string]diag.Pos) {
 	switch x := x.(type) {
 	case *ast.StructLit:
 		for _, d := range x.Elts {
@@ -511,15 +511,15 @@ func indexSyntax(path model.Path, x ast.Expr, index map[string]diag.Pos) {
 			if err != nil {
 				continue
 			}
-			child := append(path, name)
-			index[child.String()] = posOf(f.Pos())
-			indexSyntax(child, f.Value, index)
+			child := model.ChildString(path, n, name)
+			index[child] = posOf(f.Pos())
+			indexSyntax(n+1, child, f.Value, index)
 		}
 	case *ast.ListLit:
 		for i, e := range x.Elts {
-			child := append(path, i)
-			index[child.String()] = posOf(e.Pos())
-			indexSyntax(child, e, index)
+			child := model.ChildString(path, n, i)
+			index[child] = posOf(e.Pos())
+			indexSyntax(n+1, child, e, index)
 		}
 	}
 }

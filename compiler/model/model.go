@@ -335,22 +335,44 @@ type Path []any
 // with list indexes in brackets and keys that are not plain names quoted.
 func (p Path) String() string {
 	var b strings.Builder
+	b.Grow(16 * len(p))
 	for i, s := range p {
-		switch s := s.(type) {
-		case int:
-			b.WriteString("[" + strconv.Itoa(s) + "]")
-		case string:
-			if !plainKey(s) {
-				b.WriteString("[" + strconv.Quote(s) + "]")
-				continue
-			}
-			if i > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(s)
-		}
+		writeSegment(&b, i, s)
 	}
 	return b.String()
+}
+
+// ChildString is the String of a path of n segments written s, extended
+// by seg: a walk naming every node of a tree writes each name once, not
+// each node's whole path again.
+func ChildString(s string, n int, seg any) string {
+	var b strings.Builder
+	b.Grow(len(s) + 24)
+	b.WriteString(s)
+	writeSegment(&b, n, seg)
+	return b.String()
+}
+
+// writeSegment writes seg, the i-th segment of a path, as String shows it.
+func writeSegment(b *strings.Builder, i int, seg any) {
+	switch s := seg.(type) {
+	case int:
+		var digits [20]byte
+		b.WriteByte('[')
+		b.Write(strconv.AppendInt(digits[:0], int64(s), 10))
+		b.WriteByte(']')
+	case string:
+		if !plainKey(s) {
+			b.WriteByte('[')
+			b.WriteString(strconv.Quote(s))
+			b.WriteByte(']')
+			return
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
 }
 
 // Child returns p extended by segs, without aliasing p.

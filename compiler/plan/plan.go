@@ -344,9 +344,23 @@ func Resolved(r *resolve.Topology) *Plan {
 			own[home].clusters = append(own[home].clusters, cl)
 		}
 	}
+	// The meshes each cluster takes part in (data plane or primary), by
+	// mesh name: built once, as scanning every mesh for every cluster is
+	// quadratic at fleet scale.
+	meshesByCluster := map[string][]*resolve.Mesh{}
+	for _, name := range model.SortedKeys(t.Meshes) {
+		mesh := r.Mesh(name)
+		for _, cls := range [][]string{mesh.Clusters, mesh.Primaries} {
+			for _, cl := range cls {
+				if in := meshesByCluster[cl]; len(in) == 0 || in[len(in)-1] != mesh {
+					meshesByCluster[cl] = append(in, mesh)
+				}
+			}
+		}
+	}
 	byName := map[string]*Cluster{}
 	for _, name := range model.SortedKeys(t.Clusters) {
-		c := buildCluster(r, t.Clusters[name], tenantsByCluster[name], remoteOverrides)
+		c := buildCluster(r, t.Clusters[name], tenantsByCluster[name], meshesByCluster[name], remoteOverrides)
 		p.Clusters, byName[name] = append(p.Clusters, c), c
 	}
 	for _, c := range p.Clusters {
@@ -398,8 +412,9 @@ func tenantPeerAuth(tn *model.Tenant, ns string) *PeerAuth {
 }
 
 // buildCluster plans one cluster; tenants are those with namespaces in it,
+// ordered by name, and meshes those it is a data plane or primary of,
 // ordered by name.
-func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenant, remoteOverrides map[string][]*override) *Cluster {
+func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenant, meshes []*resolve.Mesh, remoteOverrides map[string][]*override) *Cluster {
 	t := r.Model
 	c := &Cluster{Name: cl.Name, Platform: cl.Platform, Network: cl.Network}
 	namespaces := map[string]*Namespace{}
@@ -580,8 +595,7 @@ func buildCluster(r *resolve.Topology, cl *model.Cluster, tenants []*model.Tenan
 	}
 
 	multicluster(r, cl, c)
-	for _, m := range model.SortedKeys(t.Meshes) {
-		mesh := r.Mesh(m)
+	for _, mesh := range meshes {
 		cm := ClusterMesh{Mesh: mesh, DataPlane: slices.Contains(mesh.Clusters, cl.Name)}
 		if !cm.DataPlane && !slices.Contains(mesh.Primaries, cl.Name) {
 			continue

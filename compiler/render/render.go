@@ -100,12 +100,18 @@ func Render(out *emit.Output) (Tree, error) {
 func renderCluster(tree Tree, topology string, c *emit.Cluster, fields *sharedFields) error {
 	dir := ClusterDir(c.Name)
 	byLayer := map[string][]string{}
+	layerDirs := map[string]string{} // LayerDir of each layer, joined once
 	for _, r := range c.Resources {
 		name, err := FileName(r.Object)
 		if err != nil {
 			return err
 		}
-		full := path.Join(LayerDir(c.Name, r.Layer), name)
+		ld, ok := layerDirs[r.Layer.Dir]
+		if !ok {
+			ld = LayerDir(c.Name, r.Layer)
+			layerDirs[r.Layer.Dir] = ld
+		}
+		full := path.Join(ld, name)
 		if _, dup := tree[full]; dup {
 			return fmt.Errorf("two objects render to %s", full)
 		}
@@ -181,11 +187,11 @@ func Labelled(obj emit.Object, topology string) emit.Object {
 		return obj
 	}
 	labels, _ := md["labels"].(map[string]any)
-	labels = maps.Clone(labels)
-	if labels == nil {
-		labels = map[string]any{}
-	}
-	maps.Copy(labels, Labels(topology))
+	// Labels(topology)'s two, set without building its map per object.
+	own := make(map[string]any, len(labels)+2)
+	maps.Copy(own, labels)
+	own[LabelManagedBy], own[LabelTopology] = "meshc", topology
+	labels = own
 	md = maps.Clone(md)
 	md["labels"] = labels
 	out := maps.Clone(obj)

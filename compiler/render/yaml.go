@@ -87,7 +87,11 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool, fields *sharedF
 		if inline {
 			b.WriteByte('\n')
 		}
-		keys := make([]string, 0, len(v))
+		var small [16]string // most objects' maps: sorted without a slice of their own
+		keys := small[:0]
+		if len(v) > len(small) {
+			keys = make([]string, 0, len(v))
+		}
 		for k := range v {
 			keys = append(keys, k)
 		}
@@ -136,12 +140,16 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool, fields *sharedF
 			b.WriteString("-")
 			if m, ok := item.(map[string]any); ok && len(m) > 0 {
 				// The first key shares the dash's line.
+				// Written in place, then its first indent cut out (the
+				// map's text after it moved back): no buffer per item.
 				b.WriteByte(' ')
-				var sub bytes.Buffer
-				if err := writeValue(&sub, m, indent+2, false, nil); err != nil {
+				start := b.Len()
+				if err := writeValue(b, m, indent+2, false, nil); err != nil {
 					return fmt.Errorf("[%d]%w", i, err)
 				}
-				b.Write(sub.Bytes()[indent+2:])
+				text := b.Bytes()
+				n := copy(text[start:], text[start+indent+2:])
+				b.Truncate(start + n)
 				continue
 			}
 			if err := writeValue(b, item, indent+2, true, nil); err != nil {
@@ -166,9 +174,12 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool, fields *sharedF
 			}
 			return nil
 		}
-		var s bytes.Buffer
-		writeString(&s, v)
-		return writeScalar(b, s.String(), inline)
+		if inline {
+			b.WriteByte(' ')
+		}
+		writeString(b, v)
+		b.WriteByte('\n')
+		return nil
 	case bool:
 		return writeScalar(b, strconv.FormatBool(v), inline)
 	case nil:
@@ -201,10 +212,14 @@ func writeScalar(b *bytes.Buffer, s string, inline bool) error {
 }
 
 func writeIndent(b *bytes.Buffer, n int) {
-	for range n {
-		b.WriteByte(' ')
+	for n > len(spaces) {
+		b.WriteString(spaces)
+		n -= len(spaces)
 	}
+	b.WriteString(spaces[:n])
 }
+
+const spaces = "                                                                "
 
 // writeString writes s plain when that is unambiguous, else double-quoted.
 func writeString(b *bytes.Buffer, s string) {
@@ -264,12 +279,20 @@ func plainSafe(s string) bool {
 			return false
 		}
 	}
-	switch strings.ToLower(s) {
-	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
-		return false
+	// s is ASCII here, so EqualFold is ToLower without its copy.
+	if len(s) > len("false") {
+		return true
+	}
+	for _, word := range yaml11Words {
+		if strings.EqualFold(s, word) {
+			return false
+		}
 	}
 	return true
 }
+
+// yaml11Words are the words YAML 1.1 reads as booleans or null, in any case.
+var yaml11Words = [...]string{"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 // literalSafe reports whether s can be written as a literal block scalar
 // and read back unchanged: several lines, printable, not starting with a
