@@ -406,14 +406,28 @@ func permitted(shown, dir string, s Summary) error {
 		refused = append(refused, ".")
 	}
 	checked[dir] = true
+	// existing maps each folder on the way to a path to the deepest
+	// existing folder above it (itself, if it exists), so that each folder
+	// is looked at once, not once for every file in it.
+	existing := map[string]string{dir: dir}
 	for _, p := range slices.Concat(s.Written, s.Removed) {
 		// The deepest existing folder on the way to p is what changes.
+		var missing []string
 		folder := filepath.Dir(filepath.Join(dir, filepath.FromSlash(p)))
 		for {
-			if fi, err := os.Stat(folder); err == nil && fi.IsDir() || folder == dir {
+			if known, ok := existing[folder]; ok {
+				folder = known
 				break
 			}
+			if fi, err := os.Stat(folder); err == nil && fi.IsDir() {
+				existing[folder] = folder
+				break
+			}
+			missing = append(missing, folder)
 			folder = filepath.Dir(folder)
+		}
+		for _, m := range missing {
+			existing[m] = folder
 		}
 		if checked[folder] {
 			continue
