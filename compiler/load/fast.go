@@ -371,15 +371,11 @@ func (n *planNode) check(x ast.Expr) (any, bool) {
 		}
 		out := make(map[string]any, len(lit.Elts)+len(n.fields))
 		for _, d := range lit.Elts {
-			f, ok := d.(*ast.Field)
-			if !ok || f.Constraint != token.ILLEGAL {
-				if _, comment := d.(*ast.CommentGroup); comment {
-					continue
-				}
-				return nil, false
+			name, value, skip, ok := dataField(d)
+			if skip {
+				continue
 			}
-			name, isIdent, err := ast.LabelName(f.Label)
-			if err != nil || isIdent && strings.HasPrefix(name, "#") || strings.HasPrefix(name, "_") && isIdent {
+			if !ok {
 				return nil, false
 			}
 			var sub *planNode
@@ -392,7 +388,7 @@ func (n *planNode) check(x ast.Expr) (any, bool) {
 			} else {
 				return nil, false
 			}
-			v, ok := sub.check(f.Value)
+			v, ok := sub.check(value)
 			if !ok {
 				return nil, false
 			}
@@ -538,6 +534,23 @@ func scalar(x ast.Expr) (any, cue.Kind, bool) {
 	return nil, 0, false
 }
 
+// dataField reads declaration d of a struct literal as a field of plain
+// data: its name and value. skip is set for a comment; ok is false for
+// anything CUE must decide (an embedding, a constraint such as name?: or
+// name!:, a definition or a hidden field).
+func dataField(d ast.Decl) (name string, value ast.Expr, skip, ok bool) {
+	f, isField := d.(*ast.Field)
+	if !isField || f.Constraint != token.ILLEGAL {
+		_, comment := d.(*ast.CommentGroup)
+		return "", nil, comment, false
+	}
+	name, isIdent, err := ast.LabelName(f.Label)
+	if err != nil || isIdent && (strings.HasPrefix(name, "#") || strings.HasPrefix(name, "_")) {
+		return "", nil, false, false
+	}
+	return name, f.Value, false, true
+}
+
 // plainData reads syntax that is plain data (any value a topology may hold
 // under an open struct) as Go data.
 func plainData(x ast.Expr) (any, bool) {
@@ -546,18 +559,14 @@ func plainData(x ast.Expr) (any, bool) {
 	case *ast.StructLit:
 		out := make(map[string]any, len(x.Elts))
 		for _, d := range x.Elts {
-			f, ok := d.(*ast.Field)
-			if !ok || f.Constraint != token.ILLEGAL {
-				if _, comment := d.(*ast.CommentGroup); comment {
-					continue
-				}
+			name, value, skip, ok := dataField(d)
+			if skip {
+				continue
+			}
+			if !ok {
 				return nil, false
 			}
-			name, isIdent, err := ast.LabelName(f.Label)
-			if err != nil || isIdent && (strings.HasPrefix(name, "#") || strings.HasPrefix(name, "_")) {
-				return nil, false
-			}
-			v, ok := n.check(f.Value)
+			v, ok := n.check(value)
 			if !ok {
 				return nil, false
 			}
