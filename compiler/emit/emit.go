@@ -347,23 +347,29 @@ func waypoints(c *plan.Cluster) []Resource {
 		if w.Revision != "" {
 			labels[plan.LabelRev] = w.Revision
 		}
-		m := meta(w.Name, w.Namespace, RoleLocalGateway.Layer().Wave, w.Source, labels)
-		// The Gateway API CRDs are a prerequisite, but Argo CD's dry run
-		// must not refuse a first sync that installs them too.
-		m["annotations"].(map[string]any)[AnnotationSyncOptions] = skipDryRun
-		out = append(out, at(RoleLocalGateway, Object{
-			"apiVersion": "gateway.networking.k8s.io/v1",
-			"kind":       "Gateway",
-			"metadata":   m,
-			"spec": map[string]any{
-				"gatewayClassName": "istio-waypoint",
-				"listeners": []any{map[string]any{
-					"name": "mesh", "port": 15008, "protocol": "HBONE",
-				}},
-			},
+		out = append(out, istioGateway(w.Name, w.Namespace, w.Source, labels, "istio-waypoint", map[string]any{
+			"name": "mesh", "port": 15008, "protocol": "HBONE",
 		}).realising(w))
 	}
 	return out
+}
+
+// istioGateway is a Gateway API Gateway of one of Istio's classes, with
+// one listener, which istiod deploys in the local gateways layer.
+func istioGateway(name, namespace string, source model.Path, labels map[string]string, class string, listener map[string]any) Resource {
+	m := meta(name, namespace, RoleLocalGateway.Layer().Wave, source, labels)
+	// The Gateway API CRDs are a prerequisite, but Argo CD's dry run
+	// must not refuse a first sync that installs them too.
+	m["annotations"].(map[string]any)[AnnotationSyncOptions] = skipDryRun
+	return at(RoleLocalGateway, Object{
+		"apiVersion": "gateway.networking.k8s.io/v1",
+		"kind":       "Gateway",
+		"metadata":   m,
+		"spec": map[string]any{
+			"gatewayClassName": class,
+			"listeners":        []any{listener},
+		},
+	})
 }
 
 func nsMeta(ns *plan.Namespace) map[string]any {

@@ -218,21 +218,11 @@ func ambientEastWestGateway(gw *plan.EastWestGateway) Resource {
 	if gw.Revision != model.DefaultRevision {
 		labels[plan.LabelRev] = gw.Revision
 	}
-	m := meta(eastWestName, gw.Namespace, RoleLocalGateway.Layer().Wave, gw.Source, labels)
-	m["annotations"].(map[string]any)[AnnotationSyncOptions] = skipDryRun
-	return at(RoleLocalGateway, Object{
-		"apiVersion": "gateway.networking.k8s.io/v1",
-		"kind":       "Gateway",
-		"metadata":   m,
-		"spec": map[string]any{
-			"gatewayClassName": "istio-east-west",
-			"listeners": []any{map[string]any{
-				"name": "mesh", "port": 15008, "protocol": "HBONE",
-				"tls": map[string]any{
-					"mode":    "Terminate", // double HBONE
-					"options": map[string]any{"gateway.istio.io/tls-terminate-mode": "ISTIO_MUTUAL"},
-				},
-			}},
+	return istioGateway(eastWestName, gw.Namespace, gw.Source, labels, "istio-east-west", map[string]any{
+		"name": "mesh", "port": 15008, "protocol": "HBONE",
+		"tls": map[string]any{
+			"mode":    "Terminate", // double HBONE
+			"options": map[string]any{"gateway.istio.io/tls-terminate-mode": "ISTIO_MUTUAL"},
 		},
 	})
 }
