@@ -114,8 +114,7 @@ func BenchmarkRebuildFleet(b *testing.B) {
 	if bytes.Equal(data, edited) {
 		b.Fatal("the fleet has no namespace t00007-ns03 to edit")
 	}
-	trees := make([]render.Tree, 2)
-	for i, d := range [][]byte{data, edited} {
+	compile := func(b *testing.B, d []byte) render.Tree {
 		t, err := compiler.ValidateBytes("fleet.yaml", d)
 		if err != nil {
 			b.Fatal(err)
@@ -124,18 +123,11 @@ func BenchmarkRebuildFleet(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		trees[i] = res.Tree
+		return res.Tree
 	}
+	trees := []render.Tree{compile(b, data), compile(b, edited)}
 	build := func(b *testing.B, dir string, d []byte) output.Summary {
-		t, err := compiler.ValidateBytes("fleet.yaml", d)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := compiler.CompileTopology(t, compiler.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		s, err := output.Write(dir, res.Tree)
+		s, err := output.Write(dir, compile(b, d))
 		if err != nil {
 			b.Fatal(err)
 		}
