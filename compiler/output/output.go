@@ -5,10 +5,13 @@
 //
 // Writing is all or nothing: the new tree is staged in a sibling folder,
 // files meshc does not own are hard-linked into it unchanged (and so are
-// meshc's own files whose bytes did not change, so that a small edit of a
-// fleet does not write every file again), and the staged
+// meshc's own files whose bytes did not change), and the staged
 // folder then replaces the output folder in one atomic exchange (renameat2
 // RENAME_EXCHANGE on Linux). A crash leaves either the old tree or the new.
+// When every change lies in one folder below the output folder (an edit of
+// one cluster's bundle), only that folder is staged and exchanged, which is
+// as atomic and costs what the change costs, not what the fleet's tree
+// costs (subtree.go).
 //
 // Import direction: output imports render.
 package output
@@ -100,10 +103,13 @@ func readManifest(shown, dir string) ([]string, error) {
 	return out, nil
 }
 
-func manifest(tree render.Tree) []byte {
+func manifest(tree render.Tree) []byte { return manifestOf(tree.Paths()) }
+
+// manifestOf is the manifest listing paths, which are sorted.
+func manifestOf(paths []string) []byte {
 	var b bytes.Buffer
 	b.WriteString(manifestHeader)
-	for _, p := range tree.Paths() {
+	for _, p := range paths {
 		b.WriteString(p)
 		b.WriteByte('\n')
 	}
@@ -338,6 +344,11 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 		}
 	}
 	if exists {
+		// The deepest folder holding every change, exchanged alone when
+		// it can be (see writeSubtree); else the whole tree.
+		if sub := changedFolder(changes(tree, same, s)); sub != "" && subtreeReason(dir, sub, tree) == "" {
+			return s, writeSubtree(dir, sub, tree, owned, same)
+		}
 		if inPlaceReason(dir, parent) != "" {
 			return s, writeInPlace(dir, tree, owned, same)
 		}
@@ -355,13 +366,9 @@ func inPlaceReason(dir, parent string) string {
 	case !writable(parent):
 		return "its parent folder is read-only"
 	}
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(dir, wd); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			// -o . or a folder above where meshc stands: swapping it would
-			// leave this process (and the shell that ran it) in a removed
-			// folder.
-			return "it holds the working directory"
-		}
+	if holdsWorkingDir(dir) {
+		// -o . or a folder above where meshc stands.
+		return "it holds the working directory"
 	}
 	return ""
 }
