@@ -29,8 +29,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"meshc.dev/meshc/compiler/render"
 )
 
@@ -148,6 +146,15 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 	var s Summary
 	var conflicts []string
 	same := map[string]bool{}
+	// The files there already are read all at once (compareFiles), the
+	// same bytes or not; then each path is judged in order.
+	var there []string
+	for _, p := range tree.Paths() {
+		if _, ok := existing[p]; ok {
+			there = append(there, p)
+		}
+	}
+	compared := compareFiles(dir, there, tree)
 	for _, p := range tree.Paths() {
 		if _, ok := existing[p]; !ok {
 			if blocker := fileAncestor(p, existing); blocker != "" && !ownedSet[blocker] {
@@ -157,19 +164,19 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 			}
 			continue
 		}
-		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		c := compared[p]
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		case errors.Is(c.err, fs.ErrNotExist):
 			s.Written = append(s.Written, p)
-		case err != nil:
+		case c.err != nil:
 			if !ownedSet[p] {
 				conflicts = append(conflicts, p) // a folder or unreadable file in the way
 				continue
 			}
-			return Summary{}, nil, err
+			return Summary{}, nil, c.err
 		case !ownedSet[p]:
 			conflicts = append(conflicts, p)
-		case !bytes.Equal(old, tree[p]):
+		case !c.equal:
 			s.Written = append(s.Written, p)
 		case existing[p].IsRegular():
 			same[p] = true
@@ -190,6 +197,13 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 		s.Unchanged = err == nil && bytes.Equal(old, manifest(tree))
 	}
 	return s, same, nil
+}
+
+// comparison is what reading a file of the old tree told: whether it holds
+// the new tree's bytes exactly, or the error reading it.
+type comparison struct {
+	equal bool
+	err   error
 }
 
 // usable refuses output folders meshc must not take over; shown is the
@@ -408,8 +422,11 @@ func writeSwapped(dir, parent string, tree render.Tree, owned []string, same map
 func permitted(shown, dir string, s Summary) error {
 	checked := map[string]bool{}
 	var refused []string
-	// The folder itself first: meshc replaces it as a whole.
-	if _, err := os.Stat(dir); err == nil && !writable(dir) {
+	// The folder itself first: meshc replaces it as a whole. A folder
+	// that is not there yet holds nothing to refuse.
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err == nil && !writable(dir) {
 		refused = append(refused, ".")
 	}
 	checked[dir] = true
@@ -462,39 +479,35 @@ func permitted(shown, dir string, s Summary) error {
 // (written afresh if linking fails: another filesystem, too many links).
 // It returns the folders it made, by slash path relative to root.
 func writeTree(root string, tree render.Tree, from string, same map[string]bool) (map[string]bool, error) {
-	paths := tree.Paths()
 	// Folders first, each with one mkdir, parents before children (a
-	// parent's path sorts before its children's); then the files, several
-	// at a time: a fleet's tree has tens of thousands of small files.
+	// parent's path sorts before its children's); then the files.
 	made := map[string]bool{}
 	var folders []string
-	for _, p := range paths {
+	for _, p := range tree.Paths() {
 		for d := path.Dir(p); d != "." && !made[d]; d = path.Dir(d) {
 			made[d] = true
 			folders = append(folders, d)
 		}
 	}
 	slices.Sort(folders)
-	for _, d := range folders {
-		if err := os.Mkdir(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil {
-			return nil, err
-		}
-	}
-	var g errgroup.Group
-	g.SetLimit(8)
-	for _, p := range paths {
-		g.Go(func() error {
-			target := filepath.Join(root, filepath.FromSlash(p))
-			if same[p] && os.Link(filepath.Join(from, filepath.FromSlash(p)), target) == nil {
-				return nil
-			}
-			return os.WriteFile(target, tree[p], 0o644)
-		})
-	}
-	if err := g.Wait(); err != nil {
+	if err := writeFiles(root, folders, tree, from, same); err != nil {
 		return nil, err
 	}
 	return made, syncDir(root)
+}
+
+// byFolder groups sorted slash paths by folder ("." for the top): the
+// names in each folder, in order.
+func byFolder(paths []string) map[string][]string {
+	out := map[string][]string{}
+	for _, p := range paths {
+		d, name := path.Split(p)
+		if d = strings.TrimSuffix(d, "/"); d == "" {
+			d = "."
+		}
+		out[d] = append(out[d], name)
+	}
+	return out
 }
 
 func writeManifest(root string, tree render.Tree) error {
