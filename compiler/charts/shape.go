@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
 
@@ -29,9 +31,13 @@ import (
 // a string the chart itself writes (so that `eq .Values.revision
 // "default"` cannot tell a placeholder from an atom differently for two
 // releases), and a guard checks it: the first release of a shape is
-// rendered in full, and the shape, rendered when a second release comes,
-// must give it byte for byte before any release uses the shape (a shape
-// that differs renders every release in full); every guardEvery-th release
+// rendered in full, and the shape, rendered when a release with other
+// atoms comes, must give it byte for byte before any release uses the
+// shape (a shape that differs renders every release in full). Releases
+// with the same atoms as the first are the same release (the placeholders
+// give back the atoms they stand for), and get copies of its full render:
+// the base chart's CRDs, the same for every cluster, render once, not a
+// second time with placeholders. Every guardEvery-th release
 // after it is rendered both ways and compared too (a difference then fails
 // the compilation: releases were rendered from the shape).
 
@@ -70,10 +76,11 @@ type shape struct {
 	mu sync.Mutex
 	// first is the first release of the shape, rendered in full: a shape
 	// of one release costs one render, as before shapes. Its atoms and
-	// its render's bytes stay until a second release builds the shape and
-	// checks it against them.
-	first      []string
-	firstBytes []byte
+	// its objects, as rendered (callers get copies of them), stay until a
+	// release with other atoms builds the shape and checks it against
+	// them; releases with the same atoms get copies of them too.
+	first     []string
+	firstObjs []map[string]any
 	// built is set once objs and dirty hold the shape's rendering.
 	built bool
 	objs  []map[string]any // with placeholders
@@ -128,9 +135,14 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	if !sh.built && !sh.full {
 		// The shape is set up under its lock: its other releases wait.
 		if sh.checked == nil {
-			out, err := s.firstOfShape(sh, atoms, name, release, namespace, values, sRelease, sNamespace, sValues)
+			out, err := s.firstOfShape(sh, atoms, name, release, namespace, values)
 			sh.mu.Unlock()
 			return out, err
+		}
+		if slices.Equal(atoms, sh.first) {
+			out := ownMetadata(sh.firstObjs)
+			sh.mu.Unlock()
+			return out, nil
 		}
 		s.buildShape(sh, name, sRelease, sNamespace, sValues)
 	}
@@ -160,7 +172,7 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 // firstOfShape renders the first release of a shape in full and keeps what
 // checking the shape needs. A release without atoms is its own shape: its
 // render is the shape's, built at once.
-func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace string, values map[string]any, sRelease, sNamespace string, sValues map[string]any) ([]map[string]any, error) {
+func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace string, values map[string]any) ([]map[string]any, error) {
 	out, err := s.render(name, release, namespace, values)
 	if err != nil {
 		return nil, err
@@ -170,18 +182,15 @@ func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace s
 		sh.setObjects(out)
 		return instantiate(sh, strings.NewReplacer()), nil
 	}
-	if sh.firstBytes, err = json.Marshal(out); err != nil {
-		return nil, err
-	}
-	sh.first = atoms
-	return out, nil
+	sh.first, sh.firstObjs = atoms, out
+	return ownMetadata(out), nil
 }
 
-// buildShape renders a shape with placeholders, when its second release
-// comes, and checks it against the first release's full render: a shape
-// that differs renders every release in full.
+// buildShape renders a shape with placeholders, when a release with atoms
+// other than the first's comes, and checks it against the first release's
+// full render: a shape that differs renders every release in full.
 func (s *Set) buildShape(sh *shape, name, sRelease, sNamespace string, sValues map[string]any) {
-	defer func() { sh.first, sh.firstBytes = nil, nil }()
+	defer func() { sh.first, sh.firstObjs = nil, nil }()
 	objs, err := s.render(name, sRelease, sNamespace, sValues)
 	if err != nil {
 		sh.full = true // the placeholders broke it: render in full
@@ -192,8 +201,7 @@ func (s *Set) buildShape(sh *shape, name, sRelease, sNamespace string, sValues m
 	for i, a := range sh.first {
 		rev = append(rev, placeholder(i), a)
 	}
-	again, err := json.Marshal(instantiate(sh, strings.NewReplacer(rev...)))
-	if err != nil || !bytes.Equal(again, sh.firstBytes) {
+	if !sameObjects(instantiate(sh, strings.NewReplacer(rev...)), sh.firstObjs) {
 		sh.full = true
 		s.mu.Lock()
 		s.fullShapes++
@@ -211,6 +219,20 @@ func (sh *shape) setObjects(objs []map[string]any) {
 		}
 		sh.dirty = append(sh.dirty, d)
 	}
+}
+
+// ownMetadata copies objs for a caller: each object's metadata is its own
+// to change, and the rest is shared (see Render).
+func ownMetadata(objs []map[string]any) []map[string]any {
+	out := make([]map[string]any, len(objs))
+	for i, o := range objs {
+		obj := maps.Clone(o)
+		if md, ok := obj["metadata"]; ok {
+			obj["metadata"] = runtime.DeepCopyJSONValue(md)
+		}
+		out[i] = obj
+	}
+	return out
 }
 
 // sameObjects compares two renders byte for byte, as JSON.
