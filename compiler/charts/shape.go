@@ -81,12 +81,13 @@ type shape struct {
 	// them; releases with the same atoms get copies of them too.
 	first     []string
 	firstObjs []map[string]any
-	// built is set once objs and dirty hold the shape's rendering.
+	// built is set once objs and parts hold the shape's rendering.
 	built bool
 	objs  []map[string]any // with placeholders
-	// dirty lists, for each object, its top-level fields that hold a
-	// placeholder: the others are shared by every release of the shape.
-	dirty []map[string]bool
+	// parts holds, for each object, its top-level fields that hold a
+	// placeholder, as instantiate copies them: the other fields are
+	// shared by every release of the shape.
+	parts []map[string]*part
 	// checked holds the atoms of the releases seen: rendering is
 	// deterministic, so the same atoms need no second check.
 	checked map[string]bool
@@ -213,11 +214,16 @@ func (s *Set) buildShape(sh *shape, name, sRelease, sNamespace string, sValues m
 func (sh *shape) setObjects(objs []map[string]any) {
 	sh.objs, sh.built = objs, true
 	for _, o := range objs {
-		d := map[string]bool{}
+		d := map[string]*part{}
 		for k, v := range o {
-			d[k] = strings.Contains(k, placeholderMark) || hasPlaceholder(v)
+			if p := partOf(v); p != nil || strings.Contains(k, placeholderMark) {
+				if p == nil {
+					p = &part{fixed: v}
+				}
+				d[k] = p
+			}
 		}
-		sh.dirty = append(sh.dirty, d)
+		sh.parts = append(sh.parts, d)
 	}
 }
 
@@ -387,22 +393,108 @@ func (s *Set) literals(c *chart.Chart) map[string]bool {
 }
 
 // instantiate copies a shape's objects with their placeholders replaced.
-// What holds no placeholder below an object's top level is shared with
-// the shape, not copied: a CRD's schema is hundreds of kilobytes. Each
+// What holds no placeholder is shared with the shape, not copied: a CRD's
+// schema is hundreds of kilobytes, and an injection template a hundred.
+// A top-level field that holds one is a value of each release's own (the
+// YAML writer shares the text of a field that several objects hold). Each
 // object's metadata is always the caller's own.
 func instantiate(sh *shape, r *strings.Replacer) []map[string]any {
 	out := make([]map[string]any, len(sh.objs))
 	for i, o := range sh.objs {
 		obj := make(map[string]any, len(o))
 		for k, v := range o {
-			if k == "metadata" || sh.dirty[i][k] {
+			if k == "metadata" {
 				v = replaceStrings(v, r)
+			} else if p := sh.parts[i][k]; p != nil {
+				k, v = replace(k, r), p.instantiate(r)
 			}
-			obj[replace(k, r)] = v
+			obj[k] = v
 		}
 		out[i] = obj
 	}
 	return out
+}
+
+// part is a value of a shape's objects that holds a placeholder, ready
+// for instantiate: a string to replace in, or a map or list to copy whose
+// parts holding none are shared.
+type part struct {
+	// fixed is a value below a map or list that holds no placeholder.
+	fixed any
+	str   string
+	isStr bool
+	// A map's keys and values, or a list's items (keys nil).
+	keys   []string
+	values []*part
+	isList bool
+}
+
+// partOf returns v as a part, or nil when v holds no placeholder.
+func partOf(v any) *part {
+	switch v := v.(type) {
+	case map[string]any:
+		p := &part{}
+		dirty := false
+		for k, x := range v {
+			c := partOf(x)
+			if c != nil || strings.Contains(k, placeholderMark) {
+				dirty = true
+			}
+			if c == nil {
+				c = &part{fixed: x}
+			}
+			p.keys = append(p.keys, k)
+			p.values = append(p.values, c)
+		}
+		if !dirty {
+			return nil
+		}
+		return p
+	case []any:
+		p := &part{isList: true}
+		dirty := false
+		for _, x := range v {
+			c := partOf(x)
+			if c != nil {
+				dirty = true
+			} else {
+				c = &part{fixed: x}
+			}
+			p.values = append(p.values, c)
+		}
+		if !dirty {
+			return nil
+		}
+		return p
+	case string:
+		if strings.Contains(v, placeholderMark) {
+			return &part{str: v, isStr: true}
+		}
+	}
+	return nil
+}
+
+// instantiate returns the part's value with r applied: a new map or list
+// for one that holds a placeholder, the shape's own value for one that
+// holds none.
+func (p *part) instantiate(r *strings.Replacer) any {
+	switch {
+	case p.isStr:
+		return r.Replace(p.str)
+	case p.isList:
+		out := make([]any, len(p.values))
+		for i, c := range p.values {
+			out[i] = c.instantiate(r)
+		}
+		return out
+	case p.keys != nil:
+		out := make(map[string]any, len(p.keys))
+		for i, k := range p.keys {
+			out[replace(k, r)] = p.values[i].instantiate(r)
+		}
+		return out
+	}
+	return p.fixed
 }
 
 // replaceStrings copies a JSON-shaped value with r applied to every string
@@ -435,9 +527,6 @@ func replace(s string, r *strings.Replacer) string {
 	}
 	return r.Replace(s)
 }
-
-// hasPlaceholder reports whether a value holds a placeholder anywhere.
-func hasPlaceholder(v any) bool { return mentions(v, placeholderMark) }
 
 // parsed returns the objects of one rendered template file, parsing each
 // distinct text once: the base chart prints its megabyte of CRDs

@@ -254,3 +254,32 @@ func TestShapeSameAtoms(t *testing.T) {
 		t.Errorf("%d shapes render in full", set.fullShapes)
 	}
 }
+
+// TestShapeSharesBelow: below a field that holds a name, what holds none
+// is shared too, and what does is each release's own.
+func TestShapeSharesBelow(t *testing.T) {
+	set := newSet("test")
+	set.charts["t"] = testChart("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nspec:\n  name: {{ .Release.Name }}\n  list: [a, {{ .Release.Name }}]\n  fixed:\n    a: [b, c]\n")
+	var specs []map[string]any
+	for _, r := range []string{"zero", "one", "two"} {
+		objs, err := set.Render("t", r, "ns", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := set.render("t", r, "ns", nil)
+		if !sameObjects(objs, want) {
+			t.Errorf("got %v, want %v", objs, want)
+		}
+		specs = append(specs, objs[0]["spec"].(map[string]any))
+	}
+	a, b := specs[1], specs[2]
+	if fmt.Sprintf("%p", a["fixed"]) != fmt.Sprintf("%p", b["fixed"]) {
+		t.Error("a map without names below one with a name is copied for each release, not shared")
+	}
+	if fmt.Sprintf("%p", a) == fmt.Sprintf("%p", b) || fmt.Sprintf("%p", a["list"]) == fmt.Sprintf("%p", b["list"]) {
+		t.Error("a map or list holding a name is shared between releases")
+	}
+	if a["name"] != "one" || b["list"].([]any)[1] != "two" {
+		t.Errorf("names not replaced: %v, %v", a, b)
+	}
+}
