@@ -74,6 +74,9 @@ var yamlWords = map[string]bool{
 // shape is the rendering of one shape, shared by its releases.
 type shape struct {
 	mu sync.Mutex
+	// without is the kind of object the shape's releases leave out (see
+	// RenderWithout): part of the shape's key.
+	without string
 	// first is the first release of the shape, rendered in full: a shape
 	// of one release costs one render, as before shapes. Its atoms and
 	// its objects, as rendered (callers get copies of them), stay until a
@@ -103,14 +106,14 @@ func placeholder(i int) string { return fmt.Sprintf(placeholderMark+"%dz", i) }
 const placeholderMark = "zmeshcatom"
 
 // renderShaped renders a release through its shape (see above).
-func (s *Set) renderShaped(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
+func (s *Set) renderShaped(without, name, release, namespace string, values map[string]any) ([]map[string]any, error) {
 	c := s.charts[name]
 	if c == nil {
 		return nil, s.missing(name)
 	}
 	atoms := s.atoms(c, release, namespace, values)
 	if mentions(values, placeholderMark) {
-		return s.render(name, release, namespace, values)
+		return s.renderWithout(without, name, release, namespace, values)
 	}
 	var rev []string
 	for i, a := range atoms {
@@ -119,7 +122,7 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	fromShape := strings.NewReplacer(rev...)
 	sRelease, sNamespace := toPlaceholders(release, atoms), toPlaceholders(namespace, atoms)
 	sValues := valuesToPlaceholders(values, atoms)
-	key, err := json.Marshal([]any{name, sRelease, sNamespace, sValues})
+	key, err := json.Marshal([]any{name, without, sRelease, sNamespace, sValues})
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +130,7 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	s.mu.Lock()
 	sh := s.shapes[sum]
 	if sh == nil {
-		sh = &shape{}
+		sh = &shape{without: without}
 		s.shapes[sum] = sh
 	}
 	s.mu.Unlock()
@@ -152,13 +155,13 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	full := sh.full
 	sh.mu.Unlock()
 	if full {
-		return s.render(name, release, namespace, values)
+		return s.renderWithout(without, name, release, namespace, values)
 	}
 	out := instantiate(sh, fromShape)
 	if !guard {
 		return out, nil
 	}
-	want, err := s.render(name, release, namespace, values)
+	want, err := s.renderWithout(without, name, release, namespace, values)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +177,7 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 // checking the shape needs. A release without atoms is its own shape: its
 // render is the shape's, built at once.
 func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace string, values map[string]any) ([]map[string]any, error) {
-	out, err := s.render(name, release, namespace, values)
+	out, err := s.renderWithout(sh.without, name, release, namespace, values)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +195,7 @@ func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace s
 // full render: a shape that differs renders every release in full.
 func (s *Set) buildShape(sh *shape, name, sRelease, sNamespace string, sValues map[string]any) {
 	defer func() { sh.first, sh.firstObjs = nil, nil }()
-	objs, err := s.render(name, sRelease, sNamespace, sValues)
+	objs, err := s.renderWithout(sh.without, name, sRelease, sNamespace, sValues)
 	if err != nil {
 		sh.full = true // the placeholders broke it: render in full
 		return
@@ -530,9 +533,15 @@ func replace(s string, r *strings.Replacer) string {
 
 // parsed returns the objects of one rendered template file, parsing each
 // distinct text once: the base chart prints its megabyte of CRDs
-// verbatim into every release's output.
-func (s *Set) parsed(content string) ([]map[string]any, error) {
-	sum := sha256.Sum256([]byte(content))
+// verbatim into every release's output. Documents that are of kind
+// without beyond doubt (ofKind) are not parsed, and not returned.
+func (s *Set) parsed(content, without string) ([]map[string]any, error) {
+	h := sha256.New()
+	h.Write([]byte(without))
+	h.Write([]byte{0})
+	h.Write([]byte(content))
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
 	s.mu.Lock()
 	p, ok := s.parses[sum]
 	if !ok {
@@ -540,7 +549,7 @@ func (s *Set) parsed(content string) ([]map[string]any, error) {
 		s.parses[sum] = p
 	}
 	s.mu.Unlock()
-	p.once.Do(func() { p.objs, p.err = parseDocs(content) })
+	p.once.Do(func() { p.objs, p.err = parseDocs(content, without) })
 	return p.objs, p.err
 }
 
@@ -550,10 +559,14 @@ type parse struct {
 	err  error
 }
 
-// parseDocs splits rendered template output into objects.
-func parseDocs(content string) ([]map[string]any, error) {
+// parseDocs splits rendered template output into objects, leaving out the
+// documents that are of kind without beyond doubt, unparsed.
+func parseDocs(content, without string) ([]map[string]any, error) {
 	var out []map[string]any
 	for _, doc := range strings.Split(content, "\n---") {
+		if without != "" && ofKind(doc, without) {
+			continue
+		}
 		var obj map[string]any
 		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
 			return nil, err
@@ -563,4 +576,68 @@ func parseDocs(content string) ([]map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// ofKind reports whether a YAML document is, beyond doubt, an object of
+// kind without reading it whole: its first lines other than blank lines
+// and comments are "apiVersion: ..." and "kind: <kind>" (in either
+// order), keys of a block mapping at the document's top level, the line
+// after them starts another such key, and no other line of the document
+// could be a second kind (a key "kind" at the top level, quoted or not,
+// or an explicit key). A document this cannot vouch for is parsed.
+//
+// The first line is what follows the "---" that split it off.
+func ofKind(doc, kind string) bool {
+	var head []string // the first three lines that say something
+	first := true
+	for rest := doc; rest != "" && len(head) < 3; first = false {
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		if first && doc != "" && line != "" && line[0] != ' ' && line[0] != '#' {
+			return false // "--- text": a document on the separator's line
+		}
+		if t := strings.TrimLeft(line, " \t"); t == "" || t[0] == '#' {
+			continue
+		}
+		head = append(head, line)
+	}
+	if len(head) < 3 {
+		return false
+	}
+	apiVersion, kindLine := head[0], head[1]
+	if strings.HasPrefix(apiVersion, "kind:") {
+		apiVersion, kindLine = kindLine, apiVersion
+	}
+	if kindLine != "kind: "+kind || !plainKey(apiVersion, "apiVersion") || !startsKey(head[2]) {
+		return false
+	}
+	// One top-level kind only: yaml refuses a second, and must still.
+	seen := 0
+	for rest := doc; rest != ""; {
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		if strings.HasPrefix(line, "?") || strings.HasPrefix(strings.TrimLeft(line, `"'`), "kind") {
+			if seen++; seen > 1 || line != kindLine {
+				return false
+			}
+		}
+	}
+	return seen == 1
+}
+
+// plainKey reports whether line is "<key>: <value>" at the top level,
+// the value one plain word (no quotes, flow, anchor, tag or comment).
+func plainKey(line, key string) bool {
+	v, ok := strings.CutPrefix(line, key+": ")
+	return ok && v != "" && !strings.ContainsAny(v, " \t#\"'{}[]&*!|>%@`,") && v[0] != '-'
+}
+
+// startsKey reports whether line starts a key of the top-level block
+// mapping: a plain name at its first column followed by a colon.
+func startsKey(line string) bool {
+	i := 0
+	for i < len(line) && (line[i] >= 'a' && line[i] <= 'z' || line[i] >= 'A' && line[i] <= 'Z' || line[i] >= '0' && line[i] <= '9' || line[i] == '_' || line[i] == '-' || line[i] == '.') {
+		i++
+	}
+	return i > 0 && line[0] != '-' && i < len(line) && line[i] == ':' && (i+1 == len(line) || line[i+1] == ' ')
 }
