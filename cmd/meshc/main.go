@@ -29,6 +29,7 @@ func run() int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	paceGC()
 	code := cli.Main()
 	if file := os.Getenv("MESHC_MEMPROFILE"); file != "" {
 		if f, err := os.Create(file); err == nil {

@@ -131,11 +131,32 @@ func loadChart(fsys fs.FS, dir string) (*chart.Chart, error) {
 // (spec, data, ...) may be shared with the objects of other releases and
 // must not be changed.
 func (s *Set) Render(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
-	return s.renderShaped(name, release, namespace, values)
+	return s.renderShaped("", name, release, namespace, values)
+}
+
+// RenderWithout is Render, leaving out the objects of kind without: what
+// the caller would drop need not be read. The base chart prints its
+// megabyte of CRDs verbatim when its CRD templates are off, and a release
+// of it that renders the rest wants none of them.
+//
+// A document is left unread only when its first lines say, beyond doubt,
+// that it is of that kind (see ofKind); any other is read, and left out
+// if it is.
+func (s *Set) RenderWithout(without, name, release, namespace string, values map[string]any) ([]map[string]any, error) {
+	if without == "" {
+		return nil, fmt.Errorf("rendering chart %s without objects of no kind", name)
+	}
+	return s.renderShaped(without, name, release, namespace, values)
 }
 
 // render renders a release in full, into objects of its own.
 func (s *Set) render(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
+	return s.renderWithout("", name, release, namespace, values)
+}
+
+// renderWithout is render, leaving out the objects of kind without,
+// unless it is empty (see RenderWithout).
+func (s *Set) renderWithout(without, name, release, namespace string, values map[string]any) ([]map[string]any, error) {
 	c := s.charts[name]
 	if c == nil {
 		return nil, s.missing(name)
@@ -160,11 +181,14 @@ func (s *Set) render(name, release, namespace string, values map[string]any) ([]
 		if path.Ext(n) != ".yaml" {
 			continue
 		}
-		objs, err := s.parsed(files[n])
+		objs, err := s.parsed(files[n], without)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", n, err)
 		}
 		for _, obj := range objs {
+			if without != "" && obj["kind"] == without {
+				continue
+			}
 			obj = runtime.DeepCopyJSON(obj) // the parse is shared
 			if md, ok := obj["metadata"].(map[string]any); ok && md["namespace"] == nil && namespaced(obj) {
 				// helm install puts namespaced objects without one in the

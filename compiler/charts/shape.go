@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
 
@@ -29,9 +31,13 @@ import (
 // a string the chart itself writes (so that `eq .Values.revision
 // "default"` cannot tell a placeholder from an atom differently for two
 // releases), and a guard checks it: the first release of a shape is
-// rendered in full, and the shape, rendered when a second release comes,
-// must give it byte for byte before any release uses the shape (a shape
-// that differs renders every release in full); every guardEvery-th release
+// rendered in full, and the shape, rendered when a release with other
+// atoms comes, must give it byte for byte before any release uses the
+// shape (a shape that differs renders every release in full). Releases
+// with the same atoms as the first are the same release (the placeholders
+// give back the atoms they stand for), and get copies of its full render:
+// the base chart's CRDs, the same for every cluster, render once, not a
+// second time with placeholders. Every guardEvery-th release
 // after it is rendered both ways and compared too (a difference then fails
 // the compilation: releases were rendered from the shape).
 
@@ -68,18 +74,23 @@ var yamlWords = map[string]bool{
 // shape is the rendering of one shape, shared by its releases.
 type shape struct {
 	mu sync.Mutex
+	// without is the kind of object the shape's releases leave out (see
+	// RenderWithout): part of the shape's key.
+	without string
 	// first is the first release of the shape, rendered in full: a shape
 	// of one release costs one render, as before shapes. Its atoms and
-	// its render's bytes stay until a second release builds the shape and
-	// checks it against them.
-	first      []string
-	firstBytes []byte
-	// built is set once objs and dirty hold the shape's rendering.
+	// its objects, as rendered (callers get copies of them), stay until a
+	// release with other atoms builds the shape and checks it against
+	// them; releases with the same atoms get copies of them too.
+	first     []string
+	firstObjs []map[string]any
+	// built is set once objs and parts hold the shape's rendering.
 	built bool
 	objs  []map[string]any // with placeholders
-	// dirty lists, for each object, its top-level fields that hold a
-	// placeholder: the others are shared by every release of the shape.
-	dirty []map[string]bool
+	// parts holds, for each object, its top-level fields that hold a
+	// placeholder, as instantiate copies them: the other fields are
+	// shared by every release of the shape.
+	parts []map[string]*part
 	// checked holds the atoms of the releases seen: rendering is
 	// deterministic, so the same atoms need no second check.
 	checked map[string]bool
@@ -95,14 +106,14 @@ func placeholder(i int) string { return fmt.Sprintf(placeholderMark+"%dz", i) }
 const placeholderMark = "zmeshcatom"
 
 // renderShaped renders a release through its shape (see above).
-func (s *Set) renderShaped(name, release, namespace string, values map[string]any) ([]map[string]any, error) {
+func (s *Set) renderShaped(without, name, release, namespace string, values map[string]any) ([]map[string]any, error) {
 	c := s.charts[name]
 	if c == nil {
 		return nil, s.missing(name)
 	}
 	atoms := s.atoms(c, release, namespace, values)
 	if mentions(values, placeholderMark) {
-		return s.render(name, release, namespace, values)
+		return s.renderWithout(without, name, release, namespace, values)
 	}
 	var rev []string
 	for i, a := range atoms {
@@ -111,7 +122,7 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	fromShape := strings.NewReplacer(rev...)
 	sRelease, sNamespace := toPlaceholders(release, atoms), toPlaceholders(namespace, atoms)
 	sValues := valuesToPlaceholders(values, atoms)
-	key, err := json.Marshal([]any{name, sRelease, sNamespace, sValues})
+	key, err := json.Marshal([]any{name, without, sRelease, sNamespace, sValues})
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +130,7 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	s.mu.Lock()
 	sh := s.shapes[sum]
 	if sh == nil {
-		sh = &shape{}
+		sh = &shape{without: without}
 		s.shapes[sum] = sh
 	}
 	s.mu.Unlock()
@@ -128,9 +139,14 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	if !sh.built && !sh.full {
 		// The shape is set up under its lock: its other releases wait.
 		if sh.checked == nil {
-			out, err := s.firstOfShape(sh, atoms, name, release, namespace, values, sRelease, sNamespace, sValues)
+			out, err := s.firstOfShape(sh, atoms, name, release, namespace, values)
 			sh.mu.Unlock()
 			return out, err
+		}
+		if slices.Equal(atoms, sh.first) {
+			out := ownMetadata(sh.firstObjs)
+			sh.mu.Unlock()
+			return out, nil
 		}
 		s.buildShape(sh, name, sRelease, sNamespace, sValues)
 	}
@@ -139,13 +155,13 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 	full := sh.full
 	sh.mu.Unlock()
 	if full {
-		return s.render(name, release, namespace, values)
+		return s.renderWithout(without, name, release, namespace, values)
 	}
 	out := instantiate(sh, fromShape)
 	if !guard {
 		return out, nil
 	}
-	want, err := s.render(name, release, namespace, values)
+	want, err := s.renderWithout(without, name, release, namespace, values)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +176,8 @@ func (s *Set) renderShaped(name, release, namespace string, values map[string]an
 // firstOfShape renders the first release of a shape in full and keeps what
 // checking the shape needs. A release without atoms is its own shape: its
 // render is the shape's, built at once.
-func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace string, values map[string]any, sRelease, sNamespace string, sValues map[string]any) ([]map[string]any, error) {
-	out, err := s.render(name, release, namespace, values)
+func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace string, values map[string]any) ([]map[string]any, error) {
+	out, err := s.renderWithout(sh.without, name, release, namespace, values)
 	if err != nil {
 		return nil, err
 	}
@@ -170,19 +186,16 @@ func (s *Set) firstOfShape(sh *shape, atoms []string, name, release, namespace s
 		sh.setObjects(out)
 		return instantiate(sh, strings.NewReplacer()), nil
 	}
-	if sh.firstBytes, err = json.Marshal(out); err != nil {
-		return nil, err
-	}
-	sh.first = atoms
-	return out, nil
+	sh.first, sh.firstObjs = atoms, out
+	return ownMetadata(out), nil
 }
 
-// buildShape renders a shape with placeholders, when its second release
-// comes, and checks it against the first release's full render: a shape
-// that differs renders every release in full.
+// buildShape renders a shape with placeholders, when a release with atoms
+// other than the first's comes, and checks it against the first release's
+// full render: a shape that differs renders every release in full.
 func (s *Set) buildShape(sh *shape, name, sRelease, sNamespace string, sValues map[string]any) {
-	defer func() { sh.first, sh.firstBytes = nil, nil }()
-	objs, err := s.render(name, sRelease, sNamespace, sValues)
+	defer func() { sh.first, sh.firstObjs = nil, nil }()
+	objs, err := s.renderWithout(sh.without, name, sRelease, sNamespace, sValues)
 	if err != nil {
 		sh.full = true // the placeholders broke it: render in full
 		return
@@ -192,8 +205,7 @@ func (s *Set) buildShape(sh *shape, name, sRelease, sNamespace string, sValues m
 	for i, a := range sh.first {
 		rev = append(rev, placeholder(i), a)
 	}
-	again, err := json.Marshal(instantiate(sh, strings.NewReplacer(rev...)))
-	if err != nil || !bytes.Equal(again, sh.firstBytes) {
+	if !sameObjects(instantiate(sh, strings.NewReplacer(rev...)), sh.firstObjs) {
 		sh.full = true
 		s.mu.Lock()
 		s.fullShapes++
@@ -205,12 +217,31 @@ func (s *Set) buildShape(sh *shape, name, sRelease, sNamespace string, sValues m
 func (sh *shape) setObjects(objs []map[string]any) {
 	sh.objs, sh.built = objs, true
 	for _, o := range objs {
-		d := map[string]bool{}
+		d := map[string]*part{}
 		for k, v := range o {
-			d[k] = strings.Contains(k, placeholderMark) || hasPlaceholder(v)
+			if p := partOf(v); p != nil || strings.Contains(k, placeholderMark) {
+				if p == nil {
+					p = &part{fixed: v}
+				}
+				d[k] = p
+			}
 		}
-		sh.dirty = append(sh.dirty, d)
+		sh.parts = append(sh.parts, d)
 	}
+}
+
+// ownMetadata copies objs for a caller: each object's metadata is its own
+// to change, and the rest is shared (see Render).
+func ownMetadata(objs []map[string]any) []map[string]any {
+	out := make([]map[string]any, len(objs))
+	for i, o := range objs {
+		obj := maps.Clone(o)
+		if md, ok := obj["metadata"]; ok {
+			obj["metadata"] = runtime.DeepCopyJSONValue(md)
+		}
+		out[i] = obj
+	}
+	return out
 }
 
 // sameObjects compares two renders byte for byte, as JSON.
@@ -365,22 +396,108 @@ func (s *Set) literals(c *chart.Chart) map[string]bool {
 }
 
 // instantiate copies a shape's objects with their placeholders replaced.
-// What holds no placeholder below an object's top level is shared with
-// the shape, not copied: a CRD's schema is hundreds of kilobytes. Each
+// What holds no placeholder is shared with the shape, not copied: a CRD's
+// schema is hundreds of kilobytes, and an injection template a hundred.
+// A top-level field that holds one is a value of each release's own (the
+// YAML writer shares the text of a field that several objects hold). Each
 // object's metadata is always the caller's own.
 func instantiate(sh *shape, r *strings.Replacer) []map[string]any {
 	out := make([]map[string]any, len(sh.objs))
 	for i, o := range sh.objs {
 		obj := make(map[string]any, len(o))
 		for k, v := range o {
-			if k == "metadata" || sh.dirty[i][k] {
+			if k == "metadata" {
 				v = replaceStrings(v, r)
+			} else if p := sh.parts[i][k]; p != nil {
+				k, v = replace(k, r), p.instantiate(r)
 			}
-			obj[replace(k, r)] = v
+			obj[k] = v
 		}
 		out[i] = obj
 	}
 	return out
+}
+
+// part is a value of a shape's objects that holds a placeholder, ready
+// for instantiate: a string to replace in, or a map or list to copy whose
+// parts holding none are shared.
+type part struct {
+	// fixed is a value below a map or list that holds no placeholder.
+	fixed any
+	str   string
+	isStr bool
+	// A map's keys and values, or a list's items (keys nil).
+	keys   []string
+	values []*part
+	isList bool
+}
+
+// partOf returns v as a part, or nil when v holds no placeholder.
+func partOf(v any) *part {
+	switch v := v.(type) {
+	case map[string]any:
+		p := &part{}
+		dirty := false
+		for k, x := range v {
+			c := partOf(x)
+			if c != nil || strings.Contains(k, placeholderMark) {
+				dirty = true
+			}
+			if c == nil {
+				c = &part{fixed: x}
+			}
+			p.keys = append(p.keys, k)
+			p.values = append(p.values, c)
+		}
+		if !dirty {
+			return nil
+		}
+		return p
+	case []any:
+		p := &part{isList: true}
+		dirty := false
+		for _, x := range v {
+			c := partOf(x)
+			if c != nil {
+				dirty = true
+			} else {
+				c = &part{fixed: x}
+			}
+			p.values = append(p.values, c)
+		}
+		if !dirty {
+			return nil
+		}
+		return p
+	case string:
+		if strings.Contains(v, placeholderMark) {
+			return &part{str: v, isStr: true}
+		}
+	}
+	return nil
+}
+
+// instantiate returns the part's value with r applied: a new map or list
+// for one that holds a placeholder, the shape's own value for one that
+// holds none.
+func (p *part) instantiate(r *strings.Replacer) any {
+	switch {
+	case p.isStr:
+		return r.Replace(p.str)
+	case p.isList:
+		out := make([]any, len(p.values))
+		for i, c := range p.values {
+			out[i] = c.instantiate(r)
+		}
+		return out
+	case p.keys != nil:
+		out := make(map[string]any, len(p.keys))
+		for i, k := range p.keys {
+			out[replace(k, r)] = p.values[i].instantiate(r)
+		}
+		return out
+	}
+	return p.fixed
 }
 
 // replaceStrings copies a JSON-shaped value with r applied to every string
@@ -414,14 +531,17 @@ func replace(s string, r *strings.Replacer) string {
 	return r.Replace(s)
 }
 
-// hasPlaceholder reports whether a value holds a placeholder anywhere.
-func hasPlaceholder(v any) bool { return mentions(v, placeholderMark) }
-
 // parsed returns the objects of one rendered template file, parsing each
 // distinct text once: the base chart prints its megabyte of CRDs
-// verbatim into every release's output.
-func (s *Set) parsed(content string) ([]map[string]any, error) {
-	sum := sha256.Sum256([]byte(content))
+// verbatim into every release's output. Documents that are of kind
+// without beyond doubt (ofKind) are not parsed, and not returned.
+func (s *Set) parsed(content, without string) ([]map[string]any, error) {
+	h := sha256.New()
+	h.Write([]byte(without))
+	h.Write([]byte{0})
+	h.Write([]byte(content))
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
 	s.mu.Lock()
 	p, ok := s.parses[sum]
 	if !ok {
@@ -429,7 +549,7 @@ func (s *Set) parsed(content string) ([]map[string]any, error) {
 		s.parses[sum] = p
 	}
 	s.mu.Unlock()
-	p.once.Do(func() { p.objs, p.err = parseDocs(content) })
+	p.once.Do(func() { p.objs, p.err = parseDocs(content, without) })
 	return p.objs, p.err
 }
 
@@ -439,10 +559,14 @@ type parse struct {
 	err  error
 }
 
-// parseDocs splits rendered template output into objects.
-func parseDocs(content string) ([]map[string]any, error) {
+// parseDocs splits rendered template output into objects, leaving out the
+// documents that are of kind without beyond doubt, unparsed.
+func parseDocs(content, without string) ([]map[string]any, error) {
 	var out []map[string]any
 	for _, doc := range strings.Split(content, "\n---") {
+		if without != "" && ofKind(doc, without) {
+			continue
+		}
 		var obj map[string]any
 		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
 			return nil, err
@@ -452,4 +576,68 @@ func parseDocs(content string) ([]map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// ofKind reports whether a YAML document is, beyond doubt, an object of
+// kind without reading it whole: its first lines other than blank lines
+// and comments are "apiVersion: ..." and "kind: <kind>" (in either
+// order), keys of a block mapping at the document's top level, the line
+// after them starts another such key, and no other line of the document
+// could be a second kind (a key "kind" at the top level, quoted or not,
+// or an explicit key). A document this cannot vouch for is parsed.
+//
+// The first line is what follows the "---" that split it off.
+func ofKind(doc, kind string) bool {
+	var head []string // the first three lines that say something
+	first := true
+	for rest := doc; rest != "" && len(head) < 3; first = false {
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		if first && doc != "" && line != "" && line[0] != ' ' && line[0] != '#' {
+			return false // "--- text": a document on the separator's line
+		}
+		if t := strings.TrimLeft(line, " \t"); t == "" || t[0] == '#' {
+			continue
+		}
+		head = append(head, line)
+	}
+	if len(head) < 3 {
+		return false
+	}
+	apiVersion, kindLine := head[0], head[1]
+	if strings.HasPrefix(apiVersion, "kind:") {
+		apiVersion, kindLine = kindLine, apiVersion
+	}
+	if kindLine != "kind: "+kind || !plainKey(apiVersion, "apiVersion") || !startsKey(head[2]) {
+		return false
+	}
+	// One top-level kind only: yaml refuses a second, and must still.
+	seen := 0
+	for rest := doc; rest != ""; {
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		if strings.HasPrefix(line, "?") || strings.HasPrefix(strings.TrimLeft(line, `"'`), "kind") {
+			if seen++; seen > 1 || line != kindLine {
+				return false
+			}
+		}
+	}
+	return seen == 1
+}
+
+// plainKey reports whether line is "<key>: <value>" at the top level,
+// the value one plain word (no quotes, flow, anchor, tag or comment).
+func plainKey(line, key string) bool {
+	v, ok := strings.CutPrefix(line, key+": ")
+	return ok && v != "" && !strings.ContainsAny(v, " \t#\"'{}[]&*!|>%@`,") && v[0] != '-'
+}
+
+// startsKey reports whether line starts a key of the top-level block
+// mapping: a plain name at its first column followed by a colon.
+func startsKey(line string) bool {
+	i := 0
+	for i < len(line) && (line[i] >= 'a' && line[i] <= 'z' || line[i] >= 'A' && line[i] <= 'Z' || line[i] >= '0' && line[i] <= '9' || line[i] == '_' || line[i] == '-' || line[i] == '.') {
+		i++
+	}
+	return i > 0 && line[0] != '-' && i < len(line) && line[i] == ':' && (i+1 == len(line) || line[i+1] == ' ')
 }

@@ -210,3 +210,76 @@ func TestShapeWithoutAtoms(t *testing.T) {
 		t.Errorf("%d shapes, want 1", len(set.shapes))
 	}
 }
+
+// TestShapeSameAtoms: releases with the first release's atoms (the base
+// chart's CRDs, rendered alike for every cluster) get copies of its full
+// render, with metadata of their own, and the shape is never rendered with
+// placeholders.
+func TestShapeSameAtoms(t *testing.T) {
+	set := newSet("test")
+	set.charts["t"] = testChart("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  ns: {{ .Release.Namespace }}\n")
+	var got [][]map[string]any
+	for range 3 {
+		objs, err := set.Render("t", "same", "ns", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := set.render("t", "same", "ns", nil)
+		if !sameObjects(objs, want) {
+			t.Errorf("got %v, want %v", objs, want)
+		}
+		got = append(got, objs)
+	}
+	for _, sh := range set.shapes {
+		if sh.built {
+			t.Error("the shape was rendered with placeholders for releases with the same atoms")
+		}
+	}
+	got[0][0]["metadata"].(map[string]any)["labels"] = map[string]any{"x": "y"}
+	for _, objs := range got[1:] {
+		if objs[0]["metadata"].(map[string]any)["labels"] != nil {
+			t.Errorf("metadata shared: %v", objs[0]["metadata"])
+		}
+	}
+	// A release with other atoms still builds the shape, checked against
+	// the first release's render as it was before its caller changed it.
+	objs, err := set.Render("t", "other", "ns", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := set.render("t", "other", "ns", nil); !sameObjects(objs, want) {
+		t.Errorf("got %v, want %v", objs, want)
+	}
+	if set.fullShapes != 0 {
+		t.Errorf("%d shapes render in full", set.fullShapes)
+	}
+}
+
+// TestShapeSharesBelow: below a field that holds a name, what holds none
+// is shared too, and what does is each release's own.
+func TestShapeSharesBelow(t *testing.T) {
+	set := newSet("test")
+	set.charts["t"] = testChart("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nspec:\n  name: {{ .Release.Name }}\n  list: [a, {{ .Release.Name }}]\n  fixed:\n    a: [b, c]\n")
+	var specs []map[string]any
+	for _, r := range []string{"zero", "one", "two"} {
+		objs, err := set.Render("t", r, "ns", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := set.render("t", r, "ns", nil)
+		if !sameObjects(objs, want) {
+			t.Errorf("got %v, want %v", objs, want)
+		}
+		specs = append(specs, objs[0]["spec"].(map[string]any))
+	}
+	a, b := specs[1], specs[2]
+	if fmt.Sprintf("%p", a["fixed"]) != fmt.Sprintf("%p", b["fixed"]) {
+		t.Error("a map without names below one with a name is copied for each release, not shared")
+	}
+	if fmt.Sprintf("%p", a) == fmt.Sprintf("%p", b) || fmt.Sprintf("%p", a["list"]) == fmt.Sprintf("%p", b["list"]) {
+		t.Error("a map or list holding a name is shared between releases")
+	}
+	if a["name"] != "one" || b["list"].([]any)[1] != "two" {
+		t.Errorf("names not replaced: %v, %v", a, b)
+	}
+}

@@ -125,12 +125,13 @@ func renderBase(set *charts.Set, rel release) ([]map[string]any, error) {
 	}
 	base["enableCRDTemplates"] = false
 	values["base"] = base
-	rest, err := set.Render(charts.Base, rel.name, rel.namespace, values)
+	// Some CRDs are not behind the switch (the chart prints its CRD file
+	// verbatim when the templates are off); the first render has them
+	// all, and this one leaves them out unread.
+	rest, err := set.RenderWithout("CustomResourceDefinition", charts.Base, rel.name, rel.namespace, values)
 	if err != nil {
 		return nil, err
 	}
-	// Some CRDs are not behind the switch; the first render has them all.
-	rest = slices.DeleteFunc(rest, func(o map[string]any) bool { return o["kind"] == "CustomResourceDefinition" })
 	return append(crds, rest...), nil
 }
 

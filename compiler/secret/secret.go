@@ -109,7 +109,10 @@ func pemKey(data []byte) int {
 // skipping line breaks and indentation (YAML folds long strings) and
 // stopping at the first other byte or at padding.
 func decodeFrom(data []byte, start, limit int) []byte {
-	enc := make([]byte, 0, min(limit, len(data)-start))
+	// Grown as the text goes, not made at limit: most candidates are a
+	// word such as "META" (the istiod injection template names dozens of
+	// ISTIO_META_ variables), and 16 KiB for each was most of the scan.
+	var enc []byte
 scan:
 	for i := start; i < len(data) && len(enc) < limit; i++ {
 		switch b := data[i]; {

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/applyconfigurations"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
@@ -29,7 +31,11 @@ var strictDecoder = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableS
 // key (two CLUSTER_ID entries in a container's env, say), which
 // server-side apply refuses outright and client-side apply only warns of.
 // CRD kinds get the same check from crdschema (x-kubernetes-list-type: map).
-var builtinTypes = applyconfigurations.NewTypeConverter(scheme.Scheme)
+// Built on first use: building it costs about 0.2 s of CPU, which every
+// meshc process would pay at start, --verify or not.
+var builtinTypes = sync.OnceValue(func() managedfields.TypeConverter {
+	return applyconfigurations.NewTypeConverter(scheme.Scheme)
+})
 
 // Object checks one object the way the API server would accept it: built-in
 // kinds decode strictly into their k8s.io/api types; Istio and Sail kinds
@@ -59,7 +65,7 @@ func Object(set *crdschema.Set, obj map[string]any) error {
 	}
 	// Kinds client-go has no apply types for (CustomResourceDefinition)
 	// are left to the strict decoding above.
-	if _, err := builtinTypes.ObjectToTyped(&unstructured.Unstructured{Object: obj}); err != nil && !isNoType(err) {
+	if _, err := builtinTypes().ObjectToTyped(&unstructured.Unstructured{Object: obj}); err != nil && !isNoType(err) {
 		return fmt.Errorf("server-side apply would refuse it: %w", err)
 	}
 	return nil
