@@ -95,6 +95,12 @@ func checkFile(path string, strict bool) (*resolve.Topology, diag.List, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return checkLoaded(t, strict)
+}
+
+// checkLoaded resolves a loaded topology once and checks the facts: the
+// resolved topology is what compile then plans from.
+func checkLoaded(t *model.Topology, strict bool) (*resolve.Topology, diag.List, error) {
 	r := resolve.Resolve(t)
 	warnings, err := checked(r, strict)
 	if err != nil {
@@ -125,7 +131,7 @@ func ValidateBytes(filename string, data []byte) (*model.Topology, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := checked(resolve.Resolve(t), false); err != nil {
+	if _, _, err := checkLoaded(t, false); err != nil {
 		return nil, err
 	}
 	return t, nil
