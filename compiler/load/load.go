@@ -123,6 +123,7 @@ func loadBytes(filename string, data []byte) (*model.Topology, error) {
 	}
 	unified := sch.Unify(input)
 	src := &source{input: input, schema: sch, shards: shards}
+	src.indexFastShards()
 	if err := unified.Validate(cue.Concrete(true)); err != nil {
 		diags = src.schemaDiagnostics(filename, model.Path{}, input, sch, err)
 	}
@@ -342,7 +343,10 @@ func posOf(p token.Pos) diag.Pos {
 	if !p.IsValid() {
 		return diag.Pos{}
 	}
-	return diag.Pos{File: p.Filename(), Line: p.Line(), Column: p.Column()}
+	// One search of the file's lines for both line and column: the
+	// position index calls this for every value of a fleet.
+	at := p.Position()
+	return diag.Pos{File: p.Filename(), Line: at.Line, Column: at.Column}
 }
 
 // firstUserPos picks the first position of e inside the user's file; CUE
@@ -374,6 +378,9 @@ type source struct {
 	// made checking quadratic in the number of tenants.
 	indexOnce sync.Once
 	index     map[string]diag.Pos
+	// fastIndex, when not nil, delivers the index of the entities that
+	// took the fast road (see indexFastShards); buildIndex adds the rest.
+	fastIndex chan map[string]diag.Pos
 }
 
 func cuePath(p model.Path) cue.Path {
@@ -422,16 +429,52 @@ func (s *source) Written(p model.Path) bool {
 func (s *source) buildIndex() {
 	s.indexOnce.Do(func() {
 		s.index = map[string]diag.Pos{}
+		if s.fastIndex != nil {
+			s.index = <-s.fastIndex
+		}
+		// The document and the entities built in CUE: their paths are
+		// disjoint from the fast entities' (each entity is its own
+		// subtree, cut out of the document).
 		indexPositions(model.Path{}, s.input, s.index)
 		for _, sh := range s.shards {
-			if sh.fast {
-				indexSyntax(len(sh.path), sh.path.String(), sh.syntax, s.index)
-			} else {
+			if !sh.fast {
 				indexPositions(sh.path, sh.value, s.index)
+				s.index[sh.path.String()] = sh.at
 			}
-			s.index[sh.path.String()] = sh.at
 		}
 	})
+}
+
+// indexFastShards indexes the entities that took the fast road from their
+// syntax in the background, while CUE validates and decodes the rest of
+// the document: the index is needed as soon as the topology is resolved,
+// and building it is a large part of a fleet's loading. The syntax is
+// never built in CUE, so nothing else reads it meanwhile.
+func (s *source) indexFastShards() {
+	type entity struct {
+		path   string
+		n      int
+		syntax ast.Expr
+		at     diag.Pos
+	}
+	var fast []entity
+	for i := range s.shards {
+		if sh := &s.shards[i]; sh.fast {
+			fast = append(fast, entity{sh.path.String(), len(sh.path), sh.syntax, sh.at})
+		}
+	}
+	if len(fast) == 0 {
+		return
+	}
+	s.fastIndex = make(chan map[string]diag.Pos, 1)
+	go func() {
+		index := map[string]diag.Pos{}
+		for _, e := range fast {
+			indexSyntax(e.n, e.path, e.syntax, index)
+			index[e.path] = e.at
+		}
+		s.fastIndex <- index
+	}()
 }
 
 // indexPositions records the position of v at path and of everything
