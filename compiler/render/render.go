@@ -115,7 +115,7 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster, fields *sharedFi
 		if _, dup := tree[full]; dup {
 			return fmt.Errorf("two objects render to %s", full)
 		}
-		data, err := marshalYAML(Labelled(r.Object, topology), fields)
+		data, err := marshalLabelled(r.Object, topology, fields)
 		if err != nil {
 			return fmt.Errorf("%s: %w", full, err)
 		}
@@ -197,6 +197,22 @@ func Labelled(obj emit.Object, topology string) emit.Object {
 	out := maps.Clone(obj)
 	out["metadata"] = md
 	return out
+}
+
+// marshalLabelled is marshalYAML(Labelled(obj, topology), fields),
+// without Labelled's copies of the object, its metadata and its labels for
+// an object that shares no field with another (nearly every one): the
+// labels are written as if the object held them.
+func marshalLabelled(obj emit.Object, topology string, fields *sharedFields) ([]byte, error) {
+	md, _ := obj["metadata"].(map[string]any)
+	if md == nil || fields.anyShared(obj) {
+		return marshalYAML(Labelled(obj, topology), fields)
+	}
+	// As Labelled sets them: labels that are not a map are replaced.
+	labels, _ := md["labels"].(map[string]any)
+	own := overlaid{m: labels, over: []field{{LabelManagedBy, "meshc"}, {LabelTopology, topology}}}
+	meta := overlaid{m: md, over: []field{{"labels", own}}}
+	return marshalFresh(overlaid{m: obj, over: []field{{"metadata", meta}}}, fields)
 }
 
 // Kustomization is a kustomization.yaml listing resources. It is built as
