@@ -210,9 +210,22 @@ func marshalLabelled(obj emit.Object, topology string, fields *sharedFields) ([]
 	}
 	// As Labelled sets them: labels that are not a map are replaced.
 	labels, _ := md["labels"].(map[string]any)
-	own := overlaid{m: labels, over: []field{{LabelManagedBy, "meshc"}, {LabelTopology, topology}}}
-	meta := overlaid{m: md, over: []field{{"labels", own}}}
-	return marshalFresh(overlaid{m: obj, over: []field{{"metadata", meta}}}, fields)
+	var l labelledObject // one allocation for the three levels
+	l.labelsOver = [2]field{{LabelManagedBy, "meshc"}, {LabelTopology, topology}}
+	l.labels = overlaid{m: labels, over: l.labelsOver[:]}
+	l.metaOver = [1]field{{"labels", &l.labels}}
+	l.meta = overlaid{m: md, over: l.metaOver[:]}
+	l.objOver = [1]field{{"metadata", &l.meta}}
+	l.obj = overlaid{m: obj, over: l.objOver[:]}
+	return marshalFresh(&l.obj, fields)
+}
+
+// labelledObject is an object as marshalLabelled writes it: its metadata
+// and labels overlaid.
+type labelledObject struct {
+	obj, meta, labels overlaid
+	objOver, metaOver [1]field
+	labelsOver        [2]field
 }
 
 // Kustomization is a kustomization.yaml listing resources. It is built as

@@ -88,7 +88,7 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool, fields *sharedF
 			b.WriteByte('\n')
 		}
 		return writeFields(b, v, nil, indent, fields)
-	case overlaid:
+	case *overlaid:
 		if inline {
 			b.WriteByte('\n')
 		}
