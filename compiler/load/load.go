@@ -381,6 +381,7 @@ type source struct {
 	// fastIndex, when not nil, delivers the index of the entities that
 	// took the fast road (see indexFastShards); buildIndex adds the rest.
 	fastIndex chan map[string]diag.Pos
+	broken    bool // the input has an error (see buildIndex)
 }
 
 func cuePath(p model.Path) cue.Path {
@@ -400,14 +401,11 @@ func cuePath(p model.Path) cue.Path {
 // ancestor the user wrote when the value came from a default.
 func (s *source) Pos(p model.Path) diag.Pos {
 	s.buildIndex()
-	// A value CUE could not evaluate (a cycle) has no fields to index, but
-	// may still point at its parts: look them up one by one.
-	broken := s.input.Err() != nil
 	for n := len(p); n >= 0; n-- {
 		if pos, ok := s.index[p[:n].String()]; ok && pos.Line != 0 {
 			return pos
 		}
-		if broken {
+		if s.broken {
 			if v := s.input.LookupPath(cuePath(p[:n])); v.Exists() {
 				if pos := posOf(v.Pos()); pos.Line != 0 {
 					return pos
@@ -428,6 +426,11 @@ func (s *source) Written(p model.Path) bool {
 
 func (s *source) buildIndex() {
 	s.indexOnce.Do(func() {
+		// A value CUE could not evaluate (a cycle) has no fields to
+		// index, but may still point at its parts: Pos looks them up one
+		// by one. Asked of CUE once, here: later stages ask for
+		// positions from several goroutines.
+		s.broken = s.input.Err() != nil
 		s.index = map[string]diag.Pos{}
 		if s.fastIndex != nil {
 			s.index = <-s.fastIndex
