@@ -80,7 +80,11 @@ func Render(out *emit.Output) (Tree, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	tree := Tree{}
+	n := len(out.Documents)
+	for _, t := range trees {
+		n += len(t)
+	}
+	tree := make(Tree, n) // a fleet's tens of thousands of files, not grown into
 	for _, t := range trees {
 		maps.Copy(tree, t) // cluster folders are disjoint
 	}

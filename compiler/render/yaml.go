@@ -329,6 +329,11 @@ func plainSafe(s string) bool {
 	if len(s) > len("false") {
 		return true
 	}
+	switch s[0] | 0x20 { // the words' first letters, in either case
+	case 'y', 'n', 'o', 't', 'f':
+	default:
+		return true
+	}
 	for _, word := range yaml11Words {
 		if strings.EqualFold(s, word) {
 			return false
