@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,7 +124,6 @@ func loadBytes(filename string, data []byte) (*model.Topology, error) {
 	}
 	unified := sch.Unify(input)
 	src := &source{input: input, schema: sch, shards: shards}
-	src.indexFastShards()
 	if err := unified.Validate(cue.Concrete(true)); err != nil {
 		diags = src.schemaDiagnostics(filename, model.Path{}, input, sch, err)
 	}
@@ -375,13 +375,41 @@ type source struct {
 	// index maps every path the user wrote (model.Path.String()) to its
 	// position, built once on the first lookup: CUE finds a field by a
 	// linear scan of its struct, so a lookup per diagnostic or sort key
-	// made checking quadratic in the number of tenants.
+	// made checking quadratic in the number of tenants. It holds the
+	// document and the entities built in CUE; entities holds those that
+	// took the fast road, by key, each indexed on its first lookup.
 	indexOnce sync.Once
 	index     map[string]diag.Pos
-	// fastIndex, when not nil, delivers the index of the entities that
-	// took the fast road (see indexFastShards); buildIndex adds the rest.
-	fastIndex chan map[string]diag.Pos
+	entities  map[string]*entityIndex
 	broken    bool // the input has an error (see buildIndex)
+}
+
+// entityIndex is the position index of one entity that took the fast road
+// (fast.go), built from its syntax when a path below it is first looked
+// up: most of a fleet's entities are never asked about (a compile asks
+// where the meshes' versions and data planes were written, and where
+// each tenant is), so most are never indexed.
+type entityIndex struct {
+	path   string // the entity's key, of n segments
+	n      int
+	syntax ast.Expr
+	at     diag.Pos
+
+	once  sync.Once
+	index map[string]diag.Pos
+}
+
+// lookup finds key, the entity's or a path below it.
+func (e *entityIndex) lookup(key string) (diag.Pos, bool) {
+	if key == e.path {
+		return e.at, true
+	}
+	e.once.Do(func() {
+		e.index = map[string]diag.Pos{}
+		indexSyntax(e.n, e.path, e.syntax, e.index)
+	})
+	pos, ok := e.index[key]
+	return pos, ok
 }
 
 func cuePath(p model.Path) cue.Path {
@@ -401,8 +429,9 @@ func cuePath(p model.Path) cue.Path {
 // ancestor the user wrote when the value came from a default.
 func (s *source) Pos(p model.Path) diag.Pos {
 	s.buildIndex()
+	e := s.entityOf(p)
 	for n := len(p); n >= 0; n-- {
-		if pos, ok := s.index[p[:n].String()]; ok && pos.Line != 0 {
+		if pos, ok := s.lookup(e, n, p[:n].String()); ok && pos.Line != 0 {
 			return pos
 		}
 		if s.broken {
@@ -420,8 +449,29 @@ func (s *source) Pos(p model.Path) diag.Pos {
 // schema's or meshc's, are not in the input.
 func (s *source) Written(p model.Path) bool {
 	s.buildIndex()
-	_, ok := s.index[p.String()]
+	_, ok := s.lookup(s.entityOf(p), len(p), p.String())
 	return ok
+}
+
+// entityOf is the fast entity p is at or below, if any.
+func (s *source) entityOf(p model.Path) *entityIndex {
+	if len(p) < 2 || len(s.entities) == 0 {
+		return nil
+	}
+	if name, ok := p[0].(string); !ok || !isSharded(name) {
+		return nil
+	}
+	return s.entities[p[:2].String()]
+}
+
+// lookup finds key, a path of n segments, in e's index when it is e's
+// or below it, else in the document's.
+func (s *source) lookup(e *entityIndex, n int, key string) (diag.Pos, bool) {
+	if e != nil && n >= 2 {
+		return e.lookup(key)
+	}
+	pos, ok := s.index[key]
+	return pos, ok
 }
 
 func (s *source) buildIndex() {
@@ -432,52 +482,33 @@ func (s *source) buildIndex() {
 		// positions from several goroutines.
 		s.broken = s.input.Err() != nil
 		s.index = map[string]diag.Pos{}
-		if s.fastIndex != nil {
-			s.index = <-s.fastIndex
-		}
-		// The document and the entities built in CUE: their paths are
-		// disjoint from the fast entities' (each entity is its own
-		// subtree, cut out of the document).
 		indexPositions(model.Path{}, s.input, s.index)
 		for _, sh := range s.shards {
-			if !sh.fast {
-				indexPositions(sh.path, sh.value, s.index)
-				s.index[sh.path.String()] = sh.at
+			key := sh.path.String()
+			if sh.fast {
+				if s.entities == nil {
+					s.entities = map[string]*entityIndex{}
+				}
+				s.entities[key] = &entityIndex{path: key, n: len(sh.path), syntax: sh.syntax, at: sh.at}
+				continue
 			}
+			indexPositions(sh.path, sh.value, s.index)
+			s.index[key] = sh.at
 		}
 	})
 }
 
-// indexFastShards indexes the entities that took the fast road from their
-// syntax in the background, while CUE validates and decodes the rest of
-// the document: the index is needed as soon as the topology is resolved,
-// and building it is a large part of a fleet's loading. The syntax is
-// never built in CUE, so nothing else reads it meanwhile.
-func (s *source) indexFastShards() {
-	type entity struct {
-		path   string
-		n      int
-		syntax ast.Expr
-		at     diag.Pos
+// positions is every position the source knows, by path, every entity
+// indexed: what tests compare between the fast road and CUE.
+func (s *source) positions() map[string]diag.Pos {
+	s.buildIndex()
+	out := maps.Clone(s.index)
+	for key, e := range s.entities {
+		e.lookup("") // indexes it
+		maps.Copy(out, e.index)
+		out[key] = e.at
 	}
-	var fast []entity
-	for i := range s.shards {
-		if sh := &s.shards[i]; sh.fast {
-			fast = append(fast, entity{sh.path.String(), len(sh.path), sh.syntax, sh.at})
-		}
-	}
-	if len(fast) == 0 {
-		return
-	}
-	s.fastIndex = make(chan map[string]diag.Pos, 1)
-	go func() {
-		index := map[string]diag.Pos{}
-		for _, e := range fast {
-			indexSyntax(e.n, e.path, e.syntax, index)
-			index[e.path] = e.at
-		}
-		s.fastIndex <- index
-	}()
+	return out
 }
 
 // indexPositions records the position of v at path and of everything
