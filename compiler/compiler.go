@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -95,6 +97,12 @@ func checkFile(path string, strict bool) (*resolve.Topology, diag.List, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return checkLoaded(t, strict)
+}
+
+// checkLoaded resolves a loaded topology once and checks the facts: the
+// resolved topology is what compile then plans from.
+func checkLoaded(t *model.Topology, strict bool) (*resolve.Topology, diag.List, error) {
 	r := resolve.Resolve(t)
 	warnings, err := checked(r, strict)
 	if err != nil {
@@ -125,7 +133,7 @@ func ValidateBytes(filename string, data []byte) (*model.Topology, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := checked(resolve.Resolve(t), false); err != nil {
+	if _, _, err := checkLoaded(t, false); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -225,38 +233,38 @@ func compile(resolved *resolve.Topology, opts Options) (*Result, error) {
 // The position is where in the output the key would have landed.
 //
 // Files are scanned several at a time, and bytes that several files share
-// (render gives a fleet's alike CRDs one copy) once.
+// (render gives a fleet's alike CRDs one copy) once. Only the files with a
+// finding are sorted, for the diagnostics' order: sorting every path of a
+// fleet costs more than scanning most of its files.
 func noSecrets(tree render.Tree) diag.List {
-	paths := tree.Paths()
 	type bytesID struct {
 		first *byte
 		n     int
 	}
-	found := make([]*secret.Finding, len(paths)) // each scan writes its own
-	scanned := make(map[bytesID]int, len(paths)) // → the index of the path scanned
-	var again []int                              // paths whose bytes another path scans
-	var scan []int                               // paths scanned, each for its bytes
-	for i, p := range paths {
-		data := tree[p]
+	paths := make([]string, 0, len(tree))
+	scanned := make(map[bytesID]int, len(tree)) // → the index in scan of the path scanned
+	var scan []string                           // paths scanned, each for its bytes
+	for p, data := range tree {
 		if len(data) == 0 {
 			continue
 		}
+		paths = append(paths, p)
 		id := bytesID{&data[0], len(data)}
 		if _, seen := scanned[id]; seen {
-			again = append(again, i)
 			continue
 		}
-		scanned[id] = i
-		scan = append(scan, i)
+		scanned[id] = len(scan)
+		scan = append(scan, p)
 	}
+	found := make([]*secret.Finding, len(scan)) // each scan writes its own
 	// One goroutine per share of the files, not per file: a fleet has
 	// tens of thousands, most of them small.
 	var g errgroup.Group
 	shares := runtime.GOMAXPROCS(0)
 	for w := range shares {
 		g.Go(func() error {
-			for _, i := range scan[w*len(scan)/shares : (w+1)*len(scan)/shares] {
-				if f, ok := secret.Find(tree[paths[i]]); ok {
+			for i := w * len(scan) / shares; i < (w+1)*len(scan)/shares; i++ {
+				if f, ok := secret.Find(tree[scan[i]]); ok {
 					found[i] = &f
 				}
 			}
@@ -264,24 +272,23 @@ func noSecrets(tree render.Tree) diag.List {
 		})
 	}
 	_ = g.Wait()
-	for _, i := range again {
-		data := tree[paths[i]]
-		found[i] = found[scanned[bytesID{&data[0], len(data)}]]
-	}
 	var out diag.List
-	for i, p := range paths {
+	for _, p := range paths {
 		data := tree[p]
-		if f := found[i]; f != nil {
-			line := 1 + bytes.Count(data[:f.Offset], []byte("\n"))
-			col := f.Offset - bytes.LastIndexByte(data[:f.Offset], '\n')
-			out = append(out, diag.Diagnostic{
-				Code:    diag.Secret,
-				Pos:     diag.Pos{File: p, Line: line, Column: col},
-				Message: fmt.Sprintf("the output file %s would hold %s; the output is committed to Git, so nothing was written", p, f.What),
-				Hint:    "find the value that computes the key (a CUE expression, Helm values) and remove it; keep keys in a secret store",
-			})
+		f := found[scanned[bytesID{&data[0], len(data)}]]
+		if f == nil {
+			continue
 		}
+		line := 1 + bytes.Count(data[:f.Offset], []byte("\n"))
+		col := f.Offset - bytes.LastIndexByte(data[:f.Offset], '\n')
+		out = append(out, diag.Diagnostic{
+			Code:    diag.Secret,
+			Pos:     diag.Pos{File: p, Line: line, Column: col},
+			Message: fmt.Sprintf("the output file %s would hold %s; the output is committed to Git, so nothing was written", p, f.What),
+			Hint:    "find the value that computes the key (a CUE expression, Helm values) and remove it; keep keys in a secret store",
+		})
 	}
+	slices.SortFunc(out, func(a, b diag.Diagnostic) int { return strings.Compare(a.Pos.File, b.Pos.File) })
 	return out
 }
 

@@ -88,6 +88,27 @@ func CheckFile(path string, strict bool) (*Checked, error) {
 	return &Checked{Topology: r.Model, Warnings: warnings, resolved: r}, nil
 }
 
+// CheckBytes loads, resolves and checks a topology held in memory, as
+// CheckFile does one on disk; filename picks the format by extension and
+// names the file in diagnostics.
+func CheckBytes(filename string, data []byte, strict bool) (*Checked, error) {
+	t, err := load.Bytes(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	return CheckTopology(t, strict)
+}
+
+// CheckTopology resolves and checks a loaded topology (load.Bytes,
+// load.File), for callers that load it themselves.
+func CheckTopology(t *model.Topology, strict bool) (*Checked, error) {
+	r, warnings, err := checkLoaded(t, strict)
+	if err != nil {
+		return nil, err
+	}
+	return &Checked{Topology: r.Model, Warnings: warnings, resolved: r}, nil
+}
+
 // Compile compiles the checked topology. The result's warnings are all of
 // them: the topology's, and those of the target's installer.
 func (c *Checked) Compile(opts Options) (*Result, error) {

@@ -14,9 +14,11 @@ package check
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"meshc.dev/meshc/compiler/diag"
@@ -31,22 +33,45 @@ func Topology(t *model.Topology) diag.List { return Resolved(resolve.Resolve(t))
 // problems found, sorted.
 func Resolved(r *resolve.Topology) diag.List {
 	t := r.Model
-	c := &checker{t: t, r: r}
-	c.names()
-	c.references()
-	c.versions()
-	c.profiles()
-	c.ambient()
-	c.labels()
-	c.inputs()
-	for _, name := range model.SortedKeys(t.Clusters) {
-		c.cluster(name)
+	clusters := func(c *checker) {
+		for _, name := range model.SortedKeys(t.Clusters) {
+			c.cluster(name)
+		}
 	}
-	c.tenants()
-	c.multicluster()
-	c.values()
-	c.valuesForRelease()
-	c.tlsServerNames()
+	rules := []func(*checker){
+		(*checker).names,
+		(*checker).references,
+		(*checker).versions,
+		(*checker).profiles,
+		(*checker).ambient,
+		(*checker).labels,
+		(*checker).inputs,
+		clusters,
+		(*checker).tenants,
+		(*checker).multicluster,
+		(*checker).values,
+		(*checker).valuesForRelease,
+		(*checker).tlsServerNames,
+	}
+	// The rules only read the resolved facts and report: they run side by
+	// side, each into a checker of its own, and their reports are joined
+	// in this order, so the stable sort below sees what running them one
+	// after the other gives.
+	checkers := make([]checker, len(rules))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, rule := range rules {
+		g.Go(func() error {
+			checkers[i] = checker{t: t, r: r}
+			rule(&checkers[i])
+			return nil
+		})
+	}
+	_ = g.Wait() // a rule reports, it does not fail
+	c := &checker{t: t, r: r}
+	for _, rc := range checkers {
+		c.out = append(c.out, rc.out...)
+	}
 	c.out.Sort()
 	// A rule that runs per cluster or per pair of control planes can find
 	// one problem several times (a mesh's canary overlapping another mesh,

@@ -190,14 +190,6 @@ const CNINamespace = "istio-cni"
 // cluster and that no namespace is claimed twice in a cluster.
 func (c *checker) tenants() {
 	t := c.t
-	type claim struct {
-		what   string
-		path   model.Path
-		tenant string // empty for a system namespace
-		// override marks the namespace a tenant's mTLS override needs in
-		// the cluster whose istiod reads its policy.
-		override bool
-	}
 	claims := map[[2]string]claim{} // {cluster, namespace}
 	// Control planes claim their system namespaces first (two meshes in
 	// one system namespace are reported as SharedSystemNamespace).
@@ -207,10 +199,7 @@ func (c *checker) tenants() {
 			if _, ok := claims[key]; ok {
 				continue
 			}
-			claims[key] = claim{
-				what: fmt.Sprintf("the system namespace of mesh %q", cp.Mesh),
-				path: cp.Path().Child("namespace"),
-			}
+			claims[key] = claim{mesh: cp.Mesh, path: cp.Path().Child("namespace"), system: true}
 		}
 	}
 	for _, tn := range c.tenantsInFileOrder() {
@@ -256,7 +245,7 @@ func (c *checker) tenants() {
 				}
 				key := [2]string{cl, ns}
 				if first, ok := claims[key]; ok && first.tenant == name && first.override {
-					claims[key] = claim{what: fmt.Sprintf("claimed by tenant %q of mesh %q", name, tn.Mesh), path: path, tenant: name}
+					claims[key] = claim{mesh: tn.Mesh, path: path, tenant: name}
 				} else if ok && first.tenant == name {
 					d := c.report(diag.NamespaceConflict, path, "remove the duplicate",
 						"namespace %q is listed twice in tenant %q", ns, name)
@@ -265,12 +254,12 @@ func (c *checker) tenants() {
 				} else if ok {
 					d := c.report(diag.NamespaceConflict, path,
 						"a namespace belongs to one tenant and one mesh per cluster; remove it from one of them",
-						"namespace %q in cluster %q is already %s", ns, cl, first.what)
+						"namespace %q in cluster %q is already %s", ns, cl, first.what())
 					c.related(d, first.path)
 					continue
 				}
 				if _, ok := claims[key]; !ok {
-					claims[key] = claim{what: fmt.Sprintf("claimed by tenant %q of mesh %q", name, tn.Mesh), path: path, tenant: name}
+					claims[key] = claim{mesh: tn.Mesh, path: path, tenant: name}
 				}
 				// istiod reads policy in one cluster: a tenant's mTLS
 				// override for a remote goes there, into a namespace of
@@ -283,17 +272,38 @@ func (c *checker) tenants() {
 					d := c.report(diag.NamespaceConflict, base.Child("mtls"),
 						"a namespace belongs to one tenant and one mesh per cluster; rename one of them",
 						"tenant %q's mTLS override for namespace %q must go to cluster %q, where istiod reads its policy, but the namespace there is already %s",
-						name, ns, where[0], first.what)
+						name, ns, where[0], first.what())
 					c.related(d, first.path)
 				} else if !ok {
-					claims[where] = claim{
-						what: fmt.Sprintf("where tenant %q of mesh %q keeps its mTLS override", name, tn.Mesh),
-						path: base.Child("mtls"), tenant: name, override: true,
-					}
+					claims[where] = claim{mesh: tn.Mesh, path: base.Child("mtls"), tenant: name, override: true}
 				}
 			}
 		}
 	}
+}
+
+// claim is what holds a namespace of a cluster, for tenants to report a
+// second claim against.
+type claim struct {
+	mesh   string
+	path   model.Path
+	tenant string // empty for a system namespace
+	system bool
+	// override marks the namespace a tenant's mTLS override needs in
+	// the cluster whose istiod reads its policy.
+	override bool
+}
+
+// what says what holds the namespace, for a diagnostic: written only when
+// one is reported, not for each of a fleet's namespaces.
+func (cl claim) what() string {
+	switch {
+	case cl.system:
+		return fmt.Sprintf("the system namespace of mesh %q", cl.mesh)
+	case cl.override:
+		return fmt.Sprintf("where tenant %q of mesh %q keeps its mTLS override", cl.tenant, cl.mesh)
+	}
+	return fmt.Sprintf("claimed by tenant %q of mesh %q", cl.tenant, cl.mesh)
 }
 
 // placeTenant checks that tenant tn has exactly one control plane in

@@ -255,16 +255,15 @@ func bothRoads(t *testing.T, name string, data []byte) int {
 			fast++
 		}
 	}
-	fs.buildIndex()
-	ss.buildIndex()
-	if !reflect.DeepEqual(fs.index, ss.index) {
-		for k, v := range ss.index {
-			if fs.index[k] != v {
-				t.Errorf("%s: position of %s: fast %v, CUE %v", name, k, fs.index[k], v)
+	fsIndex, ssIndex := fs.positions(), ss.positions()
+	if !reflect.DeepEqual(fsIndex, ssIndex) {
+		for k, v := range ssIndex {
+			if fsIndex[k] != v {
+				t.Errorf("%s: position of %s: fast %v, CUE %v", name, k, fsIndex[k], v)
 			}
 		}
-		for k := range fs.index {
-			if _, ok := ss.index[k]; !ok {
+		for k := range fsIndex {
+			if _, ok := ssIndex[k]; !ok {
 				t.Errorf("%s: fast road indexes %s, CUE does not", name, k)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -342,7 +343,10 @@ func posOf(p token.Pos) diag.Pos {
 	if !p.IsValid() {
 		return diag.Pos{}
 	}
-	return diag.Pos{File: p.Filename(), Line: p.Line(), Column: p.Column()}
+	// One search of the file's lines for both line and column: the
+	// position index calls this for every value of a fleet.
+	at := p.Position()
+	return diag.Pos{File: p.Filename(), Line: at.Line, Column: at.Column}
 }
 
 // firstUserPos picks the first position of e inside the user's file; CUE
@@ -371,9 +375,41 @@ type source struct {
 	// index maps every path the user wrote (model.Path.String()) to its
 	// position, built once on the first lookup: CUE finds a field by a
 	// linear scan of its struct, so a lookup per diagnostic or sort key
-	// made checking quadratic in the number of tenants.
+	// made checking quadratic in the number of tenants. It holds the
+	// document and the entities built in CUE; entities holds those that
+	// took the fast road, by key, each indexed on its first lookup.
 	indexOnce sync.Once
 	index     map[string]diag.Pos
+	entities  map[string]*entityIndex
+	broken    bool // the input has an error (see buildIndex)
+}
+
+// entityIndex is the position index of one entity that took the fast road
+// (fast.go), built from its syntax when a path below it is first looked
+// up: most of a fleet's entities are never asked about (a compile asks
+// where the meshes' versions and data planes were written, and where
+// each tenant is), so most are never indexed.
+type entityIndex struct {
+	path   string // the entity's key, of n segments
+	n      int
+	syntax ast.Expr
+	at     diag.Pos
+
+	once  sync.Once
+	index map[string]diag.Pos
+}
+
+// lookup finds key, the entity's or a path below it.
+func (e *entityIndex) lookup(key string) (diag.Pos, bool) {
+	if key == e.path {
+		return e.at, true
+	}
+	e.once.Do(func() {
+		e.index = map[string]diag.Pos{}
+		indexSyntax(e.n, e.path, e.syntax, e.index)
+	})
+	pos, ok := e.index[key]
+	return pos, ok
 }
 
 func cuePath(p model.Path) cue.Path {
@@ -393,14 +429,12 @@ func cuePath(p model.Path) cue.Path {
 // ancestor the user wrote when the value came from a default.
 func (s *source) Pos(p model.Path) diag.Pos {
 	s.buildIndex()
-	// A value CUE could not evaluate (a cycle) has no fields to index, but
-	// may still point at its parts: look them up one by one.
-	broken := s.input.Err() != nil
+	e := s.entityOf(p)
 	for n := len(p); n >= 0; n-- {
-		if pos, ok := s.index[p[:n].String()]; ok && pos.Line != 0 {
+		if pos, ok := s.lookup(e, n, p[:n].String()); ok && pos.Line != 0 {
 			return pos
 		}
-		if broken {
+		if s.broken {
 			if v := s.input.LookupPath(cuePath(p[:n])); v.Exists() {
 				if pos := posOf(v.Pos()); pos.Line != 0 {
 					return pos
@@ -415,23 +449,66 @@ func (s *source) Pos(p model.Path) diag.Pos {
 // schema's or meshc's, are not in the input.
 func (s *source) Written(p model.Path) bool {
 	s.buildIndex()
-	_, ok := s.index[p.String()]
+	_, ok := s.lookup(s.entityOf(p), len(p), p.String())
 	return ok
+}
+
+// entityOf is the fast entity p is at or below, if any.
+func (s *source) entityOf(p model.Path) *entityIndex {
+	if len(p) < 2 || len(s.entities) == 0 {
+		return nil
+	}
+	if name, ok := p[0].(string); !ok || !isSharded(name) {
+		return nil
+	}
+	return s.entities[p[:2].String()]
+}
+
+// lookup finds key, a path of n segments, in e's index when it is e's
+// or below it, else in the document's.
+func (s *source) lookup(e *entityIndex, n int, key string) (diag.Pos, bool) {
+	if e != nil && n >= 2 {
+		return e.lookup(key)
+	}
+	pos, ok := s.index[key]
+	return pos, ok
 }
 
 func (s *source) buildIndex() {
 	s.indexOnce.Do(func() {
+		// A value CUE could not evaluate (a cycle) has no fields to
+		// index, but may still point at its parts: Pos looks them up one
+		// by one. Asked of CUE once, here: later stages ask for
+		// positions from several goroutines.
+		s.broken = s.input.Err() != nil
 		s.index = map[string]diag.Pos{}
 		indexPositions(model.Path{}, s.input, s.index)
 		for _, sh := range s.shards {
+			key := sh.path.String()
 			if sh.fast {
-				indexSyntax(len(sh.path), sh.path.String(), sh.syntax, s.index)
-			} else {
-				indexPositions(sh.path, sh.value, s.index)
+				if s.entities == nil {
+					s.entities = map[string]*entityIndex{}
+				}
+				s.entities[key] = &entityIndex{path: key, n: len(sh.path), syntax: sh.syntax, at: sh.at}
+				continue
 			}
-			s.index[sh.path.String()] = sh.at
+			indexPositions(sh.path, sh.value, s.index)
+			s.index[key] = sh.at
 		}
 	})
+}
+
+// positions is every position the source knows, by path, every entity
+// indexed: what tests compare between the fast road and CUE.
+func (s *source) positions() map[string]diag.Pos {
+	s.buildIndex()
+	out := maps.Clone(s.index)
+	for key, e := range s.entities {
+		e.lookup("") // indexes it
+		maps.Copy(out, e.index)
+		out[key] = e.at
+	}
+	return out
 }
 
 // indexPositions records the position of v at path and of everything

@@ -7,7 +7,6 @@
 package model
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -409,7 +408,17 @@ func (t *Topology) Pos(p Path) diag.Pos {
 // SortedKeys returns a map's keys in order; all iteration that shapes output
 // goes through it so output never depends on map order.
 func SortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
+	// Made at its size: a fleet's maps hold thousands of keys, and
+	// slices.Sorted(maps.Keys(m)) grows its slice to them.
+	if len(m) == 0 {
+		return nil // as slices.Sorted gives
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // ControlPlanes returns every control plane of the topology, ordered by mesh

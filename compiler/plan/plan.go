@@ -15,7 +15,10 @@ package plan
 import (
 	"cmp"
 	"maps"
+	"runtime"
 	"slices"
+
+	"golang.org/x/sync/errgroup"
 
 	"meshc.dev/meshc/compiler/model"
 	"meshc.dev/meshc/compiler/release"
@@ -358,10 +361,25 @@ func Resolved(r *resolve.Topology) *Plan {
 			}
 		}
 	}
-	byName := map[string]*Cluster{}
-	for _, name := range model.SortedKeys(t.Clusters) {
-		c := buildCluster(r, t.Clusters[name], tenantsByCluster[name], meshesByCluster[name], remoteOverrides)
-		p.Clusters, byName[name] = append(p.Clusters, c), c
+	// Clusters are planned side by side: each reads the resolved facts,
+	// which nothing changes any more, and writes only its own Cluster, in
+	// its place in name order.
+	names := model.SortedKeys(t.Clusters)
+	if len(names) > 0 {
+		p.Clusters = make([]*Cluster, len(names))
+	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, name := range names {
+		g.Go(func() error {
+			p.Clusters[i] = buildCluster(r, t.Clusters[name], tenantsByCluster[name], meshesByCluster[name], remoteOverrides)
+			return nil
+		})
+	}
+	_ = g.Wait() // planning a cluster cannot fail
+	byName := make(map[string]*Cluster, len(p.Clusters))
+	for _, c := range p.Clusters {
+		byName[c.Name] = c
 	}
 	for _, c := range p.Clusters {
 		for _, rs := range c.RemoteSecrets {

@@ -80,7 +80,11 @@ func Render(out *emit.Output) (Tree, error) {
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	tree := Tree{}
+	n := len(out.Documents)
+	for _, t := range trees {
+		n += len(t)
+	}
+	tree := make(Tree, n) // a fleet's tens of thousands of files, not grown into
 	for _, t := range trees {
 		maps.Copy(tree, t) // cluster folders are disjoint
 	}
@@ -115,7 +119,7 @@ func renderCluster(tree Tree, topology string, c *emit.Cluster, fields *sharedFi
 		if _, dup := tree[full]; dup {
 			return fmt.Errorf("two objects render to %s", full)
 		}
-		data, err := marshalYAML(Labelled(r.Object, topology), fields)
+		data, err := marshalLabelled(r.Object, topology, fields)
 		if err != nil {
 			return fmt.Errorf("%s: %w", full, err)
 		}
@@ -197,6 +201,35 @@ func Labelled(obj emit.Object, topology string) emit.Object {
 	out := maps.Clone(obj)
 	out["metadata"] = md
 	return out
+}
+
+// marshalLabelled is marshalYAML(Labelled(obj, topology), fields),
+// without Labelled's copies of the object, its metadata and its labels for
+// an object that shares no field with another (nearly every one): the
+// labels are written as if the object held them.
+func marshalLabelled(obj emit.Object, topology string, fields *sharedFields) ([]byte, error) {
+	md, _ := obj["metadata"].(map[string]any)
+	if md == nil || fields.anyShared(obj) {
+		return marshalYAML(Labelled(obj, topology), fields)
+	}
+	// As Labelled sets them: labels that are not a map are replaced.
+	labels, _ := md["labels"].(map[string]any)
+	var l labelledObject // one allocation for the three levels
+	l.labelsOver = [2]field{{LabelManagedBy, "meshc"}, {LabelTopology, topology}}
+	l.labels = overlaid{m: labels, over: l.labelsOver[:]}
+	l.metaOver = [1]field{{"labels", &l.labels}}
+	l.meta = overlaid{m: md, over: l.metaOver[:]}
+	l.objOver = [1]field{{"metadata", &l.meta}}
+	l.obj = overlaid{m: obj, over: l.objOver[:]}
+	return marshalFresh(&l.obj, fields)
+}
+
+// labelledObject is an object as marshalLabelled writes it: its metadata
+// and labels overlaid.
+type labelledObject struct {
+	obj, meta, labels overlaid
+	objOver, metaOver [1]field
+	labelsOver        [2]field
 }
 
 // Kustomization is a kustomization.yaml listing resources. It is built as

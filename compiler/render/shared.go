@@ -80,6 +80,20 @@ func (f *sharedFields) isShared(v any) bool {
 	return ok && f.shared[fieldKey{ptr: p, len: n}]
 }
 
+// anyShared tells whether a field of obj other than its metadata is
+// shared.
+func (f *sharedFields) anyShared(obj map[string]any) bool {
+	if f == nil || len(f.shared) == 0 {
+		return false
+	}
+	for k, child := range obj {
+		if k != "metadata" && f.isShared(child) {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *sharedFields) key(v any, indent int) (fieldKey, bool) {
 	if f == nil || len(f.shared) == 0 {
 		return fieldKey{}, false
@@ -141,13 +155,7 @@ func (f *sharedFields) fileKey(v any) (key [sha256.Size]byte, ok bool, err error
 	if f == nil || len(f.shared) == 0 || !isMap {
 		return key, false, nil
 	}
-	for k, child := range obj {
-		if k != "metadata" && f.isShared(child) {
-			ok = true
-			break
-		}
-	}
-	if !ok {
+	if ok = f.anyShared(obj); !ok {
 		return key, false, nil // most objects: the text is not written twice
 	}
 	keys := make([]string, 0, len(obj))

@@ -87,47 +87,12 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool, fields *sharedF
 		if inline {
 			b.WriteByte('\n')
 		}
-		var small [16]string // most objects' maps: sorted without a slice of their own
-		keys := small[:0]
-		if len(v) > len(small) {
-			keys = make([]string, 0, len(v))
+		return writeFields(b, v, nil, indent, fields)
+	case *overlaid:
+		if inline {
+			b.WriteByte('\n')
 		}
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			writeIndent(b, indent)
-			start := b.Len()
-			writeString(b, k)
-			if b.Len()-start > 1000 {
-				// YAML caps implicit keys at 1024 characters; longer
-				// ones need the explicit "? key" form.
-				key := append([]byte(nil), b.Bytes()[start:]...)
-				b.Truncate(start)
-				b.WriteString("? ")
-				b.Write(key)
-				b.WriteByte('\n')
-				writeIndent(b, indent)
-			}
-			b.WriteByte(':')
-			child := v[k]
-			childIndent := indent + 2
-			if _, isList := child.([]any); isList {
-				// Block sequences sit at their key's indent, as kubectl
-				// and sigs.k8s.io/yaml write them.
-				childIndent = indent
-			}
-			if text, ok := fields.text(child, childIndent); ok {
-				b.Write(text)
-				continue
-			}
-			start = b.Len()
-			if err := writeValue(b, child, childIndent, true, nil); err != nil {
-				return fmt.Errorf("%s.%w", k, err)
-			}
-			fields.keep(child, childIndent, b.Bytes()[start:])
-		}
+		return writeFields(b, v.m, v.over, indent, fields)
 	case []any:
 		if len(v) == 0 {
 			return writeScalar(b, "[]", inline)
@@ -200,6 +165,87 @@ func writeValue(b *bytes.Buffer, v any, indent int, inline bool, fields *sharedF
 		return fmt.Errorf(": unsupported type %T", v)
 	}
 	return nil
+}
+
+// overlaid is a map written with fields set over its own (added, or
+// replacing its own of the same key), without copying it: meshc's labels,
+// set on every object it writes. over is sorted by key, and not empty.
+type overlaid struct {
+	m    map[string]any
+	over []field
+}
+
+// field is a key and its value.
+type field struct {
+	key   string
+	value any
+}
+
+// writeFields writes the fields of m and over (see overlaid), keys
+// sorted, at indent.
+func writeFields(b *bytes.Buffer, m map[string]any, over []field, indent int, fields *sharedFields) error {
+	var small [16]string // most objects' maps: sorted without a slice of their own
+	keys := small[:0]
+	if n := len(m) + len(over); n > len(small) {
+		keys = make([]string, 0, n)
+	}
+	for k := range m {
+		if len(over) == 0 || overIndex(over, k) < 0 {
+			keys = append(keys, k)
+		}
+	}
+	for _, f := range over {
+		keys = append(keys, f.key)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		writeIndent(b, indent)
+		start := b.Len()
+		writeString(b, k)
+		if b.Len()-start > 1000 {
+			// YAML caps implicit keys at 1024 characters; longer
+			// ones need the explicit "? key" form.
+			key := append([]byte(nil), b.Bytes()[start:]...)
+			b.Truncate(start)
+			b.WriteString("? ")
+			b.Write(key)
+			b.WriteByte('\n')
+			writeIndent(b, indent)
+		}
+		b.WriteByte(':')
+		var child any
+		if i := overIndex(over, k); i >= 0 {
+			child = over[i].value
+		} else {
+			child = m[k]
+		}
+		childIndent := indent + 2
+		if _, isList := child.([]any); isList {
+			// Block sequences sit at their key's indent, as kubectl
+			// and sigs.k8s.io/yaml write them.
+			childIndent = indent
+		}
+		if text, ok := fields.text(child, childIndent); ok {
+			b.Write(text)
+			continue
+		}
+		start = b.Len()
+		if err := writeValue(b, child, childIndent, true, nil); err != nil {
+			return fmt.Errorf("%s.%w", k, err)
+		}
+		fields.keep(child, childIndent, b.Bytes()[start:])
+	}
+	return nil
+}
+
+// overIndex is the index of key in over, or -1.
+func overIndex(over []field, key string) int {
+	for i, f := range over {
+		if f.key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 func writeScalar(b *bytes.Buffer, s string, inline bool) error {
@@ -281,6 +327,11 @@ func plainSafe(s string) bool {
 	}
 	// s is ASCII here, so EqualFold is ToLower without its copy.
 	if len(s) > len("false") {
+		return true
+	}
+	switch s[0] | 0x20 { // the words' first letters, in either case
+	case 'y', 'n', 'o', 't', 'f':
+	default:
 		return true
 	}
 	for _, word := range yaml11Words {
