@@ -105,7 +105,8 @@ func cpuTime() time.Duration {
 // BenchmarkRebuildFleet builds a 1,000-cluster fleet (two meshes per
 // cluster) into a folder, then measures what meshc build costs again:
 // unchanged (compile, then compare every file) and after a one-namespace
-// edit (compile, stage the new tree, swap it in, remove the old one),
+// edit (compile, stage the one folder that changes, swap it in, remove the
+// old one),
 // alternating between two topologies so that every iteration is an edit.
 // Goal: an edit costs at most 1.5 times an unchanged rebuild.
 func BenchmarkRebuildFleet(b *testing.B) {
@@ -115,11 +116,11 @@ func BenchmarkRebuildFleet(b *testing.B) {
 		b.Fatal("the fleet has no namespace t00007-ns03 to edit")
 	}
 	compile := func(b *testing.B, d []byte) render.Tree {
-		t, err := compiler.ValidateBytes("fleet.yaml", d)
+		c, err := compiler.CheckBytes("fleet.yaml", d, false)
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := compiler.CompileTopology(t, compiler.Options{})
+		res, err := c.Compile(compiler.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
