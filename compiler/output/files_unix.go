@@ -55,6 +55,7 @@ func fillFolder(top int, root, folder string, names []string, tree render.Tree, 
 	}
 	defer unix.Close(fd)
 	old := -1 // the same folder of the old tree, opened when a file is linked from it
+	opened := false
 	defer func() {
 		if old >= 0 {
 			unix.Close(old)
@@ -63,7 +64,8 @@ func fillFolder(top int, root, folder string, names []string, tree render.Tree, 
 	for _, name := range names {
 		p := path.Join(folder, name)
 		if same[p] {
-			if old < 0 {
+			if !opened {
+				opened = true
 				if old, err = openFolder(unix.AT_FDCWD, filepath.Join(from, filepath.FromSlash(folder))); err != nil {
 					old = -1
 				}

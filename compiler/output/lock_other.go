@@ -15,3 +15,7 @@ func sameDevice(a, b string) bool { return true }
 
 // writable cannot tell here; the writes will.
 func writable(folder string) bool { return true }
+
+// folderID cannot tell here: a folder is not exchanged alone (see
+// subtreeReason).
+func folderID(p string) (string, bool) { return "", false }

@@ -4,6 +4,7 @@ package output
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -55,4 +56,14 @@ func writable(folder string) bool {
 	}
 	var st unix.Stat_t
 	return unix.Stat(folder, &st) != nil || st.Mode&0o222 != 0
+}
+
+// folderID names the folder at p on its filesystem, by device and inode: a
+// folder keeps it when renamed, or exchanged.
+func folderID(p string) (string, bool) {
+	var st unix.Stat_t
+	if unix.Lstat(p, &st) != nil {
+		return "", false
+	}
+	return fmt.Sprintf("%d:%d", st.Dev, st.Ino), true
 }

@@ -82,15 +82,41 @@ func readManifest(shown, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out, bad []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			if !fs.ValidPath(line) || line == ManifestName || strings.Contains(line, "\\") {
-				bad = append(bad, strconv.Quote(line))
-				continue
-			}
-			out = append(out, line)
+	var out, bad, adds, drops []string
+	var pending string // the folder identity and path of a pending exchange
+	valid := func(p string) bool {
+		if !fs.ValidPath(p) || p == ManifestName || strings.Contains(p, "\\") {
+			bad = append(bad, strconv.Quote(p))
+			return false
 		}
+		return true
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, pendingPrefix):
+			pending = strings.TrimPrefix(line, pendingPrefix)
+		case strings.HasPrefix(line, addsPrefix):
+			if p := strings.TrimPrefix(line, addsPrefix); valid(p) {
+				adds = append(adds, p)
+			}
+		case strings.HasPrefix(line, dropsPrefix):
+			if p := strings.TrimPrefix(line, dropsPrefix); valid(p) {
+				drops = append(drops, p)
+			}
+		case line != "" && !strings.HasPrefix(line, "#"):
+			if valid(line) {
+				out = append(out, line)
+			}
+		}
+	}
+	if len(bad) == 0 && pending != "" && exchanged(dir, pending) {
+		dropped := make(map[string]bool, len(drops))
+		for _, p := range drops {
+			dropped[p] = true
+		}
+		out = slices.Concat(slices.DeleteFunc(out, func(p string) bool { return dropped[p] }), adds)
+		slices.Sort(out)
 	}
 	if len(bad) > 0 {
 		return nil, &FolderError{Dir: shown,
@@ -166,7 +192,10 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 		}
 		c := compared[p]
 		switch {
-		case errors.Is(c.err, fs.ErrNotExist):
+		case errors.Is(c.err, fs.ErrNotExist) && (ownedSet[p] || existing[p]&fs.ModeSymlink == 0):
+			// Gone since the walk, or meshc's file replaced by a dangling
+			// symlink: written afresh. A dangling symlink of the user's is
+			// in the way, as any file of theirs.
 			s.Written = append(s.Written, p)
 		case c.err != nil:
 			if !ownedSet[p] {
@@ -361,7 +390,12 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 		// The deepest folder holding every change, exchanged alone when
 		// it can be (see writeSubtree); else the whole tree.
 		if sub := changedFolder(changes(tree, same, s)); sub != "" && subtreeReason(dir, sub, tree) == "" {
-			return s, writeSubtree(dir, sub, tree, owned, same)
+			var refused *exchangeError
+			if err := writeSubtree(dir, sub, tree, owned, same); !errors.As(err, &refused) {
+				return s, err
+			}
+			// Nothing changed (a bind mount, say, which refuses the
+			// rename): the whole tree's ways below.
 		}
 		if inPlaceReason(dir, parent) != "" {
 			return s, writeInPlace(dir, tree, owned, same)
@@ -406,7 +440,7 @@ func writeSwapped(dir, parent string, tree render.Tree, owned []string, same map
 	if err := writeManifest(staging, tree); err != nil {
 		return err
 	}
-	if err := keepForeign(dir, staging, owned, staged); err != nil {
+	if err := keepForeign(dir, staging, owned, staged, true); err != nil {
 		return err
 	}
 	// MkdirTemp makes the folder 0700: give it the output folder's mode.
@@ -533,7 +567,10 @@ func dirMode(dir string) fs.FileMode {
 // It reads dir in one walk, with one lstat per folder for its mode: a
 // fleet's tree has thousands of folders, and a rebuild that changes a file
 // or two is mostly this walk and the removal of the old tree.
-func keepForeign(dir, staging string, owned []string, staged map[string]bool) error {
+//
+// A folder named as a build's staging folder is skipped only at the top of
+// the output folder (top), where builds stage; below it, it is the user's.
+func keepForeign(dir, staging string, owned []string, staged map[string]bool, top bool) error {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -560,7 +597,7 @@ func keepForeign(dir, staging string, owned []string, staged map[string]bool) er
 		hasEntries[path.Dir(slash)] = true
 		target := filepath.Join(staging, rel)
 		switch {
-		case d.IsDir() && isStaging(rel):
+		case d.IsDir() && top && isStaging(rel):
 			return filepath.SkipDir
 		case d.IsDir():
 			info, err := d.Info()

@@ -23,9 +23,8 @@ func Read(dir string) (render.Tree, error) {
 		for _, p := range owned {
 			data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
 			if errors.Is(err, fs.ErrNotExist) {
-				// Listed but gone: removed by hand, or not yet written by a
-				// build that lists new paths before it puts them in place
-				// (see writeSubtree). Either way the folder does not hold it.
+				// Listed but gone (removed by hand): the folder does not
+				// hold it.
 				continue
 			}
 			if err != nil {

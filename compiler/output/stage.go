@@ -84,7 +84,7 @@ func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]
 		}
 		old := filepath.Join(dir, top)
 		if fi, err := os.Lstat(old); err == nil && fi.IsDir() {
-			if err := keepForeign(old, target, subOwned, subStaged); err != nil {
+			if err := keepForeign(old, target, subOwned, subStaged, false); err != nil {
 				return err
 			}
 			if err := os.Chmod(target, dirMode(old)); err != nil {

@@ -1,7 +1,9 @@
 package output
 
 import (
+	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -59,23 +61,41 @@ func changes(tree render.Tree, same map[string]bool, s Summary) []string {
 
 // subtreeReason says why folder sub of dir cannot be exchanged alone, or
 // "" when it can: it must be a plain folder of the old tree that the new
-// tree keeps, on dir's filesystem, and writable with its parent (renaming
-// a folder rewrites its "..").
+// tree keeps, on dir's filesystem, writable with its parent (renaming a
+// folder rewrites its ".."), on a system that tells a folder's identity
+// (see pendingPrefix).
 func subtreeReason(dir, sub string, tree render.Tree) string {
 	old := filepath.Join(dir, filepath.FromSlash(sub))
 	fi, err := os.Lstat(old)
+	kept := false
+	for p := range tree {
+		if strings.HasPrefix(p, sub+"/") {
+			kept = true
+			break
+		}
+	}
+	_, identified := folderID(old)
 	switch {
 	case err != nil || !fi.IsDir():
 		return "it is not a folder of the old tree"
-	case !slices.ContainsFunc(tree.Paths(), func(p string) bool { return strings.HasPrefix(p, sub+"/") }):
+	case !kept:
 		return "the new tree has nothing there"
+	case !identified:
+		return "this system does not tell a folder's identity"
 	case !sameDevice(old, dir):
-		return "it is a mount point"
+		return "it or a folder above it is a mount point"
 	case !writable(old) || !writable(filepath.Dir(old)):
 		return "it or its parent is read-only"
 	}
 	return ""
 }
+
+// exchangeError is a staged folder that could not be exchanged for the
+// live one: nothing changed, and the caller may write another way.
+type exchangeError struct{ err error }
+
+func (e *exchangeError) Error() string { return e.err.Error() }
+func (e *exchangeError) Unwrap() error { return e.err }
 
 // holdsWorkingDir tells whether folder is, or is above, the working
 // directory: replacing it would leave this process (and the shell that ran
@@ -96,11 +116,12 @@ func holdsWorkingDir(folder string) bool {
 // renameat2(RENAME_EXCHANGE).
 //
 // The manifest, at the top, cannot change in the same step. When the
-// paths change it first becomes the union of the old and new paths, then,
-// after the exchange, the new list: whenever the process stops, every file
-// meshc wrote is listed (a listed file that is not there is nothing to
-// remove), so the next build neither refuses a file of its own as foreign
-// nor leaves one behind as the user's.
+// paths change, it first gets a pending block: the staged folder's
+// identity, the paths the exchange adds and those it drops. A reader
+// applies them only if the live folder is the staged one (exchanged), so
+// whenever the process stops the manifest lists exactly meshc's files: the
+// old ones until the exchange, the new ones after. Then the manifest is
+// written again without the block.
 func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[string]bool) error {
 	staging, err := os.MkdirTemp(dir, stagingPrefix)
 	if err != nil {
@@ -132,7 +153,7 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 	if err != nil {
 		return err
 	}
-	if err := keepForeign(old, next, subOwned, staged); err != nil {
+	if err := keepForeign(old, next, subOwned, staged, false); err != nil {
 		return err
 	}
 	if err := os.Chmod(next, dirMode(old)); err != nil {
@@ -144,16 +165,29 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	hadManifest := err == nil
 	moved := !slices.Equal(have, want)
 	if moved {
-		union := slices.Concat(owned, tree.Paths())
-		slices.Sort(union)
-		if err := replaceManifest(dir, staging, manifestOf(slices.Compact(union))); err != nil {
+		id, ok := folderID(next)
+		if !ok {
+			return &exchangeError{errors.New("the staged folder's identity is unknown")}
+		}
+		if err := replaceManifest(dir, staging, pendingManifest(owned, tree, id, sub)); err != nil {
 			return err
 		}
 	}
 	if err := swap(next, old); err != nil {
-		return err
+		// The live tree is as it was; so is the manifest, put back (the
+		// pending block would not apply anyway: the live folder is not the
+		// staged one).
+		if moved {
+			if hadManifest {
+				_ = replaceManifest(dir, staging, have)
+			} else {
+				_ = os.Remove(filepath.Join(dir, ManifestName))
+			}
+		}
+		return &exchangeError{err}
 	}
 	if moved {
 		if err := replaceManifest(dir, staging, want); err != nil {
@@ -161,6 +195,47 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 		}
 	}
 	return syncDir(filepath.Dir(old))
+}
+
+// The pending block of a manifest (see writeSubtree): a comment line for
+// older readers, which then see the old list.
+const (
+	pendingPrefix = "# pending exchange "
+	addsPrefix    = "#+ "
+	dropsPrefix   = "#- "
+)
+
+// pendingManifest is the manifest listing owned, with the pending
+// exchange of folder sub for the staged folder id, which makes the list
+// tree's.
+func pendingManifest(owned []string, tree render.Tree, id, sub string) []byte {
+	var b bytes.Buffer
+	b.Write(manifestOf(owned))
+	b.WriteString(pendingPrefix + id + " " + sub + "\n")
+	listed := make(map[string]bool, len(owned))
+	for _, p := range owned {
+		listed[p] = true
+		if _, ok := tree[p]; !ok {
+			b.WriteString(dropsPrefix + p + "\n")
+		}
+	}
+	for _, p := range tree.Paths() {
+		if !listed[p] {
+			b.WriteString(addsPrefix + p + "\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// exchanged tells whether a pending exchange ("<id> <folder>") took place:
+// the live folder is the one that was staged.
+func exchanged(dir, pending string) bool {
+	id, sub, ok := strings.Cut(pending, " ")
+	if !ok || !fs.ValidPath(sub) {
+		return false
+	}
+	live, ok := folderID(filepath.Join(dir, filepath.FromSlash(sub)))
+	return ok && live == id
 }
 
 // replaceManifest puts data in place of dir's manifest in one rename,
