@@ -14,20 +14,22 @@
 #   MESHC_BENCH_DIR=DIR          where fleets and outputs go (default: a
 #                                temporary folder, removed at the end)
 #   SETTLE=SECONDS               how long after removing a tree to wait before
-#                                the next measured build (default: 65 on ext4
+#                                the next measured build (default: 370 on ext4
 #                                without a journal, else 0; see below)
 #
 # On ext4 without a journal, the kernel does not reuse an inode freed in the
-# last 60 seconds (300 more while its inode table block is dirty), and each
-# new inode's search walks past every such inode of its block group
-# (recently_deleted in fs/ext4/ialloc.c): creating n files within a minute
-# of removing m costs O(n × m) of system time. A build measured right after
-# a tree was removed (by rm -rf here, or by meshc removing the tree it
-# replaced) pays for the removal, not for itself: on this project's machine
-# that made the CLI look superlinear (2.95× from 1k to 2k clusters) and an
-# edit twice an unchanged rebuild. So every removal here is followed by
-# sync (the inode tables written back) and a wait of SETTLE seconds before
-# the next measured build; SETTLE=0 measures back to back.
+# last 60 seconds (360 while its inode table block is dirty, as it is again
+# as soon as anything allocates beside it), and each new inode's search
+# walks past every such inode of its block group (recently_deleted in
+# fs/ext4/ialloc.c): creating n files within minutes of removing m costs
+# O(n × m) of system time, for meshc and cp -r alike. A build measured soon
+# after a tree was removed pays for the removal, not for itself. So every
+# removal here is followed by sync (the inode tables written back) and a
+# wait of SETTLE seconds before the next measured build: 370 on such a
+# disk (65 proved too short: the build dirties the freed inodes' blocks
+# again), which makes a full run take about 40 minutes there. A folder on
+# tmpfs (MESHC_BENCH_DIR=/dev/shm/...) has no such rule and needs no wait;
+# SETTLE=0 measures back to back.
 #
 # It needs Go, GNU time (/usr/bin/time) and, for the rendered target's
 # comparison, Helm 3 at the version meshc's go.mod pins, which
@@ -79,7 +81,7 @@ journal=
 if [ "$fstype" = ext4 ] && [ -d "/proc/fs/ext4/${dev##*/}" ] && ! ls /proc/fs/jbd2 2>/dev/null | grep -q "^${dev##*/}-"; then
   journal=" without a journal (new inodes skip those freed in the last minute)"
 fi
-SETTLE=${SETTLE:-$([ -n "$journal" ] && echo 65 || echo 0)}
+SETTLE=${SETTLE:-$([ -n "$journal" ] && echo 370 || echo 0)}
 echo "disk:   $fstype on $dev$journal; ${SETTLE} s between a removal and the next measured build"
 echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; figures are noisy above 0.5)"
 echo "go:     $(go version)"
