@@ -51,23 +51,8 @@ func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]
 
 	staged := map[string]bool{} // top-level entries with something staged
 	for _, top := range names {
-		sub := render.Tree{}
-		subSame := map[string]bool{}
-		var subOwned []string
-		for p, b := range tree {
-			if p == top {
-				sub[p] = b
-			} else if rest, ok := strings.CutPrefix(p, top+"/"); ok {
-				sub[rest] = b
-				subSame[rest] = same[p]
-			}
-		}
-		for _, p := range owned {
-			if rest, ok := strings.CutPrefix(p, top+"/"); ok {
-				subOwned = append(subOwned, rest)
-			}
-		}
-		if b, ok := sub[top]; ok { // a file at the top
+		sub, subSame, subOwned := below(top, tree, same, owned)
+		if b, ok := tree[top]; ok { // a file at the top
 			if err := os.WriteFile(filepath.Join(staging, top), b, 0o644); err != nil {
 				return err
 			}

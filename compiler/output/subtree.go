@@ -130,20 +130,7 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 	// The new subtree on failure, the old one on success.
 	defer removeTree(staging)
 
-	prefix := sub + "/"
-	subTree, subSame := render.Tree{}, map[string]bool{}
-	for p, b := range tree {
-		if rest, ok := strings.CutPrefix(p, prefix); ok {
-			subTree[rest] = b
-			subSame[rest] = same[p]
-		}
-	}
-	var subOwned []string
-	for _, p := range owned {
-		if rest, ok := strings.CutPrefix(p, prefix); ok {
-			subOwned = append(subOwned, rest)
-		}
-	}
+	subTree, subSame, subOwned := below(sub, tree, same, owned)
 	old := filepath.Join(dir, filepath.FromSlash(sub))
 	next := filepath.Join(staging, "tree")
 	if err := os.Mkdir(next, 0o755); err != nil {
@@ -195,6 +182,26 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 		}
 	}
 	return syncDir(filepath.Dir(old))
+}
+
+// below is what lies below folder (a slash path) of tree, same and owned,
+// by paths relative to it.
+func below(folder string, tree render.Tree, same map[string]bool, owned []string) (render.Tree, map[string]bool, []string) {
+	prefix := folder + "/"
+	subTree, subSame := render.Tree{}, map[string]bool{}
+	for p, b := range tree {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			subTree[rest] = b
+			subSame[rest] = same[p]
+		}
+	}
+	var subOwned []string
+	for _, p := range owned {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			subOwned = append(subOwned, rest)
+		}
+	}
+	return subTree, subSame, subOwned
 }
 
 // The pending block of a manifest (see writeSubtree): a comment line for
