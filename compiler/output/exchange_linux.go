@@ -6,6 +6,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// atomicExchange tells whether exchange can succeed here (it may still
+// fail on a filesystem without it).
+const atomicExchange = true
+
 // exchange atomically swaps two paths (renameat2 RENAME_EXCHANGE).
 func exchange(a, b string) error {
 	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)

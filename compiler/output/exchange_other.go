@@ -4,6 +4,9 @@ package output
 
 import "errors"
 
+// atomicExchange tells whether exchange can succeed here.
+const atomicExchange = false
+
 // exchange is not available here; swap falls back to two renames.
 func exchange(a, b string) error { return errors.New("atomic exchange not supported") }
 

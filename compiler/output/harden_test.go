@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -319,4 +320,113 @@ func noStagingInside(t *testing.T, dir string) {
 			t.Errorf("staging folder left behind: %s", filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// stopAfter makes the next write stop after its n-th step, as a killed
+// build would (its staging folder aside, which the next build removes).
+func stopAfter(t *testing.T, n int) {
+	t.Helper()
+	steps := 0
+	stopHere = func() error {
+		if steps++; steps == n {
+			return errors.New("stopped")
+		}
+		return nil
+	}
+	t.Cleanup(func() { stopHere = func() error { return nil } })
+}
+
+// A build writing in place that stops between its top-level steps leaves
+// a manifest listing exactly what is on disk: the next build takes the
+// files of the steps done as meshc's (no conflict over its own files) and
+// finishes; a file the user makes meanwhile where a step not done would
+// have put one of meshc's stays the user's.
+func TestInPlaceWriteInterruptedRecovers(t *testing.T) {
+	tree := sampleTree()
+	next := cloneTree(tree)
+	next["clusters/c2/namespaces/app-x.yaml"] = []byte("kind: Namespace\n")
+	delete(next, "kustomization.yaml")
+	next["delivery/flux.yaml"] = []byte("kind: Kustomization\n")
+	// Steps in order: clusters (app-x added), delivery (added),
+	// kustomization.yaml (removed).
+	for n := 1; n <= 3; n++ {
+		t.Run(fmt.Sprint("stopped after step ", n), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			mustWrite(t, dir, tree)
+			t.Chdir(dir) // -o .: written in place
+			stopAfter(t, n)
+			if _, err := Write(dir, next); err == nil {
+				t.Fatal("the write did not stop")
+			}
+			stopHere = func() error { return nil }
+			owned, err := ReadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range owned {
+				if _, err := os.Lstat(filepath.Join(dir, p)); err != nil {
+					t.Errorf("the manifest lists %s, which is not there", p)
+				}
+			}
+			for p := range files(t, dir) {
+				if p != ManifestName && !slices.Contains(owned, p) {
+					t.Errorf("%s is on disk but not listed", p)
+				}
+			}
+			if n == 1 { // delivery/ not put in place: its file may be the user's
+				writeFile(t, filepath.Join(dir, "delivery/flux.yaml"), "the user's\n")
+				if _, err := Write(dir, next); !errors.As(err, new(*ConflictError)) {
+					t.Errorf("a build that must write delivery/flux.yaml: %v, want a conflict over the user's file", err)
+				}
+				if err := os.RemoveAll(filepath.Join(dir, "delivery")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mustWrite(t, dir, next)
+			wantFiles(t, dir, next, nil)
+			noStagingInside(t, dir)
+		})
+	}
+}
+
+// The one-folder exchange, stopped after it but before the manifest: the
+// pending block applies, and the next build finishes.
+func TestSubtreeWriteStoppedAfterExchange(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	tree := sampleTree()
+	mustWrite(t, dir, tree)
+	next := cloneTree(tree)
+	delete(next, "clusters/c2/namespaces/app-2.yaml")
+	next["clusters/c2/namespaces/app-x.yaml"] = []byte("kind: Namespace\n")
+	stopAfter(t, 1)
+	if _, err := Write(dir, next); err == nil {
+		t.Fatal("the write did not stop")
+	}
+	stopHere = func() error { return nil }
+	if owned, err := ReadManifest(dir); err != nil || !slices.Equal(owned, next.Paths()) {
+		t.Errorf("manifest = %v, %v; want the new paths", owned, err)
+	}
+	mustWrite(t, dir, next)
+	wantFiles(t, dir, next, nil)
+	noStagingInside(t, dir)
+}
+
+// A build whose two-rename swap (no atomic exchange) stopped between its
+// renames left the live tree aside as .<dir>.meshc-<digits>.old and no
+// output folder: the next build puts it back, the user's files in it, not
+// removes it.
+func TestSwapStoppedBetweenRenamesPutBack(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	tree := sampleTree()
+	mustWrite(t, dir, tree)
+	writeFile(t, filepath.Join(dir, "notes.txt"), "mine\n")
+	if err := os.Rename(dir, filepath.Join(parent, ".out.meshc-123.old")); err != nil {
+		t.Fatal(err)
+	}
+	next := cloneTree(tree)
+	next["clusters/c1/istio.yaml"] = []byte("changed\n")
+	mustWrite(t, dir, next)
+	wantFiles(t, dir, next, map[string]string{"notes.txt": "mine\n"})
+	noStaging(t, parent)
 }

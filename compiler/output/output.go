@@ -82,10 +82,10 @@ func readManifest(shown, dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out, bad, adds, drops []string
-	var pending string // the folder identity and path of a pending exchange
+	var out, bad []string
+	var steps []pendingChange // a write's pending blocks (pending.go)
 	valid := func(p string) bool {
-		if !fs.ValidPath(p) || p == ManifestName || strings.Contains(p, "\\") {
+		if !validEntry(p) {
 			bad = append(bad, strconv.Quote(p))
 			return false
 		}
@@ -93,30 +93,15 @@ func readManifest(shown, dir string) ([]string, error) {
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(line, pendingPrefix):
-			pending = strings.TrimPrefix(line, pendingPrefix)
-		case strings.HasPrefix(line, addsPrefix):
-			if p := strings.TrimPrefix(line, addsPrefix); valid(p) {
-				adds = append(adds, p)
-			}
-		case strings.HasPrefix(line, dropsPrefix):
-			if p := strings.TrimPrefix(line, dropsPrefix); valid(p) {
-				drops = append(drops, p)
-			}
-		case line != "" && !strings.HasPrefix(line, "#"):
-			if valid(line) {
-				out = append(out, line)
-			}
+		if parsePending(line, &steps, valid) {
+			continue
+		}
+		if line != "" && !strings.HasPrefix(line, "#") && valid(line) {
+			out = append(out, line)
 		}
 	}
-	if len(bad) == 0 && pending != "" && exchanged(dir, pending) {
-		dropped := make(map[string]bool, len(drops))
-		for _, p := range drops {
-			dropped[p] = true
-		}
-		out = slices.Concat(slices.DeleteFunc(out, func(p string) bool { return dropped[p] }), adds)
-		slices.Sort(out)
+	if len(bad) == 0 && len(steps) > 0 {
+		out = applyDone(dir, out, steps)
 	}
 	if len(bad) > 0 {
 		return nil, &FolderError{Dir: shown,

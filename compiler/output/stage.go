@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -82,8 +83,16 @@ func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]
 			staged[top] = true
 		}
 	}
-	if err := writeManifest(staging, tree); err != nil {
-		return err
+	// When the list of meshc's files changes, the manifest first records
+	// the steps below as pending (pending.go): a build stopped between two
+	// of them leaves a manifest listing exactly what is on disk.
+	want := manifest(tree)
+	if have, err := os.ReadFile(filepath.Join(dir, ManifestName)); err != nil || !bytes.Equal(have, want) {
+		if steps, ok := inPlaceSteps(dir, staging, names, staged, owned, tree); ok && len(steps) > 0 {
+			if err := replaceManifest(dir, staging, pendingManifest(owned, steps)); err != nil {
+				return err
+			}
+		}
 	}
 	if err := syncDir(staging); err != nil {
 		return err
@@ -109,11 +118,42 @@ func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]
 				return err
 			}
 		}
+		if err := stopHere(); err != nil {
+			return err
+		}
 	}
-	if err := os.Rename(filepath.Join(staging, ManifestName), filepath.Join(dir, ManifestName)); err != nil {
+	if err := replaceManifest(dir, staging, want); err != nil {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// inPlaceSteps are writeInPlace's steps that change the list owned towards
+// tree: each staged top-level entry put in place, each live one that goes.
+// ok is false on a system that does not tell an entry's identity.
+func inPlaceSteps(dir, staging string, names []string, staged map[string]bool, owned []string, tree render.Tree) (steps []pendingChange, ok bool) {
+	for _, top := range names {
+		live := filepath.Join(dir, top)
+		var step pendingChange
+		switch {
+		case staged[top]:
+			id, known := folderID(filepath.Join(staging, top))
+			if !known {
+				return nil, false
+			}
+			step = changeAt(top, id, false, owned, tree)
+		default:
+			id, known := folderID(live)
+			if !known {
+				continue // nothing there: no step
+			}
+			step = changeAt(top, id, true, owned, tree)
+		}
+		if len(step.adds) > 0 || len(step.drops) > 0 {
+			steps = append(steps, step)
+		}
+	}
+	return steps, true
 }
 
 // topOf is the first element of a slash path.
@@ -136,7 +176,8 @@ var stagingInside = regexp.MustCompile(`^` + regexp.QuoteMeta(stagingPrefix) + `
 
 // removeStale removes what builds killed midway left behind: staging
 // folders beside dir (.<dir>.meshc-<digits>, and .old ones of the
-// two-rename swap) and inside it (.meshc-staging-<digits>). It runs under
+// two-rename swap, put back instead when dir is missing) and inside it
+// (.meshc-staging-<digits>). It runs under
 // the lock, so no live build owns them; only folders with exactly those
 // names are touched, never a symlink or a file.
 func removeStale(parent, dir string) error {
@@ -155,6 +196,16 @@ func removeStale(parent, dir string) error {
 		for _, e := range entries {
 			if !e.IsDir() || e.Type()&fs.ModeSymlink != 0 || !place.pattern.MatchString(e.Name()) {
 				continue
+			}
+			if place.folder == parent && strings.HasSuffix(e.Name(), ".old") {
+				if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+					// A two-rename swap stopped between its renames: this
+					// is the tree that was live, the user's files in it.
+					if err := os.Rename(filepath.Join(parent, e.Name()), dir); err != nil {
+						return err
+					}
+					continue
+				}
 			}
 			if err := removeTree(filepath.Join(place.folder, e.Name())); err != nil {
 				return err

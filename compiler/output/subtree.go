@@ -1,9 +1,7 @@
 package output
 
 import (
-	"bytes"
 	"errors"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -63,7 +61,7 @@ func changes(tree render.Tree, same map[string]bool, s Summary) []string {
 // "" when it can: it must be a plain folder of the old tree that the new
 // tree keeps, on dir's filesystem, writable with its parent (renaming a
 // folder rewrites its ".."), on a system that tells a folder's identity
-// (see pendingPrefix).
+// (pending.go) and exchanges two folders atomically.
 func subtreeReason(dir, sub string, tree render.Tree) string {
 	old := filepath.Join(dir, filepath.FromSlash(sub))
 	fi, err := os.Lstat(old)
@@ -80,8 +78,8 @@ func subtreeReason(dir, sub string, tree render.Tree) string {
 		return "it is not a folder of the old tree"
 	case !kept:
 		return "the new tree has nothing there"
-	case !identified:
-		return "this system does not tell a folder's identity"
+	case !identified || !atomicExchange:
+		return "this system cannot exchange a folder alone"
 	case !sameDevice(old, dir):
 		return "it or a folder above it is a mount point"
 	case !writable(old) || !writable(filepath.Dir(old)):
@@ -159,11 +157,14 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 		if !ok {
 			return &exchangeError{errors.New("the staged folder's identity is unknown")}
 		}
-		if err := replaceManifest(dir, staging, pendingManifest(owned, tree, id, sub)); err != nil {
+		step := changeAt(sub, id, false, owned, tree)
+		if err := replaceManifest(dir, staging, pendingManifest(owned, []pendingChange{step})); err != nil {
 			return err
 		}
 	}
-	if err := swap(next, old); err != nil {
+	// Only a true exchange: the two renames swap falls back to leave the
+	// folder missing for a moment, which the whole tree's ways handle.
+	if err := exchange(next, old); err != nil {
 		// The live tree is as it was; so is the manifest, put back (the
 		// pending block would not apply anyway: the live folder is not the
 		// staged one).
@@ -175,6 +176,9 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 			}
 		}
 		return &exchangeError{err}
+	}
+	if err := stopHere(); err != nil {
+		return err
 	}
 	if moved {
 		if err := replaceManifest(dir, staging, want); err != nil {
@@ -202,47 +206,6 @@ func below(folder string, tree render.Tree, same map[string]bool, owned []string
 		}
 	}
 	return subTree, subSame, subOwned
-}
-
-// The pending block of a manifest (see writeSubtree): a comment line for
-// older readers, which then see the old list.
-const (
-	pendingPrefix = "# pending exchange "
-	addsPrefix    = "#+ "
-	dropsPrefix   = "#- "
-)
-
-// pendingManifest is the manifest listing owned, with the pending
-// exchange of folder sub for the staged folder id, which makes the list
-// tree's.
-func pendingManifest(owned []string, tree render.Tree, id, sub string) []byte {
-	var b bytes.Buffer
-	b.Write(manifestOf(owned))
-	b.WriteString(pendingPrefix + id + " " + sub + "\n")
-	listed := make(map[string]bool, len(owned))
-	for _, p := range owned {
-		listed[p] = true
-		if _, ok := tree[p]; !ok {
-			b.WriteString(dropsPrefix + p + "\n")
-		}
-	}
-	for _, p := range tree.Paths() {
-		if !listed[p] {
-			b.WriteString(addsPrefix + p + "\n")
-		}
-	}
-	return b.Bytes()
-}
-
-// exchanged tells whether a pending exchange ("<id> <folder>") took place:
-// the live folder is the one that was staged.
-func exchanged(dir, pending string) bool {
-	id, sub, ok := strings.Cut(pending, " ")
-	if !ok || !fs.ValidPath(sub) {
-		return false
-	}
-	live, ok := folderID(filepath.Join(dir, filepath.FromSlash(sub)))
-	return ok && live == id
 }
 
 // replaceManifest puts data in place of dir's manifest in one rename,

@@ -129,7 +129,7 @@ func TestSubtreeWriteInterruptedRecovers(t *testing.T) {
 		if !ok {
 			t.Skip("no folder identities on this system")
 		}
-		writeFile(t, filepath.Join(dir, ManifestName), string(pendingManifest(tree.Paths(), next, id, sub)))
+		writeFile(t, filepath.Join(dir, ManifestName), string(pendingManifest(tree.Paths(), []pendingChange{changeAt(sub, id, false, tree.Paths(), next)})))
 		if owned, err := ReadManifest(dir); err != nil || !slices.Equal(owned, tree.Paths()) {
 			t.Errorf("manifest = %v, %v; want the old paths", owned, err)
 		}
@@ -149,7 +149,7 @@ func TestSubtreeWriteInterruptedRecovers(t *testing.T) {
 		if !ok {
 			t.Skip("no folder identities on this system")
 		}
-		writeFile(t, filepath.Join(dir, ManifestName), string(pendingManifest(tree.Paths(), next, id, sub)))
+		writeFile(t, filepath.Join(dir, ManifestName), string(pendingManifest(tree.Paths(), []pendingChange{changeAt(sub, id, false, tree.Paths(), next)})))
 		if owned, err := ReadManifest(dir); err != nil || !slices.Equal(owned, next.Paths()) {
 			t.Errorf("manifest = %v, %v; want the new paths", owned, err)
 		}
@@ -172,7 +172,7 @@ func TestPendingBlockTamperedRefused(t *testing.T) {
 	tree := sampleTree()
 	mustWrite(t, dir, tree)
 	for _, line := range []string{addsPrefix + "../victim.txt", dropsPrefix + "/etc/passwd"} {
-		writeFile(t, filepath.Join(dir, ManifestName), string(manifest(tree))+pendingPrefix+"1:2 clusters\n"+line+"\n")
+		writeFile(t, filepath.Join(dir, ManifestName), string(manifest(tree))+exchangePrefix+"1:2 clusters\n"+line+"\n")
 		if _, err := ReadManifest(dir); err == nil || !strings.Contains(err.Error(), "lists paths outside the folder") {
 			t.Errorf("%q: %v", line, err)
 		}
