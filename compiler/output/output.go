@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -160,12 +161,21 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 	// The files there already are read all at once (compareFiles), the
 	// same bytes or not; then each path is judged in order.
 	var there []string
+	unreadable := map[string]comparison{}
 	for _, p := range tree.Paths() {
-		if _, ok := existing[p]; ok {
+		typ, ok := existing[p]
+		switch {
+		case !ok:
+		case typ.IsRegular() || typ&fs.ModeSymlink != 0:
 			there = append(there, p)
+		default:
+			// A folder, a pipe, a socket or a device where meshc writes a
+			// file: not read (opening a pipe waits for a writer).
+			unreadable[p] = comparison{err: &fs.PathError{Op: "read", Path: filepath.Join(dir, filepath.FromSlash(p)), Err: errors.New("not a file")}}
 		}
 	}
 	compared := compareFiles(dir, there, tree)
+	maps.Copy(compared, unreadable)
 	for _, p := range tree.Paths() {
 		if _, ok := existing[p]; !ok {
 			if blocker := fileAncestor(p, existing); blocker != "" && !ownedSet[blocker] {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"meshc.dev/meshc/compiler/render"
 )
@@ -280,4 +281,29 @@ func treesEqual(a, b render.Tree) bool {
 		}
 	}
 	return true
+}
+
+// A pipe of the user's where meshc must write a file is a conflict, found
+// without opening it (which would wait for a writer forever).
+func TestForeignPipeConflicts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	tree := sampleTree()
+	mustWrite(t, dir, tree)
+	pipe := filepath.Join(dir, "clusters/c2/namespaces/app-x.yaml")
+	if err := mkfifo(pipe); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	next := cloneTree(tree)
+	next["clusters/c2/namespaces/app-x.yaml"] = []byte("kind: Namespace\n")
+	done := make(chan error, 1)
+	go func() { _, err := Write(dir, next); done <- err }()
+	select {
+	case err := <-done:
+		var conflict *ConflictError
+		if !errors.As(err, &conflict) || !slices.Equal(conflict.Paths, []string{"clusters/c2/namespaces/app-x.yaml"}) {
+			t.Errorf("Write: %v, want a conflict over app-x.yaml", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Write opened the pipe and waits for a writer")
+	}
 }
