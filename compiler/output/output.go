@@ -71,17 +71,19 @@ type Summary struct {
 // naming a path outside dir (absolute, with "..", or the manifest itself)
 // was not written by meshc: it is refused as tampered with.
 func ReadManifest(dir string) ([]string, error) {
-	return readManifest(dir, dir)
+	owned, _, err := readManifest(dir, dir)
+	return owned, err
 }
 
-// readManifest is ReadManifest on dir, which the user named shown.
-func readManifest(shown, dir string) ([]string, error) {
+// readManifest is ReadManifest on dir, which the user named shown. It also
+// returns the manifest's bytes, nil when there is none.
+func readManifest(shown, dir string) ([]string, []byte, error) {
 	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out, bad []string
 	var steps []pendingChange // a write's pending blocks (pending.go)
@@ -105,12 +107,12 @@ func readManifest(shown, dir string) ([]string, error) {
 		out = applyDone(dir, out, steps)
 	}
 	if len(bad) > 0 {
-		return nil, &FolderError{Dir: shown,
+		return nil, nil, &FolderError{Dir: shown,
 			Reason: fmt.Sprintf("has a %s that lists paths outside the folder (%s), which meshc never writes: it was edited or replaced",
 				ManifestName, strings.Join(bad, ", ")),
 			Hint: "restore " + ManifestName + " from Git, or delete it (meshc then owns no file there and refuses to overwrite any)"}
 	}
-	return out, nil
+	return out, data, nil
 }
 
 func manifest(tree render.Tree) []byte { return manifestOf(tree.Paths()) }
@@ -129,21 +131,29 @@ func manifestOf(paths []string) []byte {
 // Plan compares tree with what dir holds: which files would be written and
 // removed, and which foreign files stand in the way.
 func Plan(dir string, tree render.Tree) (Summary, error) {
-	s, _, err := plan(dir, dir, tree)
-	return s, err
+	p, err := plan(dir, dir, tree)
+	return p.Summary, err
 }
 
-// plan is Plan on dir, which the user named shown. It also returns the
-// files of tree that dir already holds byte for byte, as regular files
-// meshc wrote: a new tree can take them over with a hard link rather than
-// writing them again.
-func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error) {
+// planned is what plan found in the output folder, for Write to act on.
+type planned struct {
+	Summary
+	// same are the files of the tree that the folder already holds byte
+	// for byte, as regular files meshc wrote: a new tree can take them
+	// over with a hard link rather than writing them again.
+	same     map[string]bool
+	owned    []string // the files the manifest lists
+	manifest []byte   // the manifest's bytes, nil when there is none
+}
+
+// plan is Plan on dir, which the user named shown.
+func plan(shown, dir string, tree render.Tree) (planned, error) {
 	if err := usable(shown, dir); err != nil {
-		return Summary{}, nil, err
+		return planned{}, err
 	}
-	owned, err := readManifest(shown, dir)
+	owned, have, err := readManifest(shown, dir)
 	if err != nil {
-		return Summary{}, nil, err
+		return planned{}, err
 	}
 	ownedSet := make(map[string]bool, len(owned))
 	for _, p := range owned {
@@ -153,7 +163,7 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 	// opening is the slow part of writing a fleet's tens of thousands of files.
 	existing, err := existingPaths(dir)
 	if err != nil {
-		return Summary{}, nil, err
+		return planned{}, err
 	}
 	var s Summary
 	var conflicts []string
@@ -197,7 +207,7 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 				conflicts = append(conflicts, p) // a folder or unreadable file in the way
 				continue
 			}
-			return Summary{}, nil, c.err
+			return planned{}, c.err
 		case !ownedSet[p]:
 			conflicts = append(conflicts, p)
 		case !c.equal:
@@ -207,7 +217,7 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 		}
 	}
 	if len(conflicts) > 0 {
-		return Summary{}, nil, &ConflictError{Dir: shown, Paths: conflicts}
+		return planned{}, &ConflictError{Dir: shown, Paths: conflicts}
 	}
 	for _, p := range owned {
 		if _, ok := tree[p]; !ok {
@@ -217,10 +227,9 @@ func plan(shown, dir string, tree render.Tree) (Summary, map[string]bool, error)
 		}
 	}
 	if len(s.Written) == 0 && len(s.Removed) == 0 {
-		old, err := os.ReadFile(filepath.Join(dir, ManifestName))
-		s.Unchanged = err == nil && bytes.Equal(old, manifest(tree))
+		s.Unchanged = have != nil && bytes.Equal(have, manifest(tree))
 	}
-	return s, same, nil
+	return planned{Summary: s, same: same, owned: owned, manifest: have}, nil
 }
 
 // comparison is what reading a file of the old tree told: whether it holds
@@ -362,13 +371,10 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 		return Summary{}, err
 	}
 
-	s, same, err := plan(shown, dir, tree)
+	p, err := plan(shown, dir, tree)
+	s := p.Summary
 	if err != nil || s.Unchanged {
 		return s, err
-	}
-	owned, err := readManifest(shown, dir)
-	if err != nil {
-		return Summary{}, err
 	}
 	if err := permitted(shown, dir, s); err != nil {
 		return Summary{}, err
@@ -384,19 +390,19 @@ func Write(dir string, tree render.Tree) (Summary, error) {
 	if exists {
 		// The deepest folder holding every change, exchanged alone when
 		// it can be (see writeSubtree); else the whole tree.
-		if sub := changedFolder(changes(tree, same, s)); sub != "" && subtreeReason(dir, sub, tree) == "" {
+		if sub := changedFolder(changes(tree, p.same, s)); sub != "" && subtreeReason(dir, sub, tree) == "" {
 			var refused *exchangeError
-			if err := writeSubtree(dir, sub, tree, owned, same); !errors.As(err, &refused) {
+			if err := writeSubtree(dir, sub, tree, p); !errors.As(err, &refused) {
 				return s, err
 			}
 			// Nothing changed (a bind mount, say, which refuses the
 			// rename): the whole tree's ways below.
 		}
 		if inPlaceReason(dir, parent) != "" {
-			return s, writeInPlace(dir, tree, owned, same)
+			return s, writeInPlace(dir, tree, p)
 		}
 	}
-	return s, writeSwapped(dir, parent, tree, owned, same)
+	return s, writeSwapped(dir, parent, tree, p.owned, p.same)
 }
 
 // inPlaceReason says why the output folder itself cannot be swapped for a
@@ -414,6 +420,18 @@ func inPlaceReason(dir, parent string) string {
 		return "it holds the working directory"
 	}
 	return ""
+}
+
+// holdsWorkingDir tells whether folder is, or is above, the working
+// directory: replacing it would leave this process (and the shell that ran
+// it) in a removed folder.
+func holdsWorkingDir(folder string) bool {
+	wd, err := os.Getwd()
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(folder, wd)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // writeSwapped stages the whole tree beside dir and swaps it in at once.

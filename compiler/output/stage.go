@@ -33,7 +33,7 @@ import (
 //
 // Files in same, which dir holds already, are hard-linked into the staged
 // tree rather than written again (see writeSwapped).
-func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]bool) error {
+func writeInPlace(dir string, tree render.Tree, p planned) error {
 	staging, err := os.MkdirTemp(dir, stagingPrefix)
 	if err != nil {
 		return err
@@ -41,8 +41,8 @@ func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]
 	defer removeTree(staging)
 
 	tops := map[string]bool{}
-	for _, p := range slices.Concat(tree.Paths(), owned) {
-		tops[topOf(p)] = true
+	for _, f := range slices.Concat(tree.Paths(), p.owned) {
+		tops[topOf(f)] = true
 	}
 	names := make([]string, 0, len(tops))
 	for t := range tops {
@@ -52,7 +52,7 @@ func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]
 
 	staged := map[string]bool{} // top-level entries with something staged
 	for _, top := range names {
-		sub, subSame, subOwned := below(top, tree, same, owned)
+		sub, subSame, subOwned := below(top, tree, p.same, p.owned)
 		if b, ok := tree[top]; ok { // a file at the top
 			if err := os.WriteFile(filepath.Join(staging, top), b, 0o644); err != nil {
 				return err
@@ -87,9 +87,9 @@ func writeInPlace(dir string, tree render.Tree, owned []string, same map[string]
 	// the steps below as pending (pending.go): a build stopped between two
 	// of them leaves a manifest listing exactly what is on disk.
 	want := manifest(tree)
-	if have, err := os.ReadFile(filepath.Join(dir, ManifestName)); err != nil || !bytes.Equal(have, want) {
-		if steps, ok := inPlaceSteps(dir, staging, names, staged, owned, tree); ok && len(steps) > 0 {
-			if err := replaceManifest(dir, staging, pendingManifest(owned, steps)); err != nil {
+	if !bytes.Equal(p.manifest, want) {
+		if steps, ok := inPlaceSteps(dir, staging, names, staged, p.owned, tree); ok && len(steps) > 0 {
+			if err := replaceManifest(dir, staging, pendingManifest(p.owned, steps)); err != nil {
 				return err
 			}
 		}

@@ -1,11 +1,11 @@
 package output
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"meshc.dev/meshc/compiler/render"
@@ -95,18 +95,6 @@ type exchangeError struct{ err error }
 func (e *exchangeError) Error() string { return e.err.Error() }
 func (e *exchangeError) Unwrap() error { return e.err }
 
-// holdsWorkingDir tells whether folder is, or is above, the working
-// directory: replacing it would leave this process (and the shell that ran
-// it) in a removed folder.
-func holdsWorkingDir(folder string) bool {
-	wd, err := os.Getwd()
-	if err != nil {
-		return false
-	}
-	rel, err := filepath.Rel(folder, wd)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
 // writeSubtree makes dir hold tree by exchanging folder sub alone (see
 // above): the subtree is staged inside dir (so on its filesystem, and
 // skipped as a build's by every walk), unchanged files hard-linked into it
@@ -120,7 +108,7 @@ func holdsWorkingDir(folder string) bool {
 // whenever the process stops the manifest lists exactly meshc's files: the
 // old ones until the exchange, the new ones after. Then the manifest is
 // written again without the block.
-func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[string]bool) error {
+func writeSubtree(dir, sub string, tree render.Tree, p planned) error {
 	staging, err := os.MkdirTemp(dir, stagingPrefix)
 	if err != nil {
 		return err
@@ -128,7 +116,7 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 	// The new subtree on failure, the old one on success.
 	defer removeTree(staging)
 
-	subTree, subSame, subOwned := below(sub, tree, same, owned)
+	subTree, subSame, subOwned := below(sub, tree, p.same, p.owned)
 	old := filepath.Join(dir, filepath.FromSlash(sub))
 	next := filepath.Join(staging, "tree")
 	if err := os.Mkdir(next, 0o755); err != nil {
@@ -146,19 +134,14 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 	}
 
 	want := manifest(tree)
-	have, err := os.ReadFile(filepath.Join(dir, ManifestName))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	hadManifest := err == nil
-	moved := !slices.Equal(have, want)
+	moved := !bytes.Equal(p.manifest, want)
 	if moved {
 		id, ok := folderID(next)
 		if !ok {
 			return &exchangeError{errors.New("the staged folder's identity is unknown")}
 		}
-		step := changeAt(sub, id, false, owned, tree)
-		if err := replaceManifest(dir, staging, pendingManifest(owned, []pendingChange{step})); err != nil {
+		step := changeAt(sub, id, false, p.owned, tree)
+		if err := replaceManifest(dir, staging, pendingManifest(p.owned, []pendingChange{step})); err != nil {
 			return err
 		}
 	}
@@ -169,8 +152,8 @@ func writeSubtree(dir, sub string, tree render.Tree, owned []string, same map[st
 		// pending block would not apply anyway: the live folder is not the
 		// staged one).
 		if moved {
-			if hadManifest {
-				_ = replaceManifest(dir, staging, have)
+			if p.manifest != nil {
+				_ = replaceManifest(dir, staging, p.manifest)
 			} else {
 				_ = os.Remove(filepath.Join(dir, ManifestName))
 			}
