@@ -81,11 +81,11 @@ type Checked struct {
 // CheckFile loads, resolves and checks the topology at path; errors come
 // back as a diag.List error (with strict, warnings among them).
 func CheckFile(path string, strict bool) (*Checked, error) {
-	r, warnings, err := checkFile(path, strict)
+	t, err := load.File(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Checked{Topology: r.Model, Warnings: warnings, resolved: r}, nil
+	return CheckTopology(t, strict)
 }
 
 // CheckBytes loads, resolves and checks a topology held in memory, as
