@@ -38,11 +38,7 @@ func TestChangedFolder(t *testing.T) {
 // before.
 func sameFolder(t *testing.T, before os.FileInfo, p string) bool {
 	t.Helper()
-	after, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return os.SameFile(before, after)
+	return os.SameFile(before, stat(t, p))
 }
 
 func stat(t *testing.T, p string) os.FileInfo {
